@@ -1,0 +1,3 @@
+from softnorm_cli.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""The Python API: the command line's three methods on arrays and DataFrames.
+
+Each function takes what ``numpy.asarray`` takes, or a pandas ``DataFrame`` or
+``Series`` (which come back as the same type with the same index and columns),
+and the same options as the command of the same name. A 1-D input is one group
+whatever the axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from softnorm_cli.choices import NAN_POLICIES, canonical_axis, numpy_axis
+from softnorm_cli.kernels import MinMax, Softmax, ZScore, normalize
+
+__all__ = ["softmax", "minmax", "zscore"]
+
+
+def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str = "omit"):
+    """Softmax (or log-softmax) of each group: by default each row becomes a distribution.
+
+    Parameters
+    ----------
+    x : array_like, pandas.DataFrame or pandas.Series
+        Values; NaN is missing.
+    axis : {"row", "column", "all"} or 1, 0, None
+        The groups: each row, each column, or the whole block.
+    temperature : float
+        ``T > 0``; values are divided by it after the shift by the maximum.
+    log : bool
+        Return log-softmax, computed without forming ``log(softmax)``.
+    nan : {"omit", "propagate", "raise"}
+        Missing values are skipped, blank their whole group, or raise ``ValueError``.
+
+    Notes
+    -----
+    ``y_i = exp((x_i - m) / T) / sum_j exp((x_j - m) / T)`` with ``m`` the group
+    maximum. +inf entries share the mass equally; a group of only -inf is NaN.
+
+    Examples
+    --------
+    >>> softmax([[0.0, 0.0], [1000.0, 0.0]]).round(6).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, not {temperature!r}")
+    return _apply(Softmax(float(temperature), bool(log), nan == "propagate"), x, axis, nan)
+
+
+def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: str = "omit"):
+    """Scale each group linearly onto ``feature_range`` (``lo < hi``).
+
+    ``y = lo + (x - min) * (hi - lo) / (max - min)``; a constant group maps to
+    ``lo``, as scikit-learn's ``MinMaxScaler`` does. Other parameters as for
+    :func:`softmax`; the default axis scales each column.
+
+    Examples
+    --------
+    >>> minmax([[1.0], [2.0], [3.0]]).ravel().tolist()
+    [0.0, 0.5, 1.0]
+    """
+    lo, hi = (float(v) for v in feature_range)
+    if not lo < hi:
+        raise ValueError(f"feature_range needs lo < hi, not {lo!r}, {hi!r}")
+    return _apply(MinMax(lo, hi, nan == "propagate"), x, axis, nan)
+
+
+def zscore(x, axis="column", ddof: int = 0, nan: str = "omit"):
+    """Standard score of each group: ``(x - mean) / std`` with ``ddof``.
+
+    A constant group maps to 0, as scikit-learn's ``StandardScaler`` does; a
+    group with no more values than ``ddof`` maps to NaN. Other parameters as
+    for :func:`softmax`; the default axis scales each column.
+
+    Examples
+    --------
+    >>> zscore([1.0, 2.0, 3.0]).round(6).tolist()
+    [-1.224745, 0.0, 1.224745]
+    """
+    if int(ddof) != ddof or ddof < 0:
+        raise ValueError(f"ddof must be a whole number >= 0, not {ddof!r}")
+    return _apply(ZScore(int(ddof), nan == "propagate"), x, axis, nan)
+
+
+def _apply(method, x, axis, nan: str):
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, not {nan!r}")
+    wrap = _pandas_wrapper(x)
+    values = np.asarray(x.to_numpy() if wrap else x, dtype=np.float64)
+    if values.ndim > 2:
+        raise ValueError(f"expected a 1-D or 2-D array, got {values.ndim} dimensions")
+    if nan == "raise" and np.isnan(values).any():
+        index = np.unravel_index(np.flatnonzero(np.isnan(values))[0], values.shape)
+        raise ValueError(f"missing value at index {tuple(int(i) for i in index)}")
+    np_axis = numpy_axis(canonical_axis(axis))
+    if values.ndim < 2:
+        result = normalize(method, values.reshape(1, -1), None).reshape(values.shape)
+    else:
+        result = normalize(method, values, np_axis)
+    return wrap(result) if wrap else result
+
+
+def _pandas_wrapper(x):
+    """A function that rebuilds ``x``'s pandas type around new values, or None.
+
+    Duck-typed so that pandas is never imported for numpy users.
+    """
+    if type(x).__module__.split(".")[0] != "pandas":
+        return None
+    if hasattr(x, "columns"):
+        return lambda values: type(x)(values, index=x.index, columns=x.columns)
+    return lambda values: type(x)(values, index=x.index, name=getattr(x, "name", None))

@@ -1,0 +1,339 @@
+"""The ``softnorm`` command line: a thin Click layer over the pipeline.
+
+Only Click is imported at start-up; numpy, polars and Rich load when a
+command runs, so ``softnorm --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from softnorm_cli import __version__
+from softnorm_cli.choices import AXES, NAN_POLICIES, canonical_axis
+
+STDIO = "-"
+FORMAT_CHOICE = click.Choice(["csv", "tsv", "parquet"], case_sensitive=False)
+
+
+class CommandError(click.ClickException):
+    """A user error: one line on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"softnorm: error: {self.format_message()}", err=True)
+
+
+def warn(message: str) -> None:
+    # click.echo, not a Rich console: a warning must stay one line, however long.
+    click.echo(f"softnorm: warning: {message}", err=True)
+
+
+class AxisType(click.ParamType):
+    name = "row|column|all"
+
+    def convert(self, value, param, ctx):
+        try:
+            return canonical_axis(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class RangeType(click.ParamType):
+    name = "LO,HI"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            lo, hi = (float(part) for part in value.split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not two numbers LO,HI", param, ctx)
+        if not lo < hi:
+            self.fail(f"LO must be less than HI, got {value!r}", param, ctx)
+        return lo, hi
+
+
+def _delimiter(ctx, param, value):
+    if value is None:
+        return None
+    value = {"\\t": "\t", "tab": "\t"}.get(value, value)
+    if len(value) != 1:
+        raise click.BadParameter(f"must be one character, got {value!r}")
+    return value
+
+
+def _options(*decorators):
+    def apply(fn):
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+input_options = _options(
+    click.argument("input", default=STDIO, type=click.Path(dir_okay=True, allow_dash=True)),
+    click.option(
+        "-c", "--cols", "columns", multiple=True, metavar="COLS",
+        help="Columns to use: names, comma lists or globs ('feat_*'). Repeatable. Default: every numeric column.",
+    ),
+    click.option("--from", "from_format", type=FORMAT_CHOICE, help="Input format. Default: by extension; stdin: CSV, or Parquet if it starts with PAR1."),
+    click.option("--delimiter", callback=_delimiter, metavar="CHAR", help="Field delimiter for CSV/TSV input and output ('\\t' for tab)."),
+    click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
+)
+
+output_options = _options(
+    click.option("-o", "--output", default=STDIO, type=click.Path(dir_okay=False, allow_dash=True), help="Output file. Default: stdout."),
+    click.option("--to", "to_format", type=FORMAT_CHOICE, help="Output format. Default: by the extension of -o, else the input's format."),
+    click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
+    click.option("--nan", type=click.Choice(NAN_POLICIES), default="omit", show_default=True,
+                 help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
+    click.option("--decimals", type=click.IntRange(min=0), metavar="N", help="Round results to N decimals (half to even)."),
+    click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
+    click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
+    click.option("--summary-json", type=click.Path(dir_okay=False, writable=True), metavar="PATH", help="Write the summary figures as JSON to PATH."),
+    click.option("--in-place", is_flag=True, help="Replace INPUT with the result (atomically)."),
+)
+
+
+def _axis_option(default: str):
+    spellings = "|".join(s for names in AXES.values() for s in names)
+    return click.option(
+        "--axis", type=AxisType(), default=default, show_default=True,
+        help=f"Normalize each row over the columns, each column over the rows, or all values as one group ({spellings}).",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="softnorm")
+def cli():
+    """Normalize columns of CSV, TSV and Parquet tables: softmax, min-max, z-score.
+
+    Reads a file or stdin, writes the result to stdout or -o FILE, and prints
+    a summary on stderr. Run `softnorm COMMAND --help` for each command.
+
+    \b
+    Examples:
+      softnorm softmax sample_data/logits.csv --cols cat,dog,bird
+      cat data.csv | softnorm zscore -c price,qty > out.csv
+      softnorm minmax features.parquet -o scaled.parquet
+    """
+
+
+@cli.command()
+@input_options
+@output_options
+@_axis_option("row")
+@click.option("-t", "--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
+              help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
+@click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
+def softmax(temperature, log, **options):
+    """Softmax: turn each row's scores into probabilities that sum to 1.
+
+    y_i = exp((x_i - max) / T) / sum_j exp((x_j - max) / T)
+
+    \b
+    Example:
+      $ softnorm softmax sample_data/logits.csv -c cat,dog,bird
+      id,cat,dog,bird
+      img_001,0.8437947344813395,0.11419519938459469,0.04201006613406573
+    """
+    from softnorm_cli.kernels import Softmax
+
+    _run(Softmax(temperature, log, options["nan"] == "propagate"), **options)
+
+
+@cli.command()
+@input_options
+@output_options
+@_axis_option("column")
+@click.option("--range", "feature_range", type=RangeType(), default="0,1", show_default=True,
+              help="Target range LO,HI with LO < HI.")
+def minmax(feature_range, **options):
+    """Min-max: scale each column linearly onto a range (default 0 to 1).
+
+    y = lo + (x - min) * (hi - lo) / (max - min); a constant column becomes lo.
+
+    \b
+    Example:
+      $ softnorm minmax sample_data/features.csv -c age,income --range -1,1
+    """
+    from softnorm_cli.kernels import MinMax
+
+    lo, hi = feature_range
+    _run(MinMax(lo, hi, options["nan"] == "propagate"), **options)
+
+
+@cli.command()
+@input_options
+@output_options
+@_axis_option("column")
+@click.option("--ddof", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delta degrees of freedom of the std (0: population, 1: sample).")
+def zscore(ddof, **options):
+    """Z-score: center each column on 0 and scale it to standard deviation 1.
+
+    y = (x - mean) / std; a constant column becomes 0.
+
+    \b
+    Example:
+      $ cat sample_data/features.csv | softnorm zscore -c income > scaled.csv
+    """
+    from softnorm_cli.kernels import ZScore
+
+    _run(ZScore(ddof, options["nan"] == "propagate"), **options)
+
+
+@cli.command()
+@input_options
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
+def stats(input, columns, from_format, delimiter, no_header, as_json):
+    """Statistics of columns: count, missing, min, max, mean, std, sum.
+
+    \b
+    Example:
+      $ softnorm stats sample_data/features.csv --json
+    """
+    with _user_errors():
+        from softnorm_cli.pipeline import describe
+        from softnorm_cli.summary import Summary, render, stats_json
+
+        source = _source(input, from_format, delimiter, no_header)
+        rows, figures = describe(source, columns)
+        if as_json:
+            import json
+
+            click.echo(json.dumps(stats_json(rows, figures), indent=2))
+        else:
+            render(Summary("stats", None, rows, figures), _console(sys.stdout))
+
+
+def _run(method, input, columns, from_format, delimiter, no_header, output, to_format, suffix, nan,
+         decimals, summary, quiet, summary_json, in_place, axis):
+    from softnorm_cli.tableio import format_from_path
+
+    if in_place:
+        if input == STDIO:
+            raise click.UsageError("--in-place needs an INPUT file, not stdin")
+        if output != STDIO:
+            raise click.UsageError("--in-place and -o cannot be used together")
+        output = input
+    elif output != STDIO and input != STDIO and _same_file(input, output):
+        raise click.UsageError(f"-o {output} is the input file; use --in-place to replace it")
+    if output != STDIO and not to_format and not format_from_path(output):
+        raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
+
+    with _user_errors():
+        from softnorm_cli.pipeline import Job, run
+        from softnorm_cli.tableio import Dialect, Sink
+
+        source = _source(input, from_format, delimiter, no_header)
+        fmt = (to_format or format_from_path(output) or source.format).lower()
+        show = not quiet and (summary if summary is not None else sys.stderr.isatty())
+        job = Job(method, axis, columns, nan, suffix, decimals)
+        with Sink(output, fmt, Dialect(delimiter, not no_header)) as sink:
+            result = run(job, source, sink, figures=show or bool(summary_json))
+        if not quiet:
+            for line in result.warnings:
+                warn(line)
+        if summary_json:
+            import json
+
+            with open(summary_json, "w", encoding="utf-8") as f:
+                json.dump(result.to_json(), f, indent=2)
+                f.write("\n")
+        if show:
+            from softnorm_cli.summary import render
+
+            render(result, _console(sys.stderr))
+
+
+def _source(path, from_format, delimiter, no_header):
+    from softnorm_cli.tableio import Dialect, Source
+
+    return Source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _console(file):
+    from rich.console import Console
+
+    # A console that is not a terminal would fold the table at 80 columns.
+    return Console(file=file, width=None if file.isatty() else 120)
+
+
+class _user_errors:
+    """Turn the errors a user can fix into one line and exit 1; a closed stdout ends quietly."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, click.ClickException):
+            return False
+        if isinstance(exc, BrokenPipeError) or _is_broken_pipe(exc):
+            # The reader went away (`softnorm ... | head`): not an error. Point
+            # stdout at /dev/null so the final flush cannot complain either.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(0)
+        if not _is_user_error(exc):
+            return False
+        if os.environ.get("SOFTNORM_DEBUG"):
+            import traceback
+
+            traceback.print_exception(exc_type, exc, tb)
+        raise CommandError(_one_line(exc)) from exc
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    from softnorm_cli.errors import SoftnormError
+
+    if isinstance(exc, (SoftnormError, OSError, UnicodeDecodeError)):
+        return True
+    polars = sys.modules.get("polars")
+    pyarrow = sys.modules.get("pyarrow")
+    return (polars is not None and isinstance(exc, polars.exceptions.PolarsError)) or (
+        pyarrow is not None and isinstance(exc, pyarrow.ArrowException)
+    )
+
+
+def _is_broken_pipe(exc: BaseException) -> bool:
+    return "broken pipe" in str(exc).lower()
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror.lower()}"
+    text = str(exc).strip().splitlines()
+    return " ".join(text[0].split()) if text else type(exc).__name__
+
+
+def main() -> None:
+    """The console script: run the CLI, then leave without pyarrow's exit-time abort."""
+    try:
+        cli(prog_name="softnorm")
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    if "pyarrow" in sys.modules:
+        # pyarrow can abort while its threads are torn down at interpreter exit
+        # ("terminate called without an active exception"). All output is
+        # written and every file closed by now, so skip that teardown.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,301 @@
+"""Numeric kernels: softmax, min-max and z-score on float64 arrays.
+
+Pure numpy, no I/O. NaN marks a missing value. Every method is split in two
+steps so that one code path serves an array in memory and a table streamed in
+batches:
+
+* ``fit(x, axis)`` reduces a block to per-group statistics (:class:`Moments`
+  or :class:`SoftmaxNormalizer`). Statistics of two blocks merge exactly,
+  so a column can be summarized batch by batch;
+* ``transform(x, stats)`` maps values with finished statistics.
+
+Groups follow numpy's ``axis``: ``1`` normalizes each row, ``0`` each column,
+``None`` the whole block. Statistics keep the reduced axes (``keepdims``) so
+they broadcast against the block they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MinMax", "Moments", "Softmax", "SoftmaxNormalizer", "ZScore", "normalize"]
+
+# Shifting by the group maximum makes overflow impossible, but subtracting
+# -1e308 from 1e308 still overflows to inf on the way, and empty or constant
+# groups divide by zero; those cases are handled explicitly, so numpy's
+# floating point warnings would only be noise.
+def _quiet() -> np.errstate:
+    return np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore")
+
+
+@dataclass
+class Moments:
+    """Mergeable per-group statistics: count, missing, min, max, mean, M2, sum.
+
+    ``mean`` and ``m2`` (the sum of squared deviations) are computed with two
+    passes inside a block and merged across blocks with the parallel update of
+    Chan, Golub and LeVeque (1979), so data such as ``1e9 + noise`` keeps its
+    variance to ~1e-12 where the textbook ``E[x^2] - E[x]^2`` loses it all.
+    An empty group has ``count == 0``, ``min == +inf`` and ``max == -inf``.
+    """
+
+    count: np.ndarray
+    missing: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+    total: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, axis: int | None) -> Moments:
+        """Statistics of each group of the 2-D block ``x`` along ``axis``."""
+        kw = {"axis": axis, "keepdims": True}
+        missing_mask = np.isnan(x)
+        with _quiet():
+            if missing_mask.any():
+                present = ~missing_mask
+                count = present.sum(**kw)
+                minimum = np.fmin.reduce(x, initial=np.inf, **kw)
+                maximum = np.fmax.reduce(x, initial=-np.inf, **kw)
+                total = np.nansum(x, **kw)
+                mean = total / count
+                deviation = np.where(present, x - mean, 0.0)
+            else:
+                count = np.sum(np.ones_like(x, dtype=np.int64), **kw)
+                minimum = x.min(initial=np.inf, **kw)
+                maximum = x.max(initial=-np.inf, **kw)
+                total = x.sum(**kw)
+                mean = total / count
+                deviation = x - mean
+            m2 = np.sum(deviation * deviation, **kw)
+        return cls(
+            count=count,
+            missing=missing_mask.sum(**kw),
+            minimum=minimum,
+            maximum=maximum,
+            mean=mean,
+            m2=m2,
+            total=total,
+        )
+
+    def merge(self, other: Moments) -> Moments:
+        """Statistics of the union of both blocks' groups."""
+        n = self.count + other.count
+        with _quiet():
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (other.count / n)
+            m2 = self.m2 + other.m2 + delta * delta * (self.count * other.count / n)
+        # An empty side has a NaN mean; take the other side's figures as they are.
+        mean = np.where(self.count == 0, other.mean, np.where(other.count == 0, self.mean, mean))
+        m2 = np.where(self.count == 0, other.m2, np.where(other.count == 0, self.m2, m2))
+        return Moments(
+            count=n,
+            missing=self.missing + other.missing,
+            minimum=np.minimum(self.minimum, other.minimum),
+            maximum=np.maximum(self.maximum, other.maximum),
+            mean=mean,
+            m2=m2,
+            total=self.total + other.total,
+        )
+
+    def std(self, ddof: int = 0) -> np.ndarray:
+        """Standard deviation with ``ddof`` delta degrees of freedom (NaN if undefined)."""
+        with _quiet():
+            return np.where(self.count > ddof, np.sqrt(self.m2 / (self.count - ddof)), np.nan)
+
+    @property
+    def constant(self) -> np.ndarray:
+        """Groups whose values are all equal, decided exactly (min == max)."""
+        return (self.count > 0) & (self.minimum == self.maximum)
+
+
+@dataclass
+class SoftmaxNormalizer:
+    """Mergeable softmax denominator of each group (the "online softmax").
+
+    ``maximum`` is the largest value below +inf and ``sumexp`` is
+    ``sum(exp((x - maximum) / T))`` over those values. When a later block
+    raises the maximum, the old sum is rescaled by ``exp((old - new) / T)``
+    (Milakov and Gimelshein, 2018), so no exponential ever overflows.
+    ``posinf`` counts +inf entries, which take the whole mass between them.
+    """
+
+    maximum: np.ndarray
+    sumexp: np.ndarray
+    posinf: np.ndarray
+    count: np.ndarray
+    missing: np.ndarray
+    temperature: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, axis: int | None, temperature: float = 1.0) -> SoftmaxNormalizer:
+        """The denominators of each group of the 2-D block ``x`` along ``axis``."""
+        kw = {"axis": axis, "keepdims": True}
+        with _quiet():
+            if np.isfinite(x).all():
+                maximum = x.max(initial=-np.inf, **kw)
+                sumexp = np.exp((x - maximum) / temperature).sum(**kw)
+                posinf = missing = np.zeros_like(maximum, dtype=np.int64)
+                count = np.sum(np.ones_like(x, dtype=np.int64), **kw)
+            else:
+                missing_mask = np.isnan(x)
+                posinf_mask = x == np.inf
+                finite_or_neginf = np.where(missing_mask | posinf_mask, -np.inf, x)
+                maximum = finite_or_neginf.max(initial=-np.inf, **kw)
+                sumexp = np.exp((finite_or_neginf - _finite_or_zero(maximum)) / temperature).sum(**kw)
+                posinf = posinf_mask.sum(**kw)
+                missing = missing_mask.sum(**kw)
+                count = (~missing_mask).sum(**kw)
+        return cls(maximum, sumexp, posinf, count, missing, temperature)
+
+    def merge(self, other: SoftmaxNormalizer) -> SoftmaxNormalizer:
+        maximum = np.maximum(self.maximum, other.maximum)
+        shift = _finite_or_zero(maximum)
+        with _quiet():
+            # A side whose maximum is -inf has sumexp 0 and exp(-inf) == 0.
+            sumexp = self.sumexp * np.exp((self.maximum - shift) / self.temperature) + other.sumexp * np.exp(
+                (other.maximum - shift) / self.temperature
+            )
+        return SoftmaxNormalizer(
+            maximum=maximum,
+            sumexp=sumexp,
+            posinf=self.posinf + other.posinf,
+            count=self.count + other.count,
+            missing=self.missing + other.missing,
+            temperature=self.temperature,
+        )
+
+    @property
+    def undefined(self) -> np.ndarray:
+        """Groups with values but none above -inf: softmax has no limit there."""
+        return (self.count > 0) & (self.posinf == 0) & (self.maximum == -np.inf)
+
+
+def _finite_or_zero(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(a), a, 0.0)
+
+
+def _propagate(out: np.ndarray, missing: np.ndarray, propagate: bool) -> np.ndarray:
+    """Blank whole groups that had a missing value, as numpy and scipy would."""
+    if propagate and missing.any():
+        out = np.where(missing > 0, np.nan, out)
+    return out
+
+
+@dataclass(frozen=True)
+class Softmax:
+    r"""Softmax (or log-softmax) with temperature.
+
+    .. math:: y_i = \frac{e^{(x_i - m)/T}}{\sum_j e^{(x_j - m)/T}}, \quad m = \max_j x_j
+
+    ``log=True`` computes :math:`(x_i - m)/T - \log\sum_j e^{(x_j - m)/T}`
+    directly, never ``log(softmax)``, which underflows to -inf.
+    """
+
+    temperature: float = 1.0
+    log: bool = False
+    propagate: bool = False
+
+    name = "softmax"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> SoftmaxNormalizer:
+        return SoftmaxNormalizer.of(x, axis, self.temperature)
+
+    def transform(self, x: np.ndarray, norm: SoftmaxNormalizer) -> np.ndarray:
+        shifted = x - _finite_or_zero(norm.maximum)
+        with _quiet():
+            if self.log:
+                out = shifted / self.temperature - np.log(norm.sumexp)
+            else:
+                out = np.exp(shifted / self.temperature) / norm.sumexp
+            if norm.posinf.any():
+                # The limit as the +inf entries grow: they share the mass equally.
+                k = norm.posinf
+                on_inf = -np.log(k) if self.log else 1.0 / k
+                off_inf = -np.inf if self.log else 0.0
+                limit = np.where(x == np.inf, on_inf, np.where(np.isnan(x), np.nan, off_inf))
+                out = np.where(k > 0, limit, out)
+        undefined = norm.undefined
+        if undefined.any():
+            out = np.where(undefined, np.nan, out)
+        return _propagate(out, norm.missing, self.propagate)
+
+    def problems(self, norm: SoftmaxNormalizer) -> list[tuple[np.ndarray, str]]:
+        return [(norm.undefined, "only -inf values; results missing")]
+
+
+@dataclass(frozen=True)
+class MinMax:
+    r"""Min-max scaling to ``[lo, hi]``.
+
+    .. math:: y = lo + (x - \min x) \frac{hi - lo}{\max x - \min x}
+
+    A constant group maps to ``lo``, as scikit-learn's ``MinMaxScaler`` does.
+    """
+
+    lo: float = 0.0
+    hi: float = 1.0
+    propagate: bool = False
+
+    name = "minmax"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> Moments:
+        return Moments.of(x, axis)
+
+    def transform(self, x: np.ndarray, m: Moments) -> np.ndarray:
+        # Dividing before scaling maps the maximum to exactly hi on [0, 1].
+        span = np.where(m.constant, 1.0, m.maximum - m.minimum)
+        with _quiet():
+            out = self.lo + (x - m.minimum) / span * (self.hi - self.lo)
+        # Rounding may step a hair outside [lo, hi]; the range is a promise.
+        np.clip(out, self.lo, self.hi, out=out)
+        return _propagate(out, m.missing, self.propagate)
+
+    def problems(self, m: Moments) -> list[tuple[np.ndarray, str]]:
+        return [
+            (m.constant, f"constant; results set to {self.lo:g}"),
+        ]
+
+
+@dataclass(frozen=True)
+class ZScore:
+    r"""Standard score with ``ddof`` delta degrees of freedom.
+
+    .. math:: y = \frac{x - \bar x}{\sqrt{\sum (x - \bar x)^2 / (n - ddof)}}
+
+    A constant group maps to 0, as scikit-learn's ``StandardScaler`` does; a
+    group of ``ddof`` values or fewer has no standard deviation and maps to NaN.
+    """
+
+    ddof: int = 0
+    propagate: bool = False
+
+    name = "zscore"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> Moments:
+        return Moments.of(x, axis)
+
+    def transform(self, x: np.ndarray, m: Moments) -> np.ndarray:
+        with _quiet():
+            out = (x - m.mean) / m.std(self.ddof)
+        constant = m.constant & (m.count > self.ddof)
+        if constant.any():
+            # Decided from min == max: the computed std of [-0.087] * 3 is
+            # 1.4e-17, not 0, and dividing by it would make noise look large.
+            out = np.where(constant, np.where(np.isnan(x), np.nan, 0.0), out)
+        return _propagate(out, m.missing, self.propagate)
+
+    def problems(self, m: Moments) -> list[tuple[np.ndarray, str]]:
+        too_few = (m.count > 0) & (m.count <= self.ddof)
+        return [
+            (m.constant & ~too_few, "constant (zero std); results set to 0"),
+            (too_few, f"no more values than ddof={self.ddof}; results missing"),
+        ]
+
+
+def normalize(method: Softmax | MinMax | ZScore, x: np.ndarray, axis: int | None) -> np.ndarray:
+    """Fit ``method`` on the 2-D block ``x`` and transform it: one batch of the streaming path."""
+    return method.transform(x, method.fit(x, axis))
