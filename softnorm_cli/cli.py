@@ -139,7 +139,8 @@ def softmax(temperature, log, **options):
     Example:
       $ softnorm softmax sample_data/logits.csv -c cat,dog,bird
       id,cat,dog,bird
-      img_001,0.8437947344813395,0.11419519938459469,0.04201006613406573
+      img_001,0.8400474523166905,0.11598471104632407,0.04396783663698536
+      ...
     """
     from softnorm_cli.kernels import Softmax
 
