@@ -34,10 +34,19 @@ def _quiet() -> np.errstate:
 class Moments:
     """Mergeable per-group statistics: count, missing, min, max, mean, M2, sum.
 
-    ``mean`` and ``m2`` (the sum of squared deviations) are computed with two
-    passes inside a block and merged across blocks with the parallel update of
-    Chan, Golub and LeVeque (1979), so data such as ``1e9 + noise`` keeps its
-    variance to ~1e-12 where the textbook ``E[x^2] - E[x]^2`` loses it all.
+    ``mean`` and ``m2`` (the sum of squared deviations) come from the
+    corrected two-pass algorithm inside a block (Chan, Golub and LeVeque's
+    ``sum(d**2) - sum(d)**2 / n``) and are merged across blocks with their
+    parallel update, so data such as ``1e9 + noise`` keeps its variance where
+    the textbook ``E[x^2] - E[x]^2`` loses it all.
+
+    Squares of values near the ends of the float64 range overflow or
+    underflow, so such groups are computed on ``x / scale``, with ``scale`` a
+    power of two (exact) near their largest magnitude: ``scaled_mean`` and
+    ``m2`` are kept in units of ``scale`` and ``scale**2``. Ordinary data has
+    ``scale == 1``; a group that is empty or all zeros has ``scale == 0``, so
+    merging takes the other side's scale.
+
     An empty group has ``count == 0``, ``min == +inf`` and ``max == -inf``.
     """
 
@@ -45,71 +54,114 @@ class Moments:
     missing: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
-    mean: np.ndarray
+    scaled_mean: np.ndarray
     m2: np.ndarray
     total: np.ndarray
+    scale: np.ndarray
 
     @classmethod
     def of(cls, x: np.ndarray, axis: int | None) -> Moments:
         """Statistics of each group of the 2-D block ``x`` along ``axis``."""
         kw = {"axis": axis, "keepdims": True}
         missing_mask = np.isnan(x)
+        gaps = missing_mask.any()
         with _quiet():
-            if missing_mask.any():
+            if gaps:
                 present = ~missing_mask
                 count = present.sum(**kw)
                 minimum = np.fmin.reduce(x, initial=np.inf, **kw)
                 maximum = np.fmax.reduce(x, initial=-np.inf, **kw)
-                total = np.nansum(x, **kw)
-                mean = total / count
-                deviation = np.where(present, x - mean, 0.0)
             else:
                 count = np.sum(np.ones_like(x, dtype=np.int64), **kw)
                 minimum = x.min(initial=np.inf, **kw)
                 maximum = x.max(initial=-np.inf, **kw)
-                total = x.sum(**kw)
-                mean = total / count
-                deviation = x - mean
-            m2 = np.sum(deviation * deviation, **kw)
+            magnitude = np.maximum(np.abs(minimum), np.abs(maximum))
+            scale = np.where((count > 0) & (magnitude > 0), _power_of_two_scale(magnitude), 0.0)
+            unit = _unit(scale)
+            scaled = x / unit if (unit != 1.0).any() else x
+            total = np.nansum(scaled, **kw) if gaps else scaled.sum(**kw)
+            mean = total / count
+            deviation = scaled - mean
+            if gaps:
+                deviation = np.where(present, deviation, 0.0)
+            correction = deviation.sum(**kw)
+            m2 = np.sum(deviation * deviation, **kw) - correction * correction / count
+            mean = mean + correction / count
+            total = total * unit
         return cls(
             count=count,
             missing=missing_mask.sum(**kw),
             minimum=minimum,
             maximum=maximum,
-            mean=mean,
-            m2=m2,
+            scaled_mean=mean,
+            m2=np.where(count > 0, np.maximum(m2, 0.0), 0.0),
             total=total,
+            scale=scale,
         )
 
     def merge(self, other: Moments) -> Moments:
         """Statistics of the union of both blocks' groups."""
         n = self.count + other.count
+        scale = np.maximum(self.scale, other.scale)
+        ra, rb = self.scale / _unit(scale), other.scale / _unit(scale)
         with _quiet():
-            delta = other.mean - self.mean
-            mean = self.mean + delta * (other.count / n)
-            m2 = self.m2 + other.m2 + delta * delta * (self.count * other.count / n)
+            mean_a, mean_b = self.scaled_mean * ra, other.scaled_mean * rb
+            delta = mean_b - mean_a
+            mean = mean_a + delta * (other.count / n)
+            m2 = self.m2 * ra * ra + other.m2 * rb * rb + delta * delta * (self.count * other.count / n)
         # An empty side has a NaN mean; take the other side's figures as they are.
-        mean = np.where(self.count == 0, other.mean, np.where(other.count == 0, self.mean, mean))
-        m2 = np.where(self.count == 0, other.m2, np.where(other.count == 0, self.m2, m2))
+        mean = np.where(self.count == 0, mean_b, np.where(other.count == 0, mean_a, mean))
+        m2 = np.where(self.count == 0, other.m2 * rb * rb, np.where(other.count == 0, self.m2 * ra * ra, m2))
         return Moments(
             count=n,
             missing=self.missing + other.missing,
             minimum=np.minimum(self.minimum, other.minimum),
             maximum=np.maximum(self.maximum, other.maximum),
-            mean=mean,
+            scaled_mean=mean,
             m2=m2,
             total=self.total + other.total,
+            scale=scale,
         )
+
+    @property
+    def mean(self) -> np.ndarray:
+        with _quiet():
+            return self.scaled_mean * _unit(self.scale)
 
     def std(self, ddof: int = 0) -> np.ndarray:
         """Standard deviation with ``ddof`` delta degrees of freedom (NaN if undefined)."""
+        return self._scaled_std(ddof) * _unit(self.scale)
+
+    def _scaled_std(self, ddof: int) -> np.ndarray:
         with _quiet():
             return np.where(self.count > ddof, np.sqrt(self.m2 / (self.count - ddof)), np.nan)
+
+    def standardize(self, x: np.ndarray, ddof: int = 0) -> np.ndarray:
+        """``(x - mean) / std``, in units of ``scale`` so that nothing overflows on the way."""
+        with _quiet():
+            unit = _unit(self.scale)
+            if (unit != 1.0).any():
+                return (x / unit - self.scaled_mean) / self._scaled_std(ddof)
+            return (x - self.scaled_mean) / self._scaled_std(ddof)
 
     @property
     def constant(self) -> np.ndarray:
         """Groups whose values are all equal, decided exactly (min == max)."""
         return (self.count > 0) & (self.minimum == self.maximum)
+
+
+def _unit(scale: np.ndarray) -> np.ndarray:
+    """The scale to compute with: a group without magnitude (scale 0) is in plain units."""
+    return np.where(scale == 0.0, 1.0, scale)
+
+
+def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
+    """1 for ordinary magnitudes; a power of two near the magnitude where squares would overflow or underflow."""
+    extreme = np.isfinite(magnitude) & (magnitude > 0) & ((magnitude > 2.0**500) | (magnitude < 2.0**-500))
+    if not extreme.any():
+        return np.ones_like(magnitude)
+    # frexp puts the magnitude in [2**(e-1), 2**e); dividing by 2**(e-1) keeps it in [1, 2).
+    return np.where(extreme, np.ldexp(1.0, np.frexp(np.where(extreme, magnitude, 1.0))[1] - 1), 1.0)
 
 
 @dataclass
@@ -205,8 +257,8 @@ class Softmax:
         return SoftmaxNormalizer.of(x, axis, self.temperature)
 
     def transform(self, x: np.ndarray, norm: SoftmaxNormalizer) -> np.ndarray:
-        shifted = x - _finite_or_zero(norm.maximum)
         with _quiet():
+            shifted = x - _finite_or_zero(norm.maximum)
             if self.log:
                 out = shifted / self.temperature - np.log(norm.sumexp)
             else:
@@ -246,10 +298,15 @@ class MinMax:
         return Moments.of(x, axis)
 
     def transform(self, x: np.ndarray, m: Moments) -> np.ndarray:
-        # Dividing before scaling maps the maximum to exactly hi on [0, 1].
-        span = np.where(m.constant, 1.0, m.maximum - m.minimum)
+        minimum, maximum = m.minimum, m.maximum
         with _quiet():
-            out = self.lo + (x - m.minimum) / span * (self.hi - self.lo)
+            span = maximum - minimum
+            if np.isinf(span[np.isfinite(minimum) & np.isfinite(maximum)]).any():
+                # max - min overflows past 1.8e308: halve everything, exactly.
+                x, minimum, span = x * 0.5, minimum * 0.5, maximum * 0.5 - minimum * 0.5
+            # Dividing before scaling maps the maximum to exactly hi on [0, 1].
+            span = np.where(m.constant, 1.0, span)
+            out = self.lo + (x - minimum) / span * (self.hi - self.lo)
         # Rounding may step a hair outside [lo, hi]; the range is a promise.
         np.clip(out, self.lo, self.hi, out=out)
         return _propagate(out, m.missing, self.propagate)
@@ -279,8 +336,7 @@ class ZScore:
         return Moments.of(x, axis)
 
     def transform(self, x: np.ndarray, m: Moments) -> np.ndarray:
-        with _quiet():
-            out = (x - m.mean) / m.std(self.ddof)
+        out = m.standardize(x, self.ddof)
         constant = m.constant & (m.count > self.ddof)
         if constant.any():
             # Decided from min == max: the computed std of [-0.087] * 3 is
