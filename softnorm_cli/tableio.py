@@ -116,6 +116,10 @@ def _read_csv(data: bytes, name: str, separator: str, header: bool) -> pl.DataFr
         raise MalformedInputError(_describe_csv_error(data, name, separator, e)) from e
     if not header:
         df.columns = [str(i) for i in range(1, df.width + 1)]
+    elif any(name.rpartition("_duplicated_")[0] in df.columns for name in df.columns):
+        # polars renames a repeated name; writing that back would change the header.
+        seen = next(n.rpartition("_duplicated_")[0] for n in df.columns if n.rpartition("_duplicated_")[0] in df.columns)
+        raise MalformedInputError(f"{name}: column name {seen!r} appears more than once in the header")
     return df
 
 
@@ -168,6 +172,10 @@ class Sink:
             target = Path(self.path)
             fd, self._tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             self._stream = os.fdopen(fd, "wb")
+            if _compression(self.path):
+                import pyarrow as pa
+
+                self._stream = pa.CompressedOutputStream(self._stream, _compression(self.path))
         return self
 
     def write(self, df: pl.DataFrame) -> None:

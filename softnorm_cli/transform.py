@@ -24,7 +24,9 @@ def select_columns(df: pl.DataFrame, patterns: Sequence[str]) -> list[str]:
     if not patterns:
         return [name for name in names if _looks_numeric(df.get_column(name))]
     chosen: list[str] = []
-    for pattern in (p.strip() for spec in patterns for p in spec.split(",")):
+    # A whole -c value that is a column name wins, so names with commas still work.
+    specs = [[spec] if spec in names else [p.strip() for p in spec.split(",")] for spec in patterns]
+    for pattern in (p for parts in specs for p in parts):
         if not pattern:
             continue
         if pattern in names:
