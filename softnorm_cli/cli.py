@@ -65,6 +65,23 @@ def _delimiter(ctx, param, value):
     return value
 
 
+class BatchSizeType(click.ParamType):
+    """``N`` rows, or a size of input such as ``64MB``: returns ``(rows, bytes)``."""
+
+    name = "N|SIZE"
+    _UNITS = {"": None, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().lower()
+        digits = text.rstrip("kmgb")
+        unit = self._UNITS.get(text[len(digits):])
+        if not digits.isdigit() or int(digits) < 1 or (unit is None and text[len(digits):]):
+            self.fail(f"{value!r} is neither a number of rows nor a size like 64MB", param, ctx)
+        return (int(digits), None) if unit is None else (None, int(digits) * unit)
+
+
 def _options(*decorators):
     def apply(fn):
         for decorator in reversed(decorators):
@@ -83,6 +100,8 @@ input_options = _options(
     click.option("--from", "from_format", type=FORMAT_CHOICE, help="Input format. Default: by extension; stdin: CSV, or Parquet if it starts with PAR1."),
     click.option("--delimiter", callback=_delimiter, metavar="CHAR", help="Field delimiter for CSV/TSV input and output ('\\t' for tab)."),
     click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
+    click.option("--batch-rows", "batch", type=BatchSizeType(), metavar="N|SIZE",
+                 help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 16MB."),
 )
 
 output_options = _options(
@@ -191,7 +210,7 @@ def zscore(ddof, **options):
 @cli.command()
 @input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
-def stats(input, columns, from_format, delimiter, no_header, as_json):
+def stats(input, columns, from_format, delimiter, no_header, batch, as_json):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
 
     \b
@@ -202,8 +221,8 @@ def stats(input, columns, from_format, delimiter, no_header, as_json):
         from softnorm_cli.pipeline import describe
         from softnorm_cli.summary import Summary, render, stats_json
 
-        source = _source(input, from_format, delimiter, no_header)
-        rows, figures = describe(source, columns)
+        with _source(input, from_format, delimiter, no_header, batch) as source, _progress(source, False) as progress:
+            rows, figures = describe(source, columns, progress)
         if as_json:
             import json
 
@@ -212,7 +231,7 @@ def stats(input, columns, from_format, delimiter, no_header, as_json):
             render(Summary("stats", None, rows, figures), _console(sys.stdout))
 
 
-def _run(method, input, columns, from_format, delimiter, no_header, output, to_format, suffix, nan,
+def _run(method, input, columns, from_format, delimiter, no_header, batch, output, to_format, suffix, nan,
          decimals, summary, quiet, summary_json, in_place, axis):
     from softnorm_cli.tableio import format_from_path
 
@@ -231,12 +250,12 @@ def _run(method, input, columns, from_format, delimiter, no_header, output, to_f
         from softnorm_cli.pipeline import Job, run
         from softnorm_cli.tableio import Dialect, Sink
 
-        source = _source(input, from_format, delimiter, no_header)
-        fmt = (to_format or format_from_path(output) or source.format).lower()
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
         job = Job(method, axis, columns, nan, suffix, decimals)
-        with Sink(output, fmt, Dialect(delimiter, not no_header)) as sink:
-            result = run(job, source, sink, figures=show or bool(summary_json))
+        with _source(input, from_format, delimiter, no_header, batch) as source:
+            fmt = (to_format or format_from_path(output) or source.format).lower()
+            with Sink(output, fmt, Dialect(delimiter, not no_header)) as sink, _progress(source, quiet) as progress:
+                result = run(job, source, sink, figures=show or bool(summary_json), on_batch=progress)
         if not quiet:
             for line in result.warnings:
                 warn(line)
@@ -252,10 +271,23 @@ def _run(method, input, columns, from_format, delimiter, no_header, output, to_f
             render(result, _console(sys.stderr))
 
 
-def _source(path, from_format, delimiter, no_header):
-    from softnorm_cli.tableio import Dialect, Source
+def _source(path, from_format, delimiter, no_header, batch):
+    from softnorm_cli.tableio import BatchSize, Dialect, Source
 
-    return Source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header))
+    rows, size = batch or (None, None)
+    batch_size = BatchSize(rows=rows) if size is None else BatchSize(bytes=size)
+    return Source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header), batch_size)
+
+
+def _progress(source, quiet: bool):
+    """A progress bar on stderr when it is a terminal, else a no-op; usable as a context manager."""
+    if quiet or not sys.stderr.isatty():
+        import contextlib
+
+        return contextlib.nullcontext(None)
+    from softnorm_cli.progress import BatchProgress
+
+    return BatchProgress(source, _console(sys.stderr))
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -98,46 +98,64 @@ def _merged(total: Moments | None, part: Moments) -> Moments:
     return part if total is None else total.merge(part)
 
 
-def _read(source: Source, columns: list[str] | None, patterns: Sequence[str], nan: str):
-    """Yield ``(columns, batch)`` with the selected values parsed; columns are chosen on the first batch."""
+def _choose_columns(source: Source, patterns: Sequence[str]) -> list[str]:
+    sample = source.sample()
+    columns = select_columns(sample, patterns)
+    if not columns and sample.height:
+        raise SoftnormError(f"{source.name}: no numeric column to normalize; name columns with -c")
+    return columns
+
+
+def _read(source: Source, columns: list[str], nan: str, keep: bool = False, as_text: bool = False) -> Iterator[_Batch]:
+    """The batches with the selected columns' values parsed.
+
+    The reader parses the selected columns straight to numbers unless their
+    text is written out again (``as_text``, for ``--suffix``).
+    """
     first_row = 1
-    for frame in source.batches():
-        if columns is None:
-            columns = select_columns(frame, patterns)
-            if not columns and frame.height:
-                raise SoftnormError(f"{source.name}: no numeric column to normalize; name columns with -c")
-        yield columns, _Batch(frame, to_matrix(frame, columns, first_row, nan), first_row)
+    for frame in source.frames(() if as_text else columns, keep):
+        yield _Batch(frame, to_matrix(frame, columns, first_row, nan), first_row)
         first_row += frame.height
 
 
-def run(job: Job, source: Source, sink: Sink, figures: bool = False) -> Summary:
-    """Normalize ``source`` into ``sink``; gather before/after figures if ``figures``."""
+def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=None) -> Summary:
+    """Normalize ``source`` into ``sink``; gather before/after figures if ``figures``.
+
+    ``on_batch(stage)`` is called after each batch, for progress.
+    """
     method, axis = job.method, numpy_axis(job.axis)
     tally = _Figures() if figures else None
-    batches = _read(source, None, job.columns, job.nan)
-    columns, first = next(batches)
+    columns = _choose_columns(source, job.columns)
     problems = _Problems(job.axis, columns)
+    two_pass = job.axis != "row" and bool(columns)
+    notify = on_batch or (lambda stage: None)
     rows = 0
 
-    if job.axis == "row" or not columns:
-        work = ((batch, method.fit(batch.values, axis)) for batch in _chain(first, (b for _, b in batches)))
-    else:
-        stats, more = method.fit(first.values, axis), False
-        for _, batch in batches:
-            stats, more = stats.merge(method.fit(batch.values, axis)), True
+    if two_pass:
+        batches, stats, kept = _read(source, columns, job.nan, True, bool(job.suffix)), None, []
+        for batch in batches:
+            fitted = method.fit(batch.values, axis)
+            stats = fitted if stats is None else stats.merge(fitted)
+            # Keep the first batch: a table that is one batch is then parsed once.
+            kept = [batch] if stats is fitted else None
+            notify("pass 1/2: statistics")
         problems.add(method, stats)
-        # A table that came as one batch is still parsed; larger ones are read again.
-        again = (b for _, b in _read(source, columns, job.columns, job.nan)) if more else [first]
-        work = ((batch, stats) for batch in again)
+        work = ((batch, stats) for batch in (kept or _read(source, columns, job.nan, False, bool(job.suffix))))
+        stage = "pass 2/2: writing"
+    else:
+        batches = _read(source, columns, job.nan, False, bool(job.suffix))
+        work = ((batch, method.fit(batch.values, axis)) for batch in batches)
+        stage = "writing"
 
     for batch, stats in work:
         out = method.transform(batch.values, stats)
-        if job.axis == "row":
+        if not two_pass:
             problems.add(method, stats, batch.first_row)
         if tally is not None:
             tally.add(batch.values, out, _row_sums(method, out) if job.axis == "row" else None)
         sink.write(with_results(batch.frame, columns, out, job.suffix, job.decimals))
         rows += batch.frame.height
+        notify(stage)
 
     summary = Summary(method.name, job.axis, rows, {}, warnings=problems.finish())
     if tally is not None and columns:
@@ -149,11 +167,6 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False) -> Summary:
     return summary
 
 
-def _chain(first, rest: Iterator):
-    yield first
-    yield from rest
-
-
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
     """Sums of each row's results, over rows with any result (exp first for log-softmax)."""
     values = np.exp(out) if getattr(method, "log", False) else out
@@ -161,11 +174,14 @@ def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
     return np.nansum(values[present], axis=1)
 
 
-def describe(source: Source, patterns: Sequence[str]) -> tuple[int, dict[str, dict[str, float]]]:
+def describe(source: Source, patterns: Sequence[str], on_batch=None) -> tuple[int, dict[str, dict[str, float]]]:
     """Rows and per-column figures of the selected columns, for ``softnorm stats``."""
-    tally, rows, columns = _Figures(), 0, []
-    for columns, batch in _read(source, None, patterns, "omit"):
+    columns = _choose_columns(source, patterns)
+    tally, rows = _Figures(), 0
+    for batch in _read(source, columns, "omit"):
         if columns:
             tally.add(batch.values)
         rows += batch.frame.height
+        if on_batch:
+            on_batch("reading")
     return rows, (column_figures(tally.before, columns) if columns else {})

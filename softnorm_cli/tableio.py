@@ -1,16 +1,21 @@
 """Reading and writing tables: CSV, TSV and Parquet, files or standard streams.
 
-Tables travel as polars DataFrames, one batch at a time. CSV fields are read as
-text, so a column softnorm does not transform is written back as it came.
+Tables travel as polars DataFrames, one batch at a time, so memory stays
+bounded whatever the input size. CSV is read in large blocks of bytes, each
+cut after its last complete record, and parsed by polars; the columns being
+normalized are parsed as numbers, every other field as text, so a column
+softnorm does not transform is written back exactly as it came.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import select
+import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +27,11 @@ from softnorm_cli.errors import MalformedInputError, SoftnormError
 FORMATS = ("csv", "tsv", "parquet")
 STDIO = "-"
 PARQUET_MAGIC = b"PAR1"
+#: Bytes of input per batch: large enough that per-batch costs vanish, small
+#: enough that a batch, its numbers and its output fit well under 300 MB.
+DEFAULT_BATCH_BYTES = 16 << 20
+#: How much of the input is looked at to choose the numeric columns.
+SAMPLE_BYTES = 1 << 20
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 # Compressed inputs pyarrow recognises by their extension.
@@ -51,92 +61,416 @@ class Dialect:
         return self.delimiter or ("\t" if fmt == "tsv" else ",")
 
 
+@dataclass(frozen=True)
+class BatchSize:
+    """How much to read at a time: bytes of input, and at most ``rows`` rows if given."""
+
+    bytes: int = DEFAULT_BATCH_BYTES
+    rows: int | None = None
+
+
 class Source:
     """A table to read: a file, or standard input when the path is ``-``.
 
-    :meth:`batches` may be called more than once (two-pass methods read the
-    input twice); standard input is kept in memory for that.
+    :meth:`frames` yields the table batch by batch and may be called again
+    for a second pass; standard input cannot be read twice, so a first pass
+    with ``keep=True`` copies it to a temporary file (deleted by
+    :meth:`close`, also after an error or Ctrl-C).
     """
 
-    def __init__(self, path: str, fmt: str | None = None, dialect: Dialect = Dialect()):
+    def __init__(self, path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()):
         self.path = path
         self.dialect = dialect
-        self._data: bytes | None = None
+        self.batch = batch
         if path != STDIO:
             if os.path.isdir(path):
                 raise SoftnormError(f"{path}: is a directory")
             if not os.path.exists(path):
                 raise SoftnormError(f"{path}: no such file")
+        self._head = b""  # bytes of stdin already read, to sniff and sample
+        self._stdin_done = False
+        self._spool: str | None = None  # a complete copy of stdin
+        self._spool_partial: str | None = None  # one being written
+        self._position = (0, None, "bytes")  # done, total, unit: for progress
         self.format = fmt or self._sniff_format()
+        self._separator = dialect.separator(self.format)
+        self._names: list[str] | None = None
+
+    # -- life cycle -----------------------------------------------------------
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for path in (self._spool, self._spool_partial):
+            if path is not None and os.path.exists(path):
+                os.unlink(path)
+        self._spool = self._spool_partial = None
 
     @property
     def name(self) -> str:
         return "standard input" if self.path == STDIO else self.path
 
-    def _bytes(self) -> bytes:
-        if self._data is None:
-            if self.path == STDIO:
-                self._data = sys.stdin.buffer.read()
-            elif _compression(self.path):
-                import pyarrow as pa
+    @property
+    def position(self) -> tuple[int, int | None, str]:
+        """How far reading has come: ``(done, total or None, "bytes" or "rows")``."""
+        return self._position
 
-                with pa.input_stream(self.path, compression=_compression(self.path)) as stream:
-                    self._data = stream.read()
-            else:
-                self._data = Path(self.path).read_bytes()
-        return self._data
+    # -- reading --------------------------------------------------------------
+
+    def _peek(self, n: int) -> bytes:
+        """The first ``n`` bytes (fewer if the input is shorter), without consuming stdin."""
+        if self._spool is None and self.path == STDIO:
+            while len(self._head) < n and not self._stdin_done:
+                chunk = sys.stdin.buffer.read1(n - len(self._head))
+                self._stdin_done = not chunk
+                self._head += chunk
+            return self._head[:n]
+        with self._open() as stream:
+            return stream.read(n)
+
+    def _open(self) -> BinaryIO:
+        """A binary stream of the whole input, decompressed."""
+        if self._spool is not None:
+            return open(self._spool, "rb")
+        if self.path == STDIO:
+            return _StdinStream(self._head, self._stdin_done)
+        raw = open(self.path, "rb")
+        if _compression(self.path):
+            import pyarrow as pa
+
+            return _CountingStream(pa.CompressedInputStream(raw, _compression(self.path)), raw)
+        return raw
 
     def _sniff_format(self) -> str:
         if self.path != STDIO and format_from_path(self.path):
             return format_from_path(self.path)
-        return "parquet" if self._bytes()[:4] == PARQUET_MAGIC else "csv"
+        return "parquet" if self._peek(4) == PARQUET_MAGIC else "csv"
 
-    def batches(self) -> Iterator[pl.DataFrame]:
-        """The table as DataFrames, in order."""
-        data = self._bytes()
-        if not data:
-            raise SoftnormError(f"{self.name}: input is empty")
+    def _spool_stdin(self) -> None:
+        """Copy all of standard input to a temporary file: Parquet keeps its index at the end."""
+        fd, self._spool_partial = tempfile.mkstemp(prefix="softnorm-", suffix=".spool")
+        with os.fdopen(fd, "wb") as out, self._open() as stream:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        self._spool, self._spool_partial = self._spool_partial, None
+
+    def columns(self) -> list[str]:
+        """The column names."""
+        if self._names is None:
+            self._names = self.sample().columns
+        return self._names
+
+    def sample(self) -> pl.DataFrame:
+        """The first rows (about a megabyte), with every CSV field as text: enough to choose columns."""
         if self.format == "parquet":
-            yield _read_parquet(data, self.name)
+            return next(self._parquet_frames(rows=10_000), None)
+        head = self._peek(SAMPLE_BYTES)
+        if not head:
+            raise SoftnormError(f"{self.name}: input is empty")
+        if len(head) == SAMPLE_BYTES:
+            end = _record_end(head, len(head))
+            head = head[:end] if end > 0 else head
+        return self._parse(head, first=True, numeric=(), line=1)
+
+    def frames(self, numeric: Sequence[str] = (), keep: bool = False) -> Iterator[pl.DataFrame]:
+        """The table in batches; ``numeric`` columns of a CSV are parsed as float64.
+
+        A CSV block in which a ``numeric`` column does not parse is returned
+        with that column as text, for the caller to report or convert.
+        ``keep`` makes standard input readable again afterwards.
+        """
+        if self.format == "parquet":
+            frames = self._parquet_frames(self.batch.rows)
         else:
-            yield _read_csv(data, self.name, self.dialect.separator(self.format), self.dialect.header)
+            self.columns()
+            frames = self._csv_frames(set(numeric), keep and self.path == STDIO and self._spool is None)
+        rows = self.batch.rows
+        for frame in frames:
+            if rows is None or frame.height <= rows:
+                yield frame
+            else:
+                yield from frame.iter_slices(rows)
+
+    def _csv_frames(self, numeric: set[str], spool: bool) -> Iterator[pl.DataFrame]:
+        total = None if self.path == STDIO and self._spool is None else os.path.getsize(self._spool or self.path)
+        first, line, rows = True, 1, 0
+        copy = None
+        if spool:
+            # Standard input is copied aside while it is read, for the second pass.
+            fd, path = tempfile.mkstemp(prefix="softnorm-", suffix=".spool")
+            copy, self._spool_partial = os.fdopen(fd, "wb"), path
+        try:
+            with self._open() as stream:
+                for block in _blocks(stream, self.batch.bytes):
+                    if copy is not None:
+                        copy.write(block)
+                    frame = self._parse(block, first, numeric, line)
+                    first, line, rows = False, line + block.count(b"\n"), rows + frame.height
+                    self._position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
+                    yield frame
+            if copy is not None:
+                copy.close()
+                self._spool, self._spool_partial = self._spool_partial, None
+        finally:
+            if copy is not None and not copy.closed:
+                copy.close()
+        if first:
+            raise SoftnormError(f"{self.name}: input is empty")
+
+    def _parse(self, block: bytes, first: bool, numeric: Sequence[str], line: int) -> pl.DataFrame:
+        """Parse one block of whole records; ``line`` is the file line it starts on."""
+        header = first and self.dialect.header
+        names = self._names
+        schema = None
+        if names is not None:
+            schema = {n: (pl.Float64 if n in numeric else pl.String) for n in names}
+        try:
+            try:
+                df = pl.read_csv(block, has_header=header, separator=self._separator, schema=schema, infer_schema=False)
+            except pl.exceptions.ComputeError:
+                if not numeric:
+                    raise
+                # A value that is not a number: read the block as text and let the caller say where.
+                return self._parse(block, first, (), line)
+        except pl.exceptions.PolarsError as e:
+            raise MalformedInputError(
+                _describe_csv_error(block, self.name, self._separator, e, line, None if header else names)
+            ) from e
+        if names is None:
+            if not self.dialect.header:
+                df.columns = [str(i) for i in range(1, df.width + 1)]
+            _check_unique(df.columns, self.name)
+        return df
+
+    def _parquet_frames(self, rows: int | None) -> Iterator[pl.DataFrame]:
+        import pyarrow.parquet as pq
+
+        if self.path == STDIO and self._spool is None:
+            self._spool_stdin()
+        try:
+            parquet = pq.ParquetFile(self._spool or self.path)
+            meta = parquet.metadata
+            if rows is None:
+                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) // max(1, meta.num_rows))
+                rows = max(1024, self.batch.bytes // row_bytes)
+            done = 0
+            for batch in parquet.iter_batches(batch_size=rows):
+                done += batch.num_rows
+                self._position = (done, meta.num_rows, "rows")
+                yield pl.from_arrow(batch)
+            if meta.num_rows == 0:
+                yield pl.from_arrow(parquet.schema_arrow.empty_table())
+        except OSError as e:  # pyarrow.ArrowInvalid and friends derive from OSError or ValueError
+            raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+        except ValueError as e:
+            raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
 
 
-def _read_parquet(data: bytes, name: str) -> pl.DataFrame:
+class _StdinStream(io.RawIOBase):
+    """Standard input with the bytes already peeked at put back in front."""
+
+    #: Pass on what has arrived when the pipe pauses: an endless, slow pipe
+    #: then still gets its rows through promptly, while a fast one is read in
+    #: full blocks.
+    interactive = True
+
+    def __init__(self, head: bytes, done: bool):
+        self._head = memoryview(head)
+        self._done = done
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, view) -> int:
+        if len(self._head):
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        elif self._done:
+            n = 0
+        else:
+            n = sys.stdin.buffer.readinto1(view)
+        self._count += n
+        return n
+
+    def tell(self) -> int:
+        return self._count
+
+
+def _more_within(stream, seconds: float) -> bool:
     try:
-        return pl.read_parquet(io.BytesIO(data))
-    except pl.exceptions.PolarsError as e:
-        raise MalformedInputError(f"{name}: not a readable Parquet file ({_first_line(e)})") from e
+        return bool(select.select([stream], [], [], seconds)[0])
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # not a selectable stream (a test double, a file): just keep reading
 
 
-def _read_csv(data: bytes, name: str, separator: str, header: bool) -> pl.DataFrame:
+class _CountingStream:
+    """A decompressing stream whose ``tell`` is the position in the compressed file, for progress."""
+
+    def __init__(self, stream, raw: BinaryIO):
+        self._stream, self._raw = stream, raw
+
+    def read(self, n: int = -1) -> bytes:
+        return self._stream.read(n)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.close()
+        self._raw.close()
+
+
+def _tell(stream) -> int:
     try:
-        df = pl.read_csv(data, infer_schema=False, separator=separator, has_header=header)
-    except pl.exceptions.PolarsError as e:
-        raise MalformedInputError(_describe_csv_error(data, name, separator, e)) from e
-    if not header:
-        df.columns = [str(i) for i in range(1, df.width + 1)]
-    elif any(name.rpartition("_duplicated_")[0] in df.columns for name in df.columns):
-        # polars renames a repeated name; writing that back would change the header.
-        seen = next(n.rpartition("_duplicated_")[0] for n in df.columns if n.rpartition("_duplicated_")[0] in df.columns)
-        raise MalformedInputError(f"{name}: column name {seen!r} appears more than once in the header")
-    return df
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
 
 
-def _describe_csv_error(data: bytes, name: str, separator: str, error: Exception) -> str:
-    """Find the line polars choked on, re-reading with the csv module (error path only)."""
+def _blocks(stream, size: int) -> Iterator[bytes]:
+    """Blocks of about ``size`` bytes, each ending after a complete CSV record.
+
+    A regular file is memory-mapped and cut where it lies, a stream is read
+    into a buffer behind the previous block's unfinished record: either way
+    each byte is copied once on its way to the parser.
+    """
+    mapped = _mapped(stream)
+    if mapped is not None:
+        with mapped:
+            yield from _mapped_blocks(mapped, stream, size)
+        return
+    carry = b""
+    while True:
+        buf = bytearray(len(carry) + size)
+        buf[: len(carry)] = carry
+        view = memoryview(buf)
+        filled = len(carry) + _read_into(stream, view[len(carry) :])
+        if filled == len(carry):
+            if carry:
+                yield bytes(carry)  # the last record, without a final newline
+            return
+        end = _record_end(buf, filled)
+        if end < 0:
+            carry = bytes(view[:filled])  # a record longer than a block: read on
+            continue
+        carry = bytes(view[end:filled])
+        yield bytes(view[:end])
+
+
+def _mapped(stream):
+    import mmap
+
+    try:
+        if os.fstat(stream.fileno()).st_size and stream.seekable():
+            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return None
+
+
+def _mapped_blocks(mapped, stream, size: int) -> Iterator[bytes]:
+    start, length = 0, len(mapped)
+    while start < length:
+        stop = min(start + size, length)
+        if stop < length:
+            end = mapped.rfind(b"\n", start, stop) + 1
+            if end == 0 or mapped.find(b'"', start, end) >= 0:
+                # No newline, or quotes that may hide one: decide on a copy.
+                block = mapped[start:stop]
+                end = _record_end(block, len(block))
+                if end < 0:
+                    size *= 2  # a record longer than a block
+                    continue
+                end += start
+        else:
+            end = stop
+        block = mapped[start:end]
+        _release(mapped, start, end)
+        start = end
+        stream.seek(start)  # for progress
+        yield block
+
+
+def _release(mapped, start: int, end: int) -> None:
+    """Drop the pages of a copied range from the process: mapped pages count as its memory."""
+    import mmap
+
+    page = mmap.PAGESIZE
+    first = start - start % page
+    if hasattr(mapped, "madvise") and end - first >= page:
+        mapped.madvise(mmap.MADV_DONTNEED, first, (end - first) // page * page)
+
+
+def _read_into(stream, view: memoryview) -> int:
+    """Fill ``view`` from ``stream`` as far as it goes; the number of bytes read."""
+    done = 0
+    while done < len(view):
+        if hasattr(stream, "readinto"):
+            n = stream.readinto(view[done:])
+        else:
+            chunk = stream.read(len(view) - done)
+            n = len(chunk)
+            view[done : done + n] = chunk
+        if not n:
+            break
+        done += n
+        if getattr(stream, "interactive", False) and not _more_within(sys.stdin.buffer, 0.1):
+            break
+    return done
+
+
+def _record_end(buf: bytes | bytearray, size: int) -> int:
+    """The index just past the last newline outside quotes in ``buf[:size]``, or -1.
+
+    The buffer starts at a record boundary, so a newline ends a record exactly
+    when an even number of quote characters precede it (doubled quotes inside
+    a field count twice).
+    """
+    end = buf.rfind(b"\n", 0, size)
+    if end < 0:
+        return -1
+    quotes = buf.count(b'"', 0, end)
+    while quotes % 2:
+        previous = buf.rfind(b"\n", 0, end)
+        if previous < 0:
+            return -1
+        quotes -= buf.count(b'"', previous, end)
+        end = previous
+    return end + 1
+
+
+def _check_unique(names: list[str], source: str) -> None:
+    # polars renames a repeated name; writing that back would change the header.
+    for name in names:
+        base = name.rpartition("_duplicated_")[0]
+        if base and base in names:
+            raise MalformedInputError(f"{source}: column name {base!r} appears more than once in the header")
+
+
+def _describe_csv_error(
+    block: bytes, name: str, separator: str, error: Exception, line: int, names: list[str] | None
+) -> str:
+    """Find the line polars choked on, re-reading the block with the csv module (error path only)."""
     import csv
 
-    text = data.decode("utf-8", errors="replace")
+    text = block.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    width = None
+    width = len(names) if names else None
     try:
         for record in reader:
             width = len(record) if width is None else width
             if len(record) > width:
-                return f"{name}, line {reader.line_num}: {len(record)} fields, expected {width}"
+                return f"{name}, line {line + reader.line_num - 1}: {len(record)} fields, expected {width}"
     except csv.Error as e:
-        return f"{name}, line {reader.line_num}: malformed CSV ({e})"
+        return f"{name}, line {line + reader.line_num - 1}: malformed CSV ({e})"
     if "\x00" in text or "\ufffd" in text:
         return f"{name}: not UTF-8 text"
     return f"{name}: malformed CSV ({_first_line(error)})"
@@ -188,6 +522,7 @@ class Sink:
                 separator=self.dialect.separator(self.format),
             )
             self._wrote_header = True
+            self._stream.flush()  # rows of an endless pipe go out as they are made
 
     def _write_parquet(self, df: pl.DataFrame) -> None:
         import pyarrow.parquet as pq
