@@ -101,7 +101,7 @@ input_options = _options(
     click.option("--delimiter", callback=_delimiter, metavar="CHAR", help="Field delimiter for CSV/TSV input and output ('\\t' for tab)."),
     click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
     click.option("--batch-rows", "batch", type=BatchSizeType(), metavar="N|SIZE",
-                 help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 16MB."),
+                 help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 8MB."),
 )
 
 output_options = _options(

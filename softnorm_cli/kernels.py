@@ -72,7 +72,7 @@ class Moments:
                 minimum = np.fmin.reduce(x, initial=np.inf, **kw)
                 maximum = np.fmax.reduce(x, initial=-np.inf, **kw)
             else:
-                count = np.sum(np.ones_like(x, dtype=np.int64), **kw)
+                count = _full_count(x, axis)
                 minimum = x.min(initial=np.inf, **kw)
                 maximum = x.max(initial=-np.inf, **kw)
             magnitude = np.maximum(np.abs(minimum), np.abs(maximum))
@@ -112,6 +112,8 @@ class Moments:
         # An empty side has a NaN mean; take the other side's figures as they are.
         mean = np.where(self.count == 0, mean_b, np.where(other.count == 0, mean_a, mean))
         m2 = np.where(self.count == 0, other.m2 * rb * rb, np.where(other.count == 0, self.m2 * ra * ra, m2))
+        with _quiet():
+            total = self.total + other.total  # inf + -inf is an honest NaN here
         return Moments(
             count=n,
             missing=self.missing + other.missing,
@@ -119,7 +121,7 @@ class Moments:
             maximum=np.maximum(self.maximum, other.maximum),
             scaled_mean=mean,
             m2=m2,
-            total=self.total + other.total,
+            total=total,
             scale=scale,
         )
 
@@ -148,6 +150,12 @@ class Moments:
     def constant(self) -> np.ndarray:
         """Groups whose values are all equal, decided exactly (min == max)."""
         return (self.count > 0) & (self.minimum == self.maximum)
+
+
+def _full_count(x: np.ndarray, axis: int | None) -> np.ndarray:
+    """The number of values in each group of a block without gaps, shaped like a keepdims reduction."""
+    shape = (1, 1) if axis is None else tuple(1 if i == axis else n for i, n in enumerate(x.shape))
+    return np.full(shape, x.size if axis is None else x.shape[axis], dtype=np.int64)
 
 
 def _unit(scale: np.ndarray) -> np.ndarray:
@@ -191,7 +199,7 @@ class SoftmaxNormalizer:
                 maximum = x.max(initial=-np.inf, **kw)
                 sumexp = np.exp((x - maximum) / temperature).sum(**kw)
                 posinf = missing = np.zeros_like(maximum, dtype=np.int64)
-                count = np.sum(np.ones_like(x, dtype=np.int64), **kw)
+                count = _full_count(x, axis)
             else:
                 missing_mask = np.isnan(x)
                 posinf_mask = x == np.inf

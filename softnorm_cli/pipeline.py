@@ -24,6 +24,10 @@ from softnorm_cli.transform import select_columns, to_matrix, with_results
 
 Method = Softmax | MinMax | ZScore
 
+#: Parsed batches up to this size are kept from pass 1 for pass 2 instead of
+#: being read again: small and medium tables are read once, large ones stream.
+KEEP_BYTES = 112 << 20
+
 
 @dataclass(frozen=True)
 class Job:
@@ -132,12 +136,14 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
     rows = 0
 
     if two_pass:
-        batches, stats, kept = _read(source, columns, job.nan, True, bool(job.suffix)), None, []
+        batches, stats, kept, kept_bytes = _read(source, columns, job.nan, True, bool(job.suffix)), None, [], 0
         for batch in batches:
             fitted = method.fit(batch.values, axis)
             stats = fitted if stats is None else stats.merge(fitted)
-            # Keep the first batch: a table that is one batch is then parsed once.
-            kept = [batch] if stats is fitted else None
+            if kept is not None:
+                # A table that fits the budget is parsed once; a larger one is read again.
+                kept_bytes += batch.frame.estimated_size() + batch.values.nbytes
+                kept = kept + [batch] if kept_bytes <= KEEP_BYTES else None
             notify("pass 1/2: statistics")
         problems.add(method, stats)
         work = ((batch, stats) for batch in (kept or _read(source, columns, job.nan, False, bool(job.suffix))))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import queue
 import select
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,7 @@ STDIO = "-"
 PARQUET_MAGIC = b"PAR1"
 #: Bytes of input per batch: large enough that per-batch costs vanish, small
 #: enough that a batch, its numbers and its output fit well under 300 MB.
-DEFAULT_BATCH_BYTES = 16 << 20
+DEFAULT_BATCH_BYTES = 8 << 20
 #: How much of the input is looked at to choose the numeric columns.
 SAMPLE_BYTES = 1 << 20
 
@@ -95,6 +97,7 @@ class Source:
         self.format = fmt or self._sniff_format()
         self._separator = dialect.separator(self.format)
         self._names: list[str] | None = None
+        self._sample: pl.DataFrame | None = None
 
     # -- life cycle -----------------------------------------------------------
 
@@ -124,10 +127,14 @@ class Source:
     def _peek(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer if the input is shorter), without consuming stdin."""
         if self._spool is None and self.path == STDIO:
+            # Stop early when a pipe pauses after a complete record: a slow,
+            # endless pipe must not wait for a megabyte before its first row.
             while len(self._head) < n and not self._stdin_done:
                 chunk = sys.stdin.buffer.read1(n - len(self._head))
                 self._stdin_done = not chunk
                 self._head += chunk
+                if b"\n" in chunk and not _more_within(sys.stdin.buffer, 0.1):
+                    break
             return self._head[:n]
         with self._open() as stream:
             return stream.read(n)
@@ -165,6 +172,11 @@ class Source:
 
     def sample(self) -> pl.DataFrame:
         """The first rows (about a megabyte), with every CSV field as text: enough to choose columns."""
+        if self._sample is None:
+            self._sample = self._read_sample()
+        return self._sample
+
+    def _read_sample(self) -> pl.DataFrame:
         if self.format == "parquet":
             return next(self._parquet_frames(rows=10_000), None)
         head = self._peek(SAMPLE_BYTES)
@@ -246,27 +258,29 @@ class Source:
         return df
 
     def _parquet_frames(self, rows: int | None) -> Iterator[pl.DataFrame]:
-        import pyarrow.parquet as pq
-
         if self.path == STDIO and self._spool is None:
             self._spool_stdin()
+        path = self._spool or self.path
         try:
-            parquet = pq.ParquetFile(self._spool or self.path)
-            meta = parquet.metadata
+            scan = pl.scan_parquet(path)
+            total = scan.select(pl.len()).collect().item()
             if rows is None:
-                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) // max(1, meta.num_rows))
-                rows = max(1024, self.batch.bytes // row_bytes)
+                # Rows per batch from the uncompressed row width, as for CSV.
+                width = sum(_DTYPE_BYTES.get(dtype, 16) for dtype in scan.collect_schema().dtypes())
+                rows = max(1024, self.batch.bytes // max(1, width))
             done = 0
-            for batch in parquet.iter_batches(batch_size=rows):
-                done += batch.num_rows
-                self._position = (done, meta.num_rows, "rows")
-                yield pl.from_arrow(batch)
-            if meta.num_rows == 0:
-                yield pl.from_arrow(parquet.schema_arrow.empty_table())
-        except OSError as e:  # pyarrow.ArrowInvalid and friends derive from OSError or ValueError
+            for frame in scan.collect_batches(chunk_size=rows):
+                done += frame.height
+                self._position = (done, total, "rows")
+                yield frame
+            if total == 0:
+                yield scan.head(0).collect()
+        except pl.exceptions.PolarsError as e:
             raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
-        except ValueError as e:
-            raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+
+
+# Bytes per value of fixed-width types; text and nested types count as 16.
+_DTYPE_BYTES = {pl.Float64: 8, pl.Int64: 8, pl.UInt64: 8, pl.Float32: 4, pl.Int32: 4, pl.UInt32: 4, pl.Boolean: 1}
 
 
 class _StdinStream(io.RawIOBase):
@@ -486,6 +500,10 @@ class Sink:
 
     A file is written to a temporary file beside it and renamed into place on
     success, so a failed run leaves neither a partial file nor a damaged old one.
+
+    Batches are written by a background thread (polars and pyarrow write
+    without holding the GIL), so writing one batch overlaps with reading and
+    computing the next; at most one batch waits in between.
     """
 
     def __init__(self, path: str, fmt: str, dialect: Dialect = Dialect()):
@@ -494,8 +512,10 @@ class Sink:
         self.dialect = dialect
         self._stream: BinaryIO | None = None
         self._tmp: str | None = None
-        self._parquet_writer = None
         self._wrote_header = False
+        self._queue: queue.Queue | None = None
+        self._writer: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def __enter__(self) -> Sink:
         if self.path == STDIO:
@@ -513,29 +533,67 @@ class Sink:
         return self
 
     def write(self, df: pl.DataFrame) -> None:
-        if self.format == "parquet":
-            self._write_parquet(df)
-        else:
-            df.write_csv(
-                self._stream,
-                include_header=self.dialect.header and not self._wrote_header,
-                separator=self.dialect.separator(self.format),
-            )
-            self._wrote_header = True
-            self._stream.flush()  # rows of an endless pipe go out as they are made
+        """Queue ``df`` to be written after the batches before it."""
+        if self._writer is None:
+            self._queue = queue.Queue(maxsize=1)
+            target = self._sink_parquet if self.format == "parquet" else self._sink_csv
+            self._writer = threading.Thread(target=target, args=(df.schema,), name="softnorm-writer", daemon=True)
+            self._writer.start()
+        self._raise_failure()
+        self._queue.put(df)
 
-    def _write_parquet(self, df: pl.DataFrame) -> None:
-        import pyarrow.parquet as pq
+    def _queued(self) -> Iterator[pl.DataFrame]:
+        while (df := self._queue.get()) is not None:
+            yield df
 
-        table = df.to_arrow()
-        if self._parquet_writer is None:
-            self._parquet_writer = pq.ParquetWriter(self._stream, table.schema)
-        self._parquet_writer.write_table(table)
+    def _guarded(self, write) -> None:
+        """Run ``write`` in the writer thread; a failure is handed to the main thread."""
+        try:
+            write()
+        except BaseException as e:
+            self._failure = e
+            for _ in self._queued():  # unblock the main thread until it notices
+                pass
+
+    def _sink_csv(self, schema) -> None:
+        def write() -> None:
+            for df in self._queued():
+                df.write_csv(
+                    self._stream,
+                    include_header=self.dialect.header and not self._wrote_header,
+                    separator=self.dialect.separator(self.format),
+                )
+                self._wrote_header = True
+                self._stream.flush()  # rows of an endless pipe go out as they are made
+
+        self._guarded(write)
+
+    def _sink_parquet(self, schema) -> None:
+        # Parquet has no appending: polars' streaming sink pulls the batches as
+        # they are queued and writes them as row groups of one file.
+        from polars.io.plugins import register_io_source
+
+        def batches(with_columns, predicate, n_rows, batch_size) -> Iterator[pl.DataFrame]:
+            yield from self._queued()
+
+        self._guarded(lambda: register_io_source(batches, schema=schema).sink_parquet(self._stream))
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def _finish_writes(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if self._parquet_writer is not None:
-                self._parquet_writer.close()
+            self._finish_writes()
+            if exc_type is None:
+                self._raise_failure()
             if self._tmp is None:
                 self._stream.flush()
                 return
