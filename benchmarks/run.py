@@ -1,0 +1,737 @@
+#!/usr/bin/env python
+"""Benchmark softnorm against the tools a user would otherwise reach for.
+
+    python benchmarks/run.py [--rows 1000000 5000000] [--runs 3]
+                             [--out benchmarks/results.json] [--data-dir benchmarks/data]
+                             [--only softnorm,polars,duckdb,pandas]
+                             [--jobs softmax,minmax,zscore,io] [--formats csv,parquet]
+
+Every (job, size, format, tool) runs as a separate process, once to warm up and
+then --runs times; the whole process is timed (wall clock) and its peak resident
+memory is taken from os.wait4's rusage. See benchmarks/README.md.
+
+The harness itself imports only the standard library and stays small: the
+peers run as ``python run.py --peer NAME ...`` and must pay only for their own
+imports, and on Linux a child's ru_maxrss starts at the resident size of the
+process that spawned it, so data generation and the output checks (numpy,
+polars) run in helper processes (``--generate``, ``--check``), never in the
+harness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUN_PY = str(Path(__file__).resolve())
+
+DATA_VERSION = "v1"  # bump when the generated data changes
+SEED = 20240611
+CHUNK_ROWS = 500_000
+N_GROUPS = 50
+ID_WIDTH = 7
+FLOATS = ["f0", "f1", "f2", "f3", "f4", "f5"]
+COLUMNS = ["id", "group", *FLOATS]
+
+NORM_JOBS = ["softmax", "minmax", "zscore"]
+ALL_JOBS = [*NORM_JOBS, "io"]
+JOB_COLS = {"softmax": ["f0", "f1", "f2"], "minmax": FLOATS, "zscore": FLOATS, "io": []}
+TOOLS = ["softnorm", "polars", "duckdb", "pandas"]
+FLOOR = "io-floor"  # the tool name of the I/O floor (polars read + write, unchanged)
+FORMATS = ["csv", "parquet"]
+EXT = {"csv": ".csv", "parquet": ".parquet"}
+
+RTOL = 1e-9
+ATOL = 1e-9
+ATOL_ZSCORE_F5 = 1e-6  # 1e9 + noise: the mean itself carries ~1e-7 of rounding
+
+# Targets of issue 3, as ratios measured in the same run.
+TARGET_FLOOR = 1.2
+TARGET_DUCKDB = 1.5
+TARGET_PANDAS = 8.0
+TARGET_PEAK_MIB = 300.0
+TARGET_PEAK_ROWS = 5_000_000
+
+
+# --------------------------------------------------------------------------
+# Peers: each runs in its own process via ``python run.py --peer NAME ...``.
+# --------------------------------------------------------------------------
+
+
+def _fmt_of(path: str) -> str:
+    return "parquet" if path.endswith(".parquet") else "csv"
+
+
+def peer_polars(job: str, inp: str, out: str) -> None:
+    """The polars lazy one-liner a user writes (also the I/O floor, for job 'io')."""
+    import polars as pl
+
+    fmt = _fmt_of(inp)
+    lf = pl.scan_csv(inp, schema_overrides={"id": pl.String}) if fmt == "csv" else pl.scan_parquet(inp)
+    cols = JOB_COLS[job]
+    if job == "softmax":
+        m = pl.max_horizontal(cols)
+        s = pl.sum_horizontal([(pl.col(c) - m).exp() for c in cols])
+        lf = lf.with_columns([((pl.col(c) - m).exp() / s).alias(c) for c in cols])
+    elif job == "minmax":
+        lf = lf.with_columns([(pl.col(c) - pl.col(c).min()) / (pl.col(c).max() - pl.col(c).min()) for c in cols])
+    elif job == "zscore":
+        lf = lf.with_columns([(pl.col(c) - pl.col(c).mean()) / pl.col(c).std(ddof=0) for c in cols])
+    if _fmt_of(out) == "csv":
+        lf.sink_csv(out)
+    else:
+        lf.sink_parquet(out)
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def duckdb_sql(job: str, inp: str, out: str) -> str:
+    if _fmt_of(inp) == "csv":
+        src = f"read_csv({_sql_str(inp)}, header = true, types = {{'id': 'VARCHAR'}})"
+    else:
+        src = f"read_parquet({_sql_str(inp)})"
+    cols = JOB_COLS[job]
+    q = lambda c: '"' + c + '"'  # noqa: E731
+    if job == "softmax":
+        total = " + ".join(f"e_{c}" for c in cols)
+        exprs = {c: f"e_{c} / ({total})" for c in cols}
+        shifted = ", ".join(f"exp({q(c)} - m) AS e_{c}" for c in cols)
+        src = f"(SELECT *, {shifted} FROM (SELECT *, GREATEST({', '.join(map(q, cols))}) AS m FROM {src}))"
+    elif job == "minmax":
+        exprs = {c: f"({q(c)} - min({q(c)}) OVER ()) / (max({q(c)}) OVER () - min({q(c)}) OVER ())" for c in cols}
+    elif job == "zscore":
+        exprs = {c: f"({q(c)} - avg({q(c)}) OVER ()) / stddev_pop({q(c)}) OVER ()" for c in cols}
+    else:
+        exprs = {}
+    select = ", ".join(f"{exprs[c]} AS {q(c)}" if c in exprs else q(c) for c in COLUMNS)
+    options = "FORMAT csv, HEADER true" if _fmt_of(out) == "csv" else "FORMAT parquet"
+    return f"COPY (SELECT {select} FROM {src}) TO {_sql_str(out)} ({options})"
+
+
+def peer_duckdb(job: str, inp: str, out: str) -> None:
+    """DuckDB SQL with window functions over the whole table."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(duckdb_sql(job, inp, out))
+    con.close()
+
+
+def peer_pandas(job: str, inp: str, out: str) -> None:
+    """The pandas code a user writes by hand: read, numpy math, write."""
+    import numpy as np
+    import pandas as pd
+
+    if _fmt_of(inp) == "csv":
+        df = pd.read_csv(inp, dtype={"id": str})
+    else:
+        df = pd.read_parquet(inp)
+    cols = JOB_COLS[job]
+    if cols:
+        a = df[cols].to_numpy(dtype=np.float64)
+        if job == "softmax":
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            a = e / e.sum(axis=1, keepdims=True)
+        elif job == "minmax":
+            lo = a.min(axis=0)
+            a = (a - lo) / (a.max(axis=0) - lo)
+        elif job == "zscore":
+            a = (a - a.mean(axis=0)) / a.std(axis=0)
+        df[cols] = a
+    if _fmt_of(out) == "csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+
+
+PEERS = {"polars": peer_polars, "duckdb": peer_duckdb, "pandas": peer_pandas, FLOOR: peer_polars}
+PEER_MODULES = {"polars": ["polars"], "duckdb": ["duckdb"], "pandas": ["pandas", "numpy"], FLOOR: ["polars"]}
+
+
+def softnorm_command() -> list[str]:
+    script = Path(sys.executable).parent / "softnorm"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "softnorm_cli"]
+
+
+def tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
+    if tool == "softnorm":
+        return [*softnorm_command(), job, inp, "-c", ",".join(JOB_COLS[job]), "-o", out]
+    peer_job = "io" if tool == FLOOR else job
+    return [sys.executable, RUN_PY, "--peer", tool, "--job", peer_job, "--input", inp, "--output", out]
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+
+def data_paths(data_dir: Path, rows: int) -> dict[str, Path]:
+    stem = f"softnorm-bench-{DATA_VERSION}-{rows}"
+    return {fmt: data_dir / (stem + EXT[fmt]) for fmt in FORMATS}
+
+
+def generate_data(data_dir: Path, rows: int) -> dict[str, Path]:
+    """Deterministic data, written once per size; files appear only when complete.
+
+    Chunk k is drawn from its own generator seeded (SEED, k), so a smaller
+    size is a prefix of a larger one.
+    """
+    import numpy as np
+    import polars as pl
+
+    paths = data_paths(data_dir, rows)
+    if all(p.exists() for p in paths.values()):
+        return paths
+    data_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    log(f"generating {rows:,} rows in {data_dir} ...")
+    csv_tmp = paths["csv"].with_name(paths["csv"].name + f".tmp{os.getpid()}")
+    pq_tmp = paths["parquet"].with_name(paths["parquet"].name + f".tmp{os.getpid()}")
+    try:
+        if not paths["csv"].exists():
+            with open(csv_tmp, "wb") as fh:
+                for k, start in enumerate(range(0, rows, CHUNK_ROWS)):
+                    n = min(CHUNK_ROWS, rows - start)
+                    rng = np.random.default_rng([SEED, k])
+                    df = pl.DataFrame(
+                        {
+                            "n": np.arange(start + 1, start + n + 1, dtype=np.int64),
+                            "k": rng.integers(0, N_GROUPS, n),
+                            "f0": rng.standard_normal(n),
+                            "f1": rng.standard_normal(n) * 10.0,
+                            "f2": rng.standard_normal(n) * 0.1,
+                            "f3": rng.standard_normal(n) * 1000.0,
+                            "f4": rng.standard_normal(n) * 0.001,
+                            "f5": 1e9 + rng.standard_normal(n),
+                        }
+                    ).select(
+                        pl.col("n").cast(pl.String).str.zfill(ID_WIDTH).alias("id"),
+                        (pl.lit("g") + pl.col("k").cast(pl.String)).alias("group"),
+                        *FLOATS,
+                    )
+                    df.write_csv(fh, include_header=(k == 0))
+            os.replace(csv_tmp, paths["csv"])
+        if not paths["parquet"].exists():
+            pl.scan_csv(paths["csv"], schema_overrides={"id": pl.String}).sink_parquet(pq_tmp)
+            os.replace(pq_tmp, paths["parquet"])
+    finally:
+        for p in (csv_tmp, pq_tmp):
+            p.unlink(missing_ok=True)
+    log(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s: "
+        + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.0f} MiB" for p in paths.values()))
+    return paths
+
+
+# --------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def helper(args: list[str]) -> str:
+    """Run data generation or a check in its own process (keeps the harness small)."""
+    r = subprocess.run([sys.executable, RUN_PY, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit(f"run.py: helper {' '.join(args)} failed with exit {r.returncode}")
+    return r.stdout
+
+
+def harness_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def measure(cmd: list[str], err_path: Path, timeout: float) -> dict:
+    """Run ``cmd`` once: wall seconds around the whole process, and its own peak RSS."""
+    with open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - t0
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    maxrss = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)  # bytes on macOS, KiB on Linux
+    result = {"wall_s": wall, "peak_mib": maxrss, "exit": code}
+    if code != 0:
+        tail = err_path.read_text(errors="replace").strip().splitlines()[-5:]
+        result["error"] = ("timed out; " if wall >= timeout else "") + f"exit {code}: " + " | ".join(tail)
+    return result
+
+
+def available_tools(wanted: list[str]) -> tuple[list[str], list[str]]:
+    ok, notes = [], []
+    for tool in wanted:
+        if tool == "softnorm":
+            cmd = [*softnorm_command(), "--version"]
+        else:
+            cmd = [sys.executable, "-c", "; ".join(f"import {m}" for m in PEER_MODULES[tool])]
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if r.returncode == 0:
+            ok.append(tool)
+        else:
+            last = (r.stderr.strip().splitlines() or ["?"])[-1]
+            notes.append(f"{tool}: skipped, `{' '.join(cmd)}` failed: {last}")
+    return ok, notes
+
+
+def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: Path, runs: int, timeout: float) -> tuple[list[dict], dict[str, Path]]:
+    """Warm up every tool once, then ``runs`` rounds, the tools interleaved in each round."""
+    outs = {t: work / f"{job}-{rows}-{t}{EXT[fmt]}" for t in tools}
+    recs = {
+        t: {"job": job, "rows": rows, "format": fmt, "tool": t, "command": tool_command(t, job, str(inp), str(outs[t])),
+            "walls_s": [], "peaks_mib": [], "warmup_s": None, "error": None}
+        for t in tools
+    }
+    for rnd in range(runs + 1):
+        for t in tools:
+            rec = recs[t]
+            if rec["error"]:
+                continue
+            outs[t].unlink(missing_ok=True)
+            m = measure(rec["command"], work / f"{t}.stderr", timeout)
+            label = "warm-up" if rnd == 0 else f"run {rnd}/{runs}"
+            if m["exit"] != 0:
+                rec["error"] = m["error"]
+                log(f"  {job:8} {rows:>9,} {fmt:8} {t:9} {label}: FAILED {m['error']}")
+                continue
+            log(f"  {job:8} {rows:>9,} {fmt:8} {t:9} {label}: {m['wall_s']:.3f} s, {m['peak_mib']:.0f} MiB")
+            if rnd == 0:
+                rec["warmup_s"] = m["wall_s"]
+            else:
+                rec["walls_s"].append(m["wall_s"])
+                rec["peaks_mib"].append(m["peak_mib"])
+    out = []
+    for rec in recs.values():
+        rec["median_wall_s"] = statistics.median(rec["walls_s"]) if rec["walls_s"] and not rec["error"] else None
+        rec["peak_mib"] = max(rec["peaks_mib"]) if rec["peaks_mib"] and not rec["error"] else None
+        out.append(rec)
+    return out, {t: p for t, p in outs.items() if not recs[t]["error"]}
+
+
+# --------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------
+
+
+def read_table(path: Path):
+    import polars as pl
+
+    if _fmt_of(str(path)) == "csv":
+        return pl.read_csv(path, schema_overrides={"id": pl.String, "group": pl.String, **{c: pl.Float64 for c in FLOATS}})
+    return pl.read_parquet(path)
+
+
+def expected_floats(job: str, x):
+    """What every tool should produce, computed here with numpy in float64."""
+    import numpy as np
+
+    y = x.copy()
+    if job == "softmax":
+        a = x[:, :3]
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        y[:, :3] = e / e.sum(axis=1, keepdims=True)
+    elif job == "minmax":
+        lo = x.min(axis=0)
+        y = (x - lo) / (x.max(axis=0) - lo)
+    elif job == "zscore":
+        y = (x - x.mean(axis=0)) / x.std(axis=0)
+    return y
+
+
+def check_outputs(job: str, rows: int, fmt: str, inp: Path, outs: dict[str, Path]) -> list[dict]:
+    """Compare each tool's output with the numpy reference (so all tools with one another)."""
+    import numpy as np
+    import polars as pl
+
+    inp_table = read_table(inp)
+    x = inp_table.select(FLOATS).to_numpy().astype(np.float64)
+    want = expected_floats(job, x)
+    checks = []
+    for tool, path in outs.items():
+        problems, notes = [], []
+        try:
+            got = read_table(path)
+        except Exception as exc:  # noqa: BLE001 - report, do not abort
+            checks.append({"job": job, "rows": rows, "format": fmt, "tool": tool, "ok": False,
+                           "problems": [f"cannot read output: {exc}"], "notes": []})
+            continue
+        if got.columns != COLUMNS:
+            problems.append(f"columns {got.columns}, expected {COLUMNS}")
+        if got.height != inp_table.height:
+            problems.append(f"{got.height} rows, expected {inp_table.height}")
+        if not problems:
+            for c in ("id", "group"):
+                s = got[c]
+                if s.dtype != pl.String:
+                    notes.append(f"{c} written as {s.dtype}, not text")
+                    s = s.cast(pl.String)
+                bad = (s != inp_table[c]).fill_null(True) | (s.is_null() != inp_table[c].is_null())
+                nbad = int(bad.sum())
+                if nbad:
+                    i = int(bad.arg_max())
+                    problems.append(f"column {c}: {nbad} of {rows} values differ from the input text, "
+                                    f"first at row {i}: {s[i]!r} instead of {inp_table[c][i]!r}")
+            y = got.select(FLOATS).to_numpy().astype(np.float64)
+            for j, c in enumerate(FLOATS):
+                atol = ATOL_ZSCORE_F5 if (job == "zscore" and c == "f5") else ATOL
+                close = np.isclose(y[:, j], want[:, j], rtol=RTOL, atol=atol, equal_nan=True)
+                if not close.all():
+                    diff = np.abs(y[:, j] - want[:, j])
+                    diff[close] = 0
+                    i = int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)))
+                    problems.append(f"column {c}: {int((~close).sum())} of {rows} values outside rtol {RTOL:g} "
+                                    f"atol {atol:g}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
+        checks.append({"job": job, "rows": rows, "format": fmt, "tool": tool, "ok": not problems,
+                       "problems": problems, "notes": notes})
+    return checks
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+
+def index(results: list[dict]) -> dict:
+    return {(r["job"], r["rows"], r["format"], r["tool"]): r for r in results}
+
+
+def wall(idx: dict, key) -> float | None:
+    r = idx.get(key)
+    return r["median_wall_s"] if r else None
+
+
+def ratio_text(r: float) -> str:
+    # r = tool wall / softnorm wall
+    return f"{r:.2f} (softnorm {r:.2f}x faster)" if r >= 1 else f"{r:.2f} (softnorm {1 / r:.2f}x slower)"
+
+
+def table_rows(results: list[dict]) -> list[list[str]]:
+    idx = index(results)
+    order = {j: i for i, j in enumerate(ALL_JOBS[-1:] + NORM_JOBS)}
+    torder = {t: i for i, t in enumerate([FLOOR, *TOOLS])}
+    out = []
+    for r in sorted(results, key=lambda r: (r["rows"], FORMATS.index(r["format"]), order[r["job"]], torder[r["tool"]])):
+        med, peak = r["median_wall_s"], r["peak_mib"]
+        sn = wall(idx, (r["job"], r["rows"], r["format"], "softnorm"))
+        floor = wall(idx, ("io", r["rows"], r["format"], FLOOR))
+        vs_sn = vs_floor = ""
+        if r["error"]:
+            wall_s, peak_s = "FAILED", ""
+        else:
+            wall_s, peak_s = f"{med:.3f}", f"{peak:.0f}"
+            if r["tool"] not in ("softnorm", FLOOR) and sn:
+                vs_sn = ratio_text(med / sn)
+            if r["tool"] != FLOOR and floor:
+                vs_floor = f"{med / floor:.2f}"
+        out.append([r["job"], f"{r['rows']:,}", r["format"], r["tool"], wall_s, peak_s, vs_sn, vs_floor])
+    return out
+
+
+HEADERS = ["job", "rows", "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall", "wall/I/O floor"]
+
+
+def print_table(rows: list[list[str]], plain: bool) -> None:
+    if not plain:
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            plain = True
+    if not plain:
+        t = Table(title="softnorm benchmark (whole process; median of timed runs, max peak RSS)")
+        for i, h in enumerate(HEADERS):
+            t.add_column(h, justify="left" if i in (0, 2, 3, 6) else "right")
+        for r in rows:
+            t.add_row(*r)
+        Console(width=max(140, shutil.get_terminal_size().columns)).print(t)
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+    right = {1, 4, 5, 7}
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    print(line(HEADERS))
+    print("  ".join("-" * w for w in widths))
+    prev = None
+    for r in rows:
+        if prev is not None and (r[1], r[2]) != prev:
+            print()
+        prev = (r[1], r[2])
+        print(line(r))
+
+
+def evaluate_targets(results: list[dict]) -> list[dict]:
+    idx = index(results)
+    cases = sorted({(r["job"], r["rows"], r["format"]) for r in results if r["job"] in NORM_JOBS},
+                   key=lambda c: (c[1], FORMATS.index(c[2]), NORM_JOBS.index(c[0])))
+
+    def name(c):
+        return f"{c[0]} {c[1]:,} {c[2]}"
+
+    def ratio_target(title, peer_tool, ok_fn, show):
+        passed, failed, missing = [], [], []
+        for c in cases:
+            sn_key = (*c, "softnorm")
+            other_key = ("io", c[1], c[2], FLOOR) if peer_tool == FLOOR else (*c, peer_tool)
+            if sn_key not in idx or other_key not in idx:
+                continue  # not run (filtered out or not installed)
+            sn, other = wall(idx, sn_key), wall(idx, other_key)
+            if sn is None or other is None:
+                missing.append(f"{name(c)}: " + ("softnorm" if sn is None else other_key[3]) + " failed")
+                continue
+            (passed if ok_fn(sn, other) else failed).append(f"{name(c)}: {show(sn, other)}")
+        return finish(title, passed, failed, missing)
+
+    def finish(title, passed, failed, missing):
+        if failed or missing:
+            status = "NOT MET"  # a failed softnorm run counts against the target
+        elif passed:
+            status = "MET"
+        else:
+            status = "NOT MEASURED"
+        return {"target": title, "status": status, "met": passed, "not_met": failed, "missing": missing}
+
+    targets = [
+        ratio_target("softnorm wall <= polars one-liner wall (ratio <= 1.0) on every job, size and format", "polars",
+                     lambda sn, o: sn <= o, lambda sn, o: f"softnorm/polars = {sn / o:.2f}"),
+        ratio_target(f"softnorm wall <= {TARGET_FLOOR}x the I/O floor (polars read + write unchanged)", FLOOR,
+                     lambda sn, o: sn <= TARGET_FLOOR * o, lambda sn, o: f"softnorm/floor = {sn / o:.2f}"),
+        ratio_target(f"softnorm >= {TARGET_DUCKDB}x faster than DuckDB", "duckdb",
+                     lambda sn, o: o >= TARGET_DUCKDB * sn, lambda sn, o: f"duckdb/softnorm = {o / sn:.2f}"),
+        ratio_target(f"softnorm >= {TARGET_PANDAS:g}x faster than hand-written pandas", "pandas",
+                     lambda sn, o: o >= TARGET_PANDAS * sn, lambda sn, o: f"pandas/softnorm = {o / sn:.2f}"),
+    ]
+    passed, failed, missing = [], [], []
+    for c in cases:
+        if c[1] < TARGET_PEAK_ROWS or (*c, "softnorm") not in idx:
+            continue
+        r = idx[(*c, "softnorm")]
+        if r["peak_mib"] is None:
+            missing.append(f"{name(c)}: softnorm failed")
+            continue
+        peers = [f"{t} {idx[(*c, t)]['peak_mib']:.0f}" for t in TOOLS[1:] if (*c, t) in idx and idx[(*c, t)]["peak_mib"] is not None]
+        text = f"{name(c)}: softnorm {r['peak_mib']:.0f} MiB" + (f" (peers: {', '.join(peers)} MiB)" if peers else "")
+        (passed if r["peak_mib"] < TARGET_PEAK_MIB else failed).append(text)
+    targets.append(finish(f"softnorm peak RSS < {TARGET_PEAK_MIB:g} MiB at {TARGET_PEAK_ROWS:,} rows", passed, failed, missing))
+    return targets
+
+
+def machine_info() -> dict:
+    from importlib import metadata  # imported late: it grows the harness, whose RSS every child inherits
+
+    info = {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["mem_total_mib"] = int(line.split()[1]) // 1024
+                break
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("softnorm", "polars", "numpy", "pandas", "duckdb", "pyarrow"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    info["versions"] = versions
+    try:
+        repo = HERE.parent
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "softnorm_cli"], capture_output=True, text=True)
+        if head.returncode == 0:
+            info["softnorm_commit"] = head.stdout.strip()
+            info["softnorm_cli_modified"] = bool(dirty.stdout.strip())
+    except OSError:
+        pass
+    return info
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def csv_list(value: str, allowed: list[str], what: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in allowed]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(bad) or '(none)'}; choose from {','.join(allowed)}")
+    return items
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="Benchmark softnorm against polars, DuckDB and pandas.")
+    p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000], help="table sizes (default: 1000000 5000000)")
+    p.add_argument("--runs", type=int, default=3, help="timed runs per case after one warm-up (default 3)")
+    p.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON results (default benchmarks/results.json)")
+    p.add_argument("--data-dir", type=Path, default=HERE / "data", help="generated data cache (default benchmarks/data)")
+    p.add_argument("--only", type=lambda v: csv_list(v, TOOLS, "tool"), default=TOOLS,
+                   help=f"tools to run (default {','.join(TOOLS)}); the I/O floor runs with job 'io'")
+    p.add_argument("--jobs", type=lambda v: csv_list(v, ALL_JOBS, "job"), default=ALL_JOBS,
+                   help=f"jobs (default {','.join(ALL_JOBS)}; 'io' is the I/O floor)")
+    p.add_argument("--formats", type=lambda v: csv_list(v, FORMATS, "format"), default=FORMATS,
+                   help="formats (default csv,parquet): CSV to CSV and Parquet to Parquet")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed (default 1800)")
+    p.add_argument("--tmp-dir", type=Path, default=None, help="where outputs are written (default: TMPDIR); deleted afterwards")
+    p.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
+    # Internal: run one peer program.
+    p.add_argument("--peer", choices=sorted(PEERS), help=argparse.SUPPRESS)
+    p.add_argument("--job", choices=ALL_JOBS, help=argparse.SUPPRESS)
+    p.add_argument("--input", help=argparse.SUPPRESS)
+    p.add_argument("--output", help=argparse.SUPPRESS)
+    # Internal: helpers run in their own processes.
+    p.add_argument("--generate", type=int, metavar="ROWS", help=argparse.SUPPRESS)
+    p.add_argument("--check", choices=ALL_JOBS, help=argparse.SUPPRESS)
+    p.add_argument("--check-rows", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--outputs", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    if any(n < 1 for n in args.rows):
+        p.error("--rows must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.peer:
+        PEERS[args.peer](args.job, args.input, args.output)
+        return 0
+    if args.generate:
+        paths = generate_data(args.data_dir, args.generate)
+        print(json.dumps({fmt: str(p) for fmt, p in paths.items()}))
+        return 0
+    if args.check:
+        outs = {t: Path(p) for t, p in json.loads(args.outputs).items()}
+        fmt = _fmt_of(args.input)
+        print(json.dumps(check_outputs(args.check, args.check_rows, fmt, Path(args.input), outs)))
+        return 0
+
+    r = subprocess.run([sys.executable, "-c", "import numpy, polars"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("run.py: generating and checking the data needs numpy and polars: " + r.stderr.strip().splitlines()[-1])
+
+    tools, skipped = available_tools(args.only)
+    floor_ok = True
+    if "io" in args.jobs:
+        ok, notes = available_tools([FLOOR])
+        floor_ok = bool(ok)
+        skipped += notes
+    for note in skipped:
+        log(note)
+    norm_jobs = [j for j in args.jobs if j in NORM_JOBS]
+
+    results, checks = [], []
+    work = Path(tempfile.mkdtemp(prefix="softnorm-bench-", dir=args.tmp_dir))
+    started = time.time()
+    try:
+        for rows in args.rows:
+            paths = {k: Path(v) for k, v in json.loads(helper(["--generate", str(rows), "--data-dir", str(args.data_dir)])).items()}
+            for fmt in args.formats:
+                inp = paths[fmt]
+                cases = ([("io", [FLOOR])] if "io" in args.jobs and floor_ok else []) + [(j, tools) for j in norm_jobs if tools]
+                for job, job_tools in cases:
+                    recs, outs = run_case(job_tools, job, rows, fmt, inp, work, args.runs, args.timeout)
+                    results += recs
+                    if outs:
+                        checks += json.loads(helper(["--check", job, "--check-rows", str(rows), "--input", str(inp),
+                                                     "--outputs", json.dumps({t: str(p) for t, p in outs.items()})]))
+                    for p in outs.values():
+                        p.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    harness_mib = harness_peak_mib()  # before machine_info's imports: what the children inherited
+    info = machine_info()
+    info["harness_peak_mib"] = round(harness_mib, 1)
+    print(f"softnorm benchmark: {info.get('cpus_usable') or info['cpu_count']} CPUs"
+          + (f" ({info['cpu_model']})" if info.get("cpu_model") else "")
+          + f", Python {info['python']}, "
+          + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+          + f"; median of {args.runs} timed run(s) after 1 warm-up; whole process; peak RSS = max over timed runs"
+          + f" (on Linux a child's peak starts at its parent's, here the harness's {info['harness_peak_mib']:.0f} MiB)")
+    print("tool/softnorm wall: above 1 means softnorm is faster. wall/I/O floor: the tool's wall over polars read + write unchanged.")
+    print()
+    print_table(table_rows(results), args.plain or not sys.stdout.isatty())
+
+    print()
+    print("Checks (every output against a numpy float64 reference computed from the input; "
+          f"floats rtol {RTOL:g} atol {ATOL:g}, z-score of f5 atol {ATOL_ZSCORE_F5:g}; id and group must be the input's text):")
+    failed_runs = [r for r in results if r["error"]]
+    for r in failed_runs:
+        print(f"  FAILED  {r['job']} {r['rows']:,} {r['format']} {r['tool']}: {r['error']}")
+    for c in checks:
+        for prob in c["problems"]:
+            print(f"  MISMATCH  {c['job']} {c['rows']:,} {c['format']} {c['tool']}: {prob}")
+        for note in c["notes"]:
+            print(f"  note  {c['job']} {c['rows']:,} {c['format']} {c['tool']}: {note}")
+    n_ok = sum(c["ok"] for c in checks)
+    print(f"  {n_ok} of {len(checks)} outputs agree" + (f"; {len(failed_runs)} run(s) failed" if failed_runs else ""))
+    for note in skipped:
+        print(f"  {note}")
+
+    targets = evaluate_targets(results)
+    print()
+    print("Targets (issue 3), in this run:")
+    for t in targets:
+        print(f"  [{t['status']}] {t['target']}")
+        for item in t["not_met"]:
+            print(f"      not met: {item}")
+        for item in t["missing"]:
+            print(f"      missing: {item}")
+        if t["status"] == "MET":
+            for item in t["met"]:
+                print(f"      met: {item}")
+
+    report = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "machine": info,
+        "config": {"rows": args.rows, "runs": args.runs, "warmups": 1, "tools": args.only, "jobs": args.jobs,
+                   "formats": args.formats, "data_version": DATA_VERSION, "seed": SEED,
+                   "softnorm_command": softnorm_command(), "rtol": RTOL, "atol": ATOL, "atol_zscore_f5": ATOL_ZSCORE_F5},
+        "skipped": skipped,
+        "results": results,
+        "checks": checks,
+        "targets": targets,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
