@@ -193,11 +193,26 @@ class SoftmaxNormalizer:
     @classmethod
     def of(cls, x: np.ndarray, axis: int | None, temperature: float = 1.0) -> SoftmaxNormalizer:
         """The denominators of each group of the 2-D block ``x`` along ``axis``."""
+        return cls.with_exponentials(x, axis, temperature)[0]
+
+    @classmethod
+    def with_exponentials(
+        cls, x: np.ndarray, axis: int | None, temperature: float = 1.0
+    ) -> tuple[SoftmaxNormalizer, np.ndarray | None]:
+        """The denominators, and ``exp((x - max) / T)`` when all of ``x`` is finite (else None).
+
+        Fitting and transforming the same block can then share the exponentials.
+        """
         kw = {"axis": axis, "keepdims": True}
+        exponentials = None
         with _quiet():
             if np.isfinite(x).all():
                 maximum = x.max(initial=-np.inf, **kw)
-                sumexp = np.exp((x - maximum) / temperature).sum(**kw)
+                exponentials = x - maximum
+                if temperature != 1.0:
+                    exponentials /= temperature
+                np.exp(exponentials, out=exponentials)
+                sumexp = exponentials.sum(**kw)
                 posinf = missing = np.zeros_like(maximum, dtype=np.int64)
                 count = _full_count(x, axis)
             else:
@@ -209,7 +224,7 @@ class SoftmaxNormalizer:
                 posinf = posinf_mask.sum(**kw)
                 missing = missing_mask.sum(**kw)
                 count = (~missing_mask).sum(**kw)
-        return cls(maximum, sumexp, posinf, count, missing, temperature)
+        return cls(maximum, sumexp, posinf, count, missing, temperature), exponentials
 
     def merge(self, other: SoftmaxNormalizer) -> SoftmaxNormalizer:
         maximum = np.maximum(self.maximum, other.maximum)
@@ -245,8 +260,17 @@ def _propagate(out: np.ndarray, missing: np.ndarray, propagate: bool) -> np.ndar
     return out
 
 
+class _Method:
+    """What the three methods share: ``fit``, ``transform``, and both on one block."""
+
+    def fit_transform(self, x: np.ndarray, axis: int | None):
+        """Fit on ``x`` and transform it: the results and the statistics."""
+        stats = self.fit(x, axis)
+        return self.transform(x, stats), stats
+
+
 @dataclass(frozen=True)
-class Softmax:
+class Softmax(_Method):
     r"""Softmax (or log-softmax) with temperature.
 
     .. math:: y_i = \frac{e^{(x_i - m)/T}}{\sum_j e^{(x_j - m)/T}}, \quad m = \max_j x_j
@@ -263,6 +287,13 @@ class Softmax:
 
     def fit(self, x: np.ndarray, axis: int | None) -> SoftmaxNormalizer:
         return SoftmaxNormalizer.of(x, axis, self.temperature)
+
+    def fit_transform(self, x: np.ndarray, axis: int | None) -> tuple[np.ndarray, SoftmaxNormalizer]:
+        norm, exponentials = SoftmaxNormalizer.with_exponentials(x, axis, self.temperature)
+        if exponentials is None or self.log:
+            return self.transform(x, norm), norm
+        exponentials /= norm.sumexp  # finite input: no limits or gaps to handle
+        return exponentials, norm
 
     def transform(self, x: np.ndarray, norm: SoftmaxNormalizer) -> np.ndarray:
         with _quiet():
@@ -288,7 +319,7 @@ class Softmax:
 
 
 @dataclass(frozen=True)
-class MinMax:
+class MinMax(_Method):
     r"""Min-max scaling to ``[lo, hi]``.
 
     .. math:: y = lo + (x - \min x) \frac{hi - lo}{\max x - \min x}
@@ -326,7 +357,7 @@ class MinMax:
 
 
 @dataclass(frozen=True)
-class ZScore:
+class ZScore(_Method):
     r"""Standard score with ``ddof`` delta degrees of freedom.
 
     .. math:: y = \frac{x - \bar x}{\sqrt{\sum (x - \bar x)^2 / (n - ddof)}}
@@ -362,4 +393,4 @@ class ZScore:
 
 def normalize(method: Softmax | MinMax | ZScore, x: np.ndarray, axis: int | None) -> np.ndarray:
     """Fit ``method`` on the 2-D block ``x`` and transform it: one batch of the streaming path."""
-    return method.transform(x, method.fit(x, axis))
+    return method.fit_transform(x, axis)[0]

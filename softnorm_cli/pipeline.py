@@ -150,11 +150,14 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
         stage = "pass 2/2: writing"
     else:
         batches = _read(source, columns, job.nan, False, bool(job.suffix))
-        work = ((batch, method.fit(batch.values, axis)) for batch in batches)
+        work = ((batch, None) for batch in batches)
         stage = "writing"
 
     for batch, stats in work:
-        out = method.transform(batch.values, stats)
+        if stats is None:  # row axis: each batch is its own groups
+            out, stats = method.fit_transform(batch.values, axis)
+        else:
+            out = method.transform(batch.values, stats)
         if not two_pass:
             problems.add(method, stats, batch.first_row)
         if tally is not None:

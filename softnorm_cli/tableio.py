@@ -220,7 +220,9 @@ class Source:
                     if copy is not None:
                         copy.write(block)
                     frame = self._parse(block, first, numeric, line)
-                    first, line, rows = False, line + block.count(b"\n"), rows + frame.height
+                    # Without quotes every record is one line: no need to count them.
+                    lines = block.count(b"\n") if b'"' in block else frame.height + (first and self.dialect.header)
+                    first, line, rows = False, line + lines, rows + frame.height
                     self._position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
                     yield frame
             if copy is not None:
