@@ -135,31 +135,22 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
     notify = on_batch or (lambda stage: None)
     rows = 0
 
-    if two_pass:
-        batches, stats, kept, kept_bytes = _read(source, columns, job.nan, True, bool(job.suffix)), None, [], 0
-        for batch in batches:
-            fitted = method.fit(batch.values, axis)
-            stats = fitted if stats is None else stats.merge(fitted)
-            if kept is not None:
-                # A table that fits the budget is parsed once; a larger one is read again.
-                kept_bytes += batch.frame.estimated_size() + batch.values.nbytes
-                kept = kept + [batch] if kept_bytes <= KEEP_BYTES else None
-            notify("pass 1/2: statistics")
-        problems.add(method, stats)
-        work = ((batch, stats) for batch in (kept or _read(source, columns, job.nan, False, bool(job.suffix))))
-        stage = "pass 2/2: writing"
-    else:
-        batches = _read(source, columns, job.nan, False, bool(job.suffix))
-        work = ((batch, None) for batch in batches)
-        stage = "writing"
+    def read(keep: bool = False) -> Iterator[_Batch]:
+        return _read(source, columns, job.nan, keep, as_text=bool(job.suffix))
 
-    for batch, stats in work:
-        if stats is None:  # row axis: each batch is its own groups
-            out, stats = method.fit_transform(batch.values, axis)
-        else:
+    if two_pass:
+        stats, kept = _fit_all(method, read(keep=True), axis, lambda: notify("pass 1/2: statistics"))
+        problems.add(method, stats)
+        batches, stage = (kept if kept is not None else read()), "pass 2/2: writing"
+    else:
+        batches, stage = read(), "writing"
+
+    for batch in batches:
+        if two_pass:
             out = method.transform(batch.values, stats)
-        if not two_pass:
-            problems.add(method, stats, batch.first_row)
+        else:  # each row is a group of its own: every batch is fitted alone
+            out, row_stats = method.fit_transform(batch.values, axis)
+            problems.add(method, row_stats, batch.first_row)
         if tally is not None:
             tally.add(batch.values, out, _row_sums(method, out) if job.axis == "row" else None)
         sink.write(with_results(batch.frame, columns, out, job.suffix, job.decimals))
@@ -174,6 +165,19 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
             summary.row_sums = tally.row_sums if np.isfinite(tally.row_sums[0]) else None
             summary.row_sums_label = "row sums of exp(result)" if getattr(method, "log", False) else "row sums"
     return summary
+
+
+def _fit_all(method: Method, batches: Iterator[_Batch], axis: int | None, notify) -> tuple[object, list[_Batch] | None]:
+    """Pass 1: the merged statistics of all batches, and the batches too while they fit in KEEP_BYTES."""
+    stats, kept, size = None, [], 0
+    for batch in batches:
+        fitted = method.fit(batch.values, axis)
+        stats = fitted if stats is None else stats.merge(fitted)
+        if kept is not None:
+            size += batch.frame.estimated_size() + batch.values.nbytes
+            kept = kept + [batch] if size <= KEEP_BYTES else None  # too large: pass 2 reads again
+        notify()
+    return stats, kept
 
 
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
