@@ -139,7 +139,11 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
         return _read(source, columns, job.nan, keep, as_text=bool(job.suffix))
 
     if two_pass:
-        stats, kept = _fit_all(method, read(keep=True), axis, lambda: notify("pass 1/2: statistics"))
+        # Keeping batches for pass 2 pays only when they are sure to fit; a
+        # larger table would hold KEEP_BYTES in vain before it is read again.
+        size = source.size_in_memory()
+        keep = size is not None and size <= KEEP_BYTES
+        stats, kept = _fit_all(method, read(keep=True), axis, keep, lambda: notify("pass 1/2: statistics"))
         problems.add(method, stats)
         batches, stage = (kept if kept is not None else read()), "pass 2/2: writing"
     else:
@@ -167,9 +171,11 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
     return summary
 
 
-def _fit_all(method: Method, batches: Iterator[_Batch], axis: int | None, notify) -> tuple[object, list[_Batch] | None]:
-    """Pass 1: the merged statistics of all batches, and the batches too while they fit in KEEP_BYTES."""
-    stats, kept, size = None, [], 0
+def _fit_all(
+    method: Method, batches: Iterator[_Batch], axis: int | None, keep: bool, notify
+) -> tuple[object, list[_Batch] | None]:
+    """Pass 1: the merged statistics of all batches, and with ``keep`` the batches too while they fit in KEEP_BYTES."""
+    stats, kept, size = None, ([] if keep else None), 0
     for batch in batches:
         fitted = method.fit(batch.values, axis)
         stats = fitted if stats is None else stats.merge(fitted)

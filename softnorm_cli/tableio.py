@@ -117,6 +117,16 @@ class Source:
     def name(self) -> str:
         return "standard input" if self.path == STDIO else self.path
 
+    def size_in_memory(self) -> int | None:
+        """About how many bytes the whole table takes once parsed, if that can be known before reading it."""
+        if self.path == STDIO:
+            return None
+        if self.format == "parquet":
+            scan = pl.scan_parquet(self.path)
+            return scan.select(pl.len()).collect().item() * _row_width(scan)
+        # Parsed CSV takes somewhat less than its text; compressed text is unknown.
+        return None if _compression(self.path) else os.path.getsize(self.path)
+
     @property
     def position(self) -> tuple[int, int | None, str]:
         """How far reading has come: ``(done, total or None, "bytes" or "rows")``."""
@@ -264,12 +274,11 @@ class Source:
             self._spool_stdin()
         path = self._spool or self.path
         try:
-            scan = pl.scan_parquet(path)
+            scan = pl.scan_parquet(path, low_memory=True)
             total = scan.select(pl.len()).collect().item()
             if rows is None:
-                # Rows per batch from the uncompressed row width, as for CSV.
-                width = sum(_DTYPE_BYTES.get(dtype, 16) for dtype in scan.collect_schema().dtypes())
-                rows = max(1024, self.batch.bytes // max(1, width))
+                # Rows per batch from the width of a row in memory, as for CSV.
+                rows = max(1024, self.batch.bytes // _row_width(scan))
             done = 0
             for frame in scan.collect_batches(chunk_size=rows):
                 done += frame.height
@@ -279,6 +288,10 @@ class Source:
                 yield scan.head(0).collect()
         except pl.exceptions.PolarsError as e:
             raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+
+
+def _row_width(scan: pl.LazyFrame) -> int:
+    return max(1, sum(_DTYPE_BYTES.get(dtype, 16) for dtype in scan.collect_schema().dtypes()))
 
 
 # Bytes per value of fixed-width types; text and nested types count as 16.
