@@ -6,7 +6,6 @@ command runs, so ``softnorm --help`` answers at once.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import queue
-import select
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from softnorm_cli.csvblocks import StdinStream, blocks, more_within, record_end
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 
 FORMATS = ("csv", "tsv", "parquet")
@@ -143,7 +143,7 @@ class Source:
                 chunk = sys.stdin.buffer.read1(n - len(self._head))
                 self._stdin_done = not chunk
                 self._head += chunk
-                if b"\n" in chunk and not _more_within(sys.stdin.buffer, 0.1):
+                if b"\n" in chunk and not more_within(sys.stdin.buffer, 0.1):
                     break
             return self._head[:n]
         with self._open() as stream:
@@ -154,7 +154,7 @@ class Source:
         if self._spool is not None:
             return open(self._spool, "rb")
         if self.path == STDIO:
-            return _StdinStream(self._head, self._stdin_done)
+            return StdinStream(self._head, self._stdin_done)
         raw = open(self.path, "rb")
         if _compression(self.path):
             import pyarrow as pa
@@ -193,7 +193,7 @@ class Source:
         if not head:
             raise SoftnormError(f"{self.name}: input is empty")
         if len(head) == SAMPLE_BYTES:
-            end = _record_end(head, len(head))
+            end = record_end(head, len(head))
             head = head[:end] if end > 0 else head
         return self._parse(head, first=True, numeric=(), line=1)
 
@@ -226,7 +226,7 @@ class Source:
             copy, self._spool_partial = os.fdopen(fd, "wb"), path
         try:
             with self._open() as stream:
-                for block in _blocks(stream, self.batch.bytes):
+                for block in blocks(stream, self.batch.bytes):
                     if copy is not None:
                         copy.write(block)
                     frame = self._parse(block, first, numeric, line)
@@ -298,45 +298,6 @@ def _row_width(scan: pl.LazyFrame) -> int:
 _DTYPE_BYTES = {pl.Float64: 8, pl.Int64: 8, pl.UInt64: 8, pl.Float32: 4, pl.Int32: 4, pl.UInt32: 4, pl.Boolean: 1}
 
 
-class _StdinStream(io.RawIOBase):
-    """Standard input with the bytes already peeked at put back in front."""
-
-    #: Pass on what has arrived when the pipe pauses: an endless, slow pipe
-    #: then still gets its rows through promptly, while a fast one is read in
-    #: full blocks.
-    interactive = True
-
-    def __init__(self, head: bytes, done: bool):
-        self._head = memoryview(head)
-        self._done = done
-        self._count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, view) -> int:
-        if len(self._head):
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-        elif self._done:
-            n = 0
-        else:
-            n = sys.stdin.buffer.readinto1(view)
-        self._count += n
-        return n
-
-    def tell(self) -> int:
-        return self._count
-
-
-def _more_within(stream, seconds: float) -> bool:
-    try:
-        return bool(select.select([stream], [], [], seconds)[0])
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return True  # not a selectable stream (a test double, a file): just keep reading
-
-
 class _CountingStream:
     """A decompressing stream whose ``tell`` is the position in the compressed file, for progress."""
 
@@ -362,118 +323,6 @@ def _tell(stream) -> int:
         return stream.tell()
     except (OSError, ValueError):
         return 0
-
-
-def _blocks(stream, size: int) -> Iterator[bytes]:
-    """Blocks of about ``size`` bytes, each ending after a complete CSV record.
-
-    A regular file is memory-mapped and cut where it lies, a stream is read
-    into a buffer behind the previous block's unfinished record: either way
-    each byte is copied once on its way to the parser.
-    """
-    mapped = _mapped(stream)
-    if mapped is not None:
-        with mapped:
-            yield from _mapped_blocks(mapped, stream, size)
-        return
-    carry = b""
-    while True:
-        buf = bytearray(len(carry) + size)
-        buf[: len(carry)] = carry
-        view = memoryview(buf)
-        filled = len(carry) + _read_into(stream, view[len(carry) :])
-        if filled == len(carry):
-            if carry:
-                yield bytes(carry)  # the last record, without a final newline
-            return
-        end = _record_end(buf, filled)
-        if end < 0:
-            carry = bytes(view[:filled])  # a record longer than a block: read on
-            continue
-        carry = bytes(view[end:filled])
-        yield bytes(view[:end])
-
-
-def _mapped(stream):
-    import mmap
-
-    try:
-        if os.fstat(stream.fileno()).st_size and stream.seekable():
-            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        pass
-    return None
-
-
-def _mapped_blocks(mapped, stream, size: int) -> Iterator[bytes]:
-    start, length = 0, len(mapped)
-    while start < length:
-        stop = min(start + size, length)
-        if stop < length:
-            end = mapped.rfind(b"\n", start, stop) + 1
-            if end == 0 or mapped.find(b'"', start, end) >= 0:
-                # No newline, or quotes that may hide one: decide on a copy.
-                block = mapped[start:stop]
-                end = _record_end(block, len(block))
-                if end < 0:
-                    size *= 2  # a record longer than a block
-                    continue
-                end += start
-        else:
-            end = stop
-        block = mapped[start:end]
-        _release(mapped, start, end)
-        start = end
-        stream.seek(start)  # for progress
-        yield block
-
-
-def _release(mapped, start: int, end: int) -> None:
-    """Drop the pages of a copied range from the process: mapped pages count as its memory."""
-    import mmap
-
-    page = mmap.PAGESIZE
-    first = start - start % page
-    if hasattr(mapped, "madvise") and end - first >= page:
-        mapped.madvise(mmap.MADV_DONTNEED, first, (end - first) // page * page)
-
-
-def _read_into(stream, view: memoryview) -> int:
-    """Fill ``view`` from ``stream`` as far as it goes; the number of bytes read."""
-    done = 0
-    while done < len(view):
-        if hasattr(stream, "readinto"):
-            n = stream.readinto(view[done:])
-        else:
-            chunk = stream.read(len(view) - done)
-            n = len(chunk)
-            view[done : done + n] = chunk
-        if not n:
-            break
-        done += n
-        if getattr(stream, "interactive", False) and not _more_within(sys.stdin.buffer, 0.1):
-            break
-    return done
-
-
-def _record_end(buf: bytes | bytearray, size: int) -> int:
-    """The index just past the last newline outside quotes in ``buf[:size]``, or -1.
-
-    The buffer starts at a record boundary, so a newline ends a record exactly
-    when an even number of quote characters precede it (doubled quotes inside
-    a field count twice).
-    """
-    end = buf.rfind(b"\n", 0, size)
-    if end < 0:
-        return -1
-    quotes = buf.count(b'"', 0, end)
-    while quotes % 2:
-        previous = buf.rfind(b"\n", 0, end)
-        if previous < 0:
-            return -1
-        quotes -= buf.count(b'"', previous, end)
-        end = previous
-    return end + 1
 
 
 def _check_unique(names: list[str], source: str) -> None:

@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
-from softnorm_cli.tableio import _blocks, _record_end
+from softnorm_cli.csvblocks import blocks as _blocks, record_end as _record_end
 
 SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
 TIMEOUT = 60

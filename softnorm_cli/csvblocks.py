@@ -1,0 +1,164 @@
+"""Cutting a CSV byte stream into blocks of whole records.
+
+polars parses a block of complete records fast, on all cores; this module
+finds where such blocks end, without parsing, so that a file or a pipe of any
+size can be read a block at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import select
+import sys
+from collections.abc import Iterator
+
+__all__ = ["StdinStream", "blocks", "more_within", "record_end"]
+
+
+class StdinStream(io.RawIOBase):
+    """Standard input with the bytes already peeked at put back in front."""
+
+    #: Pass on what has arrived when the pipe pauses: an endless, slow pipe
+    #: then still gets its rows through promptly, while a fast one is read in
+    #: full blocks.
+    interactive = True
+
+    def __init__(self, head: bytes, done: bool):
+        self._head = memoryview(head)
+        self._done = done
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, view) -> int:
+        if len(self._head):
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        elif self._done:
+            n = 0
+        else:
+            n = sys.stdin.buffer.readinto1(view)
+        self._count += n
+        return n
+
+    def tell(self) -> int:
+        return self._count
+
+
+def more_within(stream, seconds: float) -> bool:
+    try:
+        return bool(select.select([stream], [], [], seconds)[0])
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # not a selectable stream (a test double, a file): just keep reading
+
+
+def blocks(stream, size: int) -> Iterator[bytes]:
+    """Blocks of about ``size`` bytes, each ending after a complete CSV record.
+
+    A regular file is memory-mapped and cut where it lies, a stream is read
+    into a buffer behind the previous block's unfinished record: either way
+    each byte is copied once on its way to the parser.
+    """
+    mapped = _mapped(stream)
+    if mapped is not None:
+        with mapped:
+            yield from _mapped_blocks(mapped, stream, size)
+        return
+    carry = b""
+    while True:
+        buf = bytearray(len(carry) + size)
+        buf[: len(carry)] = carry
+        view = memoryview(buf)
+        filled = len(carry) + _read_into(stream, view[len(carry) :])
+        if filled == len(carry):
+            if carry:
+                yield bytes(carry)  # the last record, without a final newline
+            return
+        end = record_end(buf, filled)
+        if end < 0:
+            carry = bytes(view[:filled])  # a record longer than a block: read on
+            continue
+        carry = bytes(view[end:filled])
+        yield bytes(view[:end])
+
+
+def _mapped(stream):
+    try:
+        if os.fstat(stream.fileno()).st_size and stream.seekable():
+            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return None
+
+
+def _mapped_blocks(mapped, stream, size: int) -> Iterator[bytes]:
+    start, length = 0, len(mapped)
+    while start < length:
+        stop = min(start + size, length)
+        if stop < length:
+            end = mapped.rfind(b"\n", start, stop) + 1
+            if end == 0 or mapped.find(b'"', start, end) >= 0:
+                # No newline, or quotes that may hide one: decide on a copy.
+                block = mapped[start:stop]
+                end = record_end(block, len(block))
+                if end < 0:
+                    size *= 2  # a record longer than a block
+                    continue
+                end += start
+        else:
+            end = stop
+        block = mapped[start:end]
+        _release(mapped, start, end)
+        start = end
+        stream.seek(start)  # for progress
+        yield block
+
+
+def _release(mapped, start: int, end: int) -> None:
+    """Drop the pages of a copied range from the process: mapped pages count as its memory."""
+    page = mmap.PAGESIZE
+    first = start - start % page
+    if hasattr(mapped, "madvise") and end - first >= page:
+        mapped.madvise(mmap.MADV_DONTNEED, first, (end - first) // page * page)
+
+
+def _read_into(stream, view: memoryview) -> int:
+    """Fill ``view`` from ``stream`` as far as it goes; the number of bytes read."""
+    done = 0
+    while done < len(view):
+        if hasattr(stream, "readinto"):
+            n = stream.readinto(view[done:])
+        else:
+            chunk = stream.read(len(view) - done)
+            n = len(chunk)
+            view[done : done + n] = chunk
+        if not n:
+            break
+        done += n
+        if getattr(stream, "interactive", False) and not more_within(sys.stdin.buffer, 0.1):
+            break
+    return done
+
+
+def record_end(buf: bytes | bytearray, size: int) -> int:
+    """The index just past the last newline outside quotes in ``buf[:size]``, or -1.
+
+    The buffer starts at a record boundary, so a newline ends a record exactly
+    when an even number of quote characters precede it (doubled quotes inside
+    a field count twice).
+    """
+    end = buf.rfind(b"\n", 0, size)
+    if end < 0:
+        return -1
+    quotes = buf.count(b'"', 0, end)
+    while quotes % 2:
+        previous = buf.rfind(b"\n", 0, end)
+        if previous < 0:
+            return -1
+        quotes -= buf.count(b'"', previous, end)
+        end = previous
+    return end + 1
