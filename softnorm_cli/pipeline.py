@@ -26,7 +26,7 @@ Method = Softmax | MinMax | ZScore
 
 #: Parsed batches up to this size are kept from pass 1 for pass 2 instead of
 #: being read again: small and medium tables are read once, large ones stream.
-KEEP_BYTES = 112 << 20
+KEEP_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
