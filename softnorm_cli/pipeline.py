@@ -110,14 +110,14 @@ def _choose_columns(source: Source, patterns: Sequence[str]) -> list[str]:
     return columns
 
 
-def _read(source: Source, columns: list[str], nan: str, keep: bool = False, as_text: bool = False) -> Iterator[_Batch]:
+def _read(source: Source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False) -> Iterator[_Batch]:
     """The batches with the selected columns' values parsed.
 
     The reader parses the selected columns straight to numbers unless their
     text is written out again (``as_text``, for ``--suffix``).
     """
     first_row = 1
-    for frame in source.frames(() if as_text else columns, keep):
+    for frame in source.frames(() if as_text else columns, replay):
         yield _Batch(frame, to_matrix(frame, columns, first_row, nan), first_row)
         first_row += frame.height
 
@@ -135,15 +135,15 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
     notify = on_batch or (lambda stage: None)
     rows = 0
 
-    def read(keep: bool = False) -> Iterator[_Batch]:
-        return _read(source, columns, job.nan, keep, as_text=bool(job.suffix))
+    def read(replay: bool = False) -> Iterator[_Batch]:
+        return _read(source, columns, job.nan, replay, as_text=bool(job.suffix))
 
     if two_pass:
         # Keeping batches for pass 2 pays only when they are sure to fit; a
         # larger table would hold KEEP_BYTES in vain before it is read again.
         size = source.size_in_memory()
         keep = size is not None and size <= KEEP_BYTES
-        stats, kept = _fit_all(method, read(keep=True), axis, keep, lambda: notify("pass 1/2: statistics"))
+        stats, kept = _fit_all(method, read(replay=True), axis, keep, lambda: notify("pass 1/2: statistics"))
         problems.add(method, stats)
         batches, stage = (kept if kept is not None else read()), "pass 2/2: writing"
     else:
@@ -181,7 +181,10 @@ def _fit_all(
         stats = fitted if stats is None else stats.merge(fitted)
         if kept is not None:
             size += batch.frame.estimated_size() + batch.values.nbytes
-            kept = kept + [batch] if size <= KEEP_BYTES else None  # too large: pass 2 reads again
+            if size <= KEEP_BYTES:
+                kept.append(batch)
+            else:
+                kept = None  # larger than estimated: pass 2 reads again
         notify()
     return stats, kept
 

@@ -76,7 +76,7 @@ class Source:
 
     :meth:`frames` yields the table batch by batch and may be called again
     for a second pass; standard input cannot be read twice, so a first pass
-    with ``keep=True`` copies it to a temporary file (deleted by
+    with ``replay=True`` copies it to a temporary file (deleted by
     :meth:`close`, also after an error or Ctrl-C).
     """
 
@@ -198,18 +198,18 @@ class Source:
             head = head[:end] if end > 0 else head
         return self._parse(head, first=True, numeric=(), line=1)
 
-    def frames(self, numeric: Sequence[str] = (), keep: bool = False) -> Iterator[pl.DataFrame]:
+    def frames(self, numeric: Sequence[str] = (), replay: bool = False) -> Iterator[pl.DataFrame]:
         """The table in batches; ``numeric`` columns of a CSV are parsed as float64.
 
         A CSV block in which a ``numeric`` column does not parse is returned
         with that column as text, for the caller to report or convert.
-        ``keep`` makes standard input readable again afterwards.
+        ``replay`` makes standard input readable again afterwards.
         """
         if self.format == "parquet":
             frames = self._parquet_frames(self.batch.rows)
         else:
             self.columns()
-            frames = self._csv_frames(set(numeric), keep and self.path == STDIO and self._spool is None)
+            frames = self._csv_frames(set(numeric), replay and self.path == STDIO and self._spool is None)
         rows = self.batch.rows
         for frame in frames:
             if rows is None or frame.height <= rows:
