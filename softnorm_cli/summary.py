@@ -70,16 +70,21 @@ def _strict(figures: dict[str, float]) -> dict:
 
 def render(summary: Summary, console) -> None:
     """Print the summary as a Rich table (to a stderr console)."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     title = f"softnorm {summary.command}"
     if summary.axis:
         title += f" (axis: {summary.axis})"
-    table = Table(title=title, title_justify="left", caption=f"{summary.rows:,} rows", caption_justify="left")
-    table.add_column("column", style="bold")
+    # A light box leaves room for the figures in an 80-column terminal.
+    table = Table(
+        title=title, title_justify="left", caption=f"{summary.rows:,} rows", caption_justify="left", box=box.SIMPLE_HEAD,
+        collapse_padding=True, pad_edge=False,
+    )
+    table.add_column("column", style="bold", overflow="fold", min_width=6)
     if summary.after is not None:
-        table.add_column("")
+        table.add_column("", no_wrap=True)
     for key in FIGURES:
         table.add_column(key, justify="right")
     for name, before in summary.before.items():
@@ -98,7 +103,13 @@ def render(summary: Summary, console) -> None:
 
 
 def _cells(figures: dict[str, float]) -> list[str]:
-    return [_number(figures[key]) for key in FIGURES]
+    # A mean or sum that is rounding noise next to the values (the mean of
+    # z-scores, -3.6e-17) reads as 0; the JSON keeps the exact figure.
+    scale = max(abs(figures["min"]), abs(figures["max"])) if figures["count"] else 0.0
+    noise = {"mean": 1e-12 * scale, "sum": 1e-12 * scale * figures["count"]}
+    return [
+        _number(0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key]) for key in FIGURES
+    ]
 
 
 def _number(value: float) -> str:
@@ -106,4 +117,4 @@ def _number(value: float) -> str:
         return f"{value:,}"
     if math.isnan(value):
         return "–"
-    return f"{value:.6g}"
+    return f"{value:.5g}"
