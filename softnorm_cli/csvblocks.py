@@ -48,6 +48,10 @@ class StdinStream(io.RawIOBase):
     def tell(self) -> int:
         return self._count
 
+    def paused(self) -> bool:
+        """Whether no more input arrives within a tenth of a second."""
+        return not more_within(sys.stdin.buffer, 0.1)
+
 
 def more_within(stream, seconds: float) -> bool:
     try:
@@ -98,24 +102,26 @@ def _mapped(stream):
 def _mapped_blocks(mapped, stream, size: int) -> Iterator[bytes]:
     start, length = 0, len(mapped)
     while start < length:
-        stop = min(start + size, length)
-        if stop < length:
-            end = mapped.rfind(b"\n", start, stop) + 1
-            if end == 0 or mapped.find(b'"', start, end) >= 0:
-                # No newline, or quotes that may hide one: decide on a copy.
-                block = mapped[start:stop]
-                end = record_end(block, len(block))
-                if end < 0:
-                    size *= 2  # a record longer than a block
-                    continue
-                end += start
-        else:
-            end = stop
+        end = _mapped_record_end(mapped, start, size)
         block = mapped[start:end]
         _release(mapped, start, end)
         start = end
         stream.seek(start)  # for progress
         yield block
+
+
+def _mapped_record_end(mapped, start: int, size: int) -> int:
+    """Where the block from ``start`` ends: after the last whole record within ``size`` bytes, or a longer one."""
+    while start + size < len(mapped):
+        stop = start + size
+        end = mapped.rfind(b"\n", start, stop) + 1
+        if end and mapped.find(b'"', start, end) < 0:
+            return end  # no quotes to hide a newline: the common case, decided without a copy
+        end = record_end(mapped[start:stop], size)
+        if end >= 0:
+            return start + end
+        size *= 2  # a record longer than a block
+    return len(mapped)
 
 
 def _release(mapped, start: int, end: int) -> None:
@@ -139,7 +145,7 @@ def _read_into(stream, view: memoryview) -> int:
         if not n:
             break
         done += n
-        if getattr(stream, "interactive", False) and not more_within(sys.stdin.buffer, 0.1):
+        if getattr(stream, "interactive", False) and stream.paused():
             break
     return done
 
