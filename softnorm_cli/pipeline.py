@@ -2,9 +2,10 @@
 
 ``--axis row`` needs one pass: every batch is fitted and transformed on its
 own. ``column`` and ``all`` need the statistics of the whole table first:
-pass 1 merges each batch's statistics, pass 2 transforms and writes. A table
-that arrives as a single batch is parsed once and kept for pass 2, so the
-in-memory case is the streaming case with one batch, not a second path.
+pass 1 merges each batch's statistics, pass 2 transforms and writes. A file
+known to fit in KEEP_BYTES once parsed keeps its batches from pass 1 for pass
+2 and is read once. The in-memory case is the streaming case with one batch,
+not a second path.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from softnorm_cli.errors import SoftnormError
 from softnorm_cli.choices import numpy_axis
+from softnorm_cli.errors import SoftnormError
 from softnorm_cli.kernels import MinMax, Moments, Softmax, ZScore
 from softnorm_cli.summary import Summary, column_figures
 from softnorm_cli.tableio import Sink, Source
