@@ -111,14 +111,17 @@ def _choose_columns(source: Source, patterns: Sequence[str]) -> list[str]:
     return columns
 
 
-def _read(source: Source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False) -> Iterator[_Batch]:
+def _read(
+    source: Source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False, only: bool = False
+) -> Iterator[_Batch]:
     """The batches with the selected columns' values parsed.
 
     The reader parses the selected columns straight to numbers unless their
-    text is written out again (``as_text``, for ``--suffix``).
+    text is written out again (``as_text``, for ``--suffix``); with ``only``
+    it reads no other column.
     """
     first_row = 1
-    for frame in source.frames(() if as_text else columns, replay):
+    for frame in source.frames(() if as_text else columns, replay, columns if only else None):
         yield _Batch(frame, to_matrix(frame, columns, first_row, nan), first_row)
         first_row += frame.height
 
@@ -136,15 +139,17 @@ def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=No
     notify = on_batch or (lambda stage: None)
     rows = 0
 
-    def read(replay: bool = False) -> Iterator[_Batch]:
-        return _read(source, columns, job.nan, replay, as_text=bool(job.suffix))
+    def read(replay: bool = False, only: bool = False) -> Iterator[_Batch]:
+        return _read(source, columns, job.nan, replay, as_text=bool(job.suffix), only=only)
 
     if two_pass:
         # Keeping batches for pass 2 pays only when they are sure to fit; a
         # larger table would hold KEEP_BYTES in vain before it is read again.
         size = source.size_in_memory()
         keep = size is not None and size <= KEEP_BYTES
-        stats, kept = _fit_all(method, read(replay=True), axis, keep, lambda: notify("pass 1/2: statistics"))
+        # Without keeping, pass 1 needs the selected columns alone.
+        batches = read(replay=True, only=not keep)
+        stats, kept = _fit_all(method, batches, axis, keep, lambda: notify("pass 1/2: statistics"))
         problems.add(method, stats)
         batches, stage = (kept if kept is not None else read()), "pass 2/2: writing"
     else:
@@ -201,7 +206,7 @@ def describe(source: Source, patterns: Sequence[str], on_batch=None) -> tuple[in
     """Rows and per-column figures of the selected columns, for ``softnorm stats``."""
     columns = _choose_columns(source, patterns)
     tally, rows = _Figures(), 0
-    for batch in _read(source, columns, "omit"):
+    for batch in _read(source, columns, "omit", only=True):
         if columns:
             tally.add(batch.values)
         rows += batch.frame.height

@@ -198,18 +198,22 @@ class Source:
             head = head[:end] if end > 0 else head
         return self._parse(head, first=True, numeric=(), line=1)
 
-    def frames(self, numeric: Sequence[str] = (), replay: bool = False) -> Iterator[pl.DataFrame]:
+    def frames(
+        self, numeric: Sequence[str] = (), replay: bool = False, only: Sequence[str] | None = None
+    ) -> Iterator[pl.DataFrame]:
         """The table in batches; ``numeric`` columns of a CSV are parsed as float64.
 
         A CSV block in which a ``numeric`` column does not parse is returned
         with that column as text, for the caller to report or convert.
-        ``replay`` makes standard input readable again afterwards.
+        ``replay`` makes standard input readable again afterwards. ``only``
+        reads just those columns, for a pass that needs no other.
         """
         if self.format == "parquet":
-            frames = self._parquet_frames(self.batch.rows)
+            frames = self._parquet_frames(self.batch.rows, only)
         else:
-            self.columns()
-            frames = self._csv_frames(set(numeric), replay and self.path == STDIO and self._spool is None)
+            names = self.columns()
+            positions = None if only is None else [names.index(name) for name in only]
+            frames = self._csv_frames(set(numeric), replay and self.path == STDIO and self._spool is None, positions)
         rows = self.batch.rows
         for frame in frames:
             if rows is None or frame.height <= rows:
@@ -217,7 +221,7 @@ class Source:
             else:
                 yield from frame.iter_slices(rows)
 
-    def _csv_frames(self, numeric: set[str], spool: bool) -> Iterator[pl.DataFrame]:
+    def _csv_frames(self, numeric: set[str], spool: bool, positions: list[int] | None) -> Iterator[pl.DataFrame]:
         total = None if self.path == STDIO and self._spool is None else os.path.getsize(self._spool or self.path)
         first, line, rows = True, 1, 0
         copy = None
@@ -230,7 +234,7 @@ class Source:
                 for block in blocks(stream, self.batch.bytes):
                     if copy is not None:
                         copy.write(block)
-                    frame = self._parse(block, first, numeric, line)
+                    frame = self._parse(block, first, numeric, line, positions)
                     # Without quotes every record is one line: no need to count them.
                     lines = block.count(b"\n") if b'"' in block else frame.height + (first and self.dialect.header)
                     first, line, rows = False, line + lines, rows + frame.height
@@ -245,8 +249,13 @@ class Source:
         if first:
             raise SoftnormError(f"{self.name}: input is empty")
 
-    def _parse(self, block: bytes, first: bool, numeric: Sequence[str], line: int) -> pl.DataFrame:
-        """Parse one block of whole records; ``line`` is the file line it starts on."""
+    def _parse(
+        self, block: bytes, first: bool, numeric: Sequence[str], line: int, positions: list[int] | None = None
+    ) -> pl.DataFrame:
+        """Parse one block of whole records; ``line`` is the file line it starts on.
+
+        ``positions`` limits the result to the columns at those positions.
+        """
         header = first and self.dialect.header
         names = self._names
         schema = None
@@ -254,12 +263,14 @@ class Source:
             schema = {n: (pl.Float64 if n in numeric else pl.String) for n in names}
         try:
             try:
-                df = pl.read_csv(block, has_header=header, separator=self._separator, schema=schema, infer_schema=False)
+                df = pl.read_csv(
+                    block, has_header=header, separator=self._separator, schema=schema, infer_schema=False, columns=positions
+                )
             except pl.exceptions.ComputeError:
                 if not numeric:
                     raise
                 # A value that is not a number: read the block as text and let the caller say where.
-                return self._parse(block, first, (), line)
+                return self._parse(block, first, (), line, positions)
         except pl.exceptions.PolarsError as e:
             raise MalformedInputError(
                 _describe_csv_error(block, self.name, self._separator, e, line, None if header else names)
@@ -270,12 +281,14 @@ class Source:
             _check_unique(df.columns, self.name)
         return df
 
-    def _parquet_frames(self, rows: int | None) -> Iterator[pl.DataFrame]:
+    def _parquet_frames(self, rows: int | None, only: Sequence[str] | None = None) -> Iterator[pl.DataFrame]:
         if self.path == STDIO and self._spool is None:
             self._spool_stdin()
         path = self._spool or self.path
         try:
             scan = pl.scan_parquet(path, low_memory=True)
+            if only is not None:
+                scan = scan.select(only)
             total = scan.select(pl.len()).collect().item()
             if rows is None:
                 # Rows per batch from the width of a row in memory, as for CSV.
