@@ -9,6 +9,7 @@ softnorm does not transform is written back exactly as it came.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import queue
@@ -397,6 +398,7 @@ class Sink:
         self._queue: queue.Queue | None = None
         self._writer: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self._ended = False  # the writer has taken the end of the queue
 
     def __enter__(self) -> Sink:
         if self.path == STDIO:
@@ -417,8 +419,8 @@ class Sink:
         """Queue ``df`` to be written after the batches before it."""
         if self._writer is None:
             self._queue = queue.Queue(maxsize=1)
-            target = self._sink_parquet if self.format == "parquet" else self._sink_csv
-            self._writer = threading.Thread(target=target, args=(df.schema,), name="softnorm-writer", daemon=True)
+            target = functools.partial(self._sink_parquet, df.schema) if self.format == "parquet" else self._sink_csv
+            self._writer = threading.Thread(target=target, name="softnorm-writer", daemon=True)
             self._writer.start()
         self._raise_failure()
         self._queue.put(df)
@@ -426,6 +428,7 @@ class Sink:
     def _queued(self) -> Iterator[pl.DataFrame]:
         while (df := self._queue.get()) is not None:
             yield df
+        self._ended = True
 
     def _guarded(self, write) -> None:
         """Run ``write`` in the writer thread; a failure is handed to the main thread."""
@@ -433,10 +436,11 @@ class Sink:
             write()
         except BaseException as e:
             self._failure = e
-            for _ in self._queued():  # unblock the main thread until it notices
-                pass
+            if not self._ended:  # a sink may fail after the last batch, closing its file
+                for _ in self._queued():  # unblock the main thread until it notices
+                    pass
 
-    def _sink_csv(self, schema) -> None:
+    def _sink_csv(self) -> None:
         def write() -> None:
             for df in self._queued():
                 df.write_csv(

@@ -868,3 +868,45 @@ def test_batch_rows_type_converts():
     assert convert("64kb", None, None) == (None, 64 << 10)
     assert convert("16MB", None, None) == (None, 16 << 20)
     assert convert("2g", None, None) == (None, 2 << 30)
+
+
+class _FullDisk(io.RawIOBase):
+    """A binary stream that refuses every write, as a full disk does."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_sink_that_fails_reports_instead_of_hanging(monkeypatch, fmt):
+    # polars may write a small Parquet file only once it has taken the last
+    # batch; the failure must still reach the caller.
+    from softnorm_cli.tableio import Sink
+
+    class Stdout:
+        buffer = _FullDisk()
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdout", Stdout())
+    outcome: list[BaseException | None] = []
+
+    def write_two_batches() -> None:
+        try:
+            with Sink("-", fmt) as sink:
+                sink.write(pl.DataFrame({"a": [1.0, 2.0]}))
+                sink.write(pl.DataFrame({"a": [3.0]}))
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    worker = threading.Thread(target=write_two_batches, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the sink hung after its writer failed"
+    assert outcome and outcome[0] is not None
+    assert "No space left on device" in str(outcome[0])
