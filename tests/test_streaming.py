@@ -454,6 +454,14 @@ def _numbered(n: int = 80) -> list[str]:
     return ["id,a,b,t"] + [f"{i},{i},{i * 2},x{i}" for i in range(1, n)]
 
 
+def _invoke_on(invoke, write_file, filename: str, text: str, stdin: bool, command: str, *args):
+    """Run ``command`` on ``text`` as the file ``filename`` or on stdin; the result and the input's name in messages."""
+    write_file(filename, text)
+    source = [] if stdin else [filename]
+    result = invoke(command, *source, *args, input=text.encode() if stdin else None)
+    return result, "standard input" if stdin else filename
+
+
 @pytest.mark.parametrize("batch", ["64B", "16B", "7", "1KB"])
 @pytest.mark.parametrize("axis", ["row", "column"])
 @pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
@@ -461,11 +469,8 @@ def test_extra_field_reports_its_file_line(invoke, write_file, batch, axis, stdi
     lines = _numbered()
     lines[39] += ",extra"  # file line 40
     text = "\n".join(lines) + "\n"
-    write_file("bad.csv", text)
-    source = [] if stdin else ["bad.csv"]
-    result = invoke("zscore", *source, "-c", "a,b", "--axis", axis, "--batch-rows", batch,
-                    input=text.encode() if stdin else None)
-    name = "standard input" if stdin else "bad.csv"
+    result, name = _invoke_on(invoke, write_file, "bad.csv", text, stdin,
+                              "zscore", "-c", "a,b", "--axis", axis, "--batch-rows", batch)
     assert result.exit_code == 1
     assert result.stderr == f"softnorm: error: {name}, line 40: 5 fields, expected 4\n"
 
@@ -502,11 +507,8 @@ def _big_table_with_extra_field() -> tuple[str, int]:
 def test_extra_field_past_the_sample_reports_its_file_line(invoke, write_file, batch, axis, stdin):
     text, line = _big_table_with_extra_field()
     assert line == 90_002 + 90_001 // 997  # header + records before + one extra line per quoted newline
-    write_file("big.csv", text)
-    source = [] if stdin else ["big.csv"]
-    result = invoke("minmax", *source, "-c", "a,b", "--axis", axis, "--batch-rows", batch,
-                    input=text.encode() if stdin else None)
-    name = "standard input" if stdin else "big.csv"
+    result, name = _invoke_on(invoke, write_file, "big.csv", text, stdin,
+                              "minmax", "-c", "a,b", "--axis", axis, "--batch-rows", batch)
     assert result.exit_code == 1
     assert result.stderr == f"softnorm: error: {name}, line {line}: 5 fields, expected 4\n"
 
