@@ -18,12 +18,12 @@ __all__ = ["StdinStream", "blocks", "more_within", "record_end"]
 
 
 class StdinStream(io.RawIOBase):
-    """Standard input with the bytes already peeked at put back in front."""
+    """Standard input with the bytes already peeked at put back in front.
 
-    #: Pass on what has arrived when the pipe pauses: an endless, slow pipe
-    #: then still gets its rows through promptly, while a fast one is read in
-    #: full blocks.
-    interactive = True
+    It tells when the pipe pauses (:meth:`paused`), so that what has arrived
+    is passed on: an endless, slow pipe then still gets its rows through
+    promptly, while a fast one is read in full blocks.
+    """
 
     def __init__(self, head: bytes, done: bool):
         self._head = memoryview(head)
@@ -145,7 +145,7 @@ def _read_into(stream, view: memoryview) -> int:
         if not n:
             break
         done += n
-        if getattr(stream, "interactive", False) and stream.paused():
+        if hasattr(stream, "paused") and stream.paused():
             break
     return done
 
