@@ -232,7 +232,7 @@ def stats(input, columns, from_format, delimiter, no_header, batch, as_json):
 
 def _run(method, input, columns, from_format, delimiter, no_header, batch, output, to_format, suffix, nan,
          decimals, summary, quiet, summary_json, in_place, axis):
-    from softnorm_cli.tableio import format_from_path
+    from softnorm_cli.io.sniff import format_from_path
 
     if in_place:
         if input == STDIO:
@@ -246,14 +246,14 @@ def _run(method, input, columns, from_format, delimiter, no_header, batch, outpu
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
 
     with _user_errors():
+        from softnorm_cli.io.sink import Sink
         from softnorm_cli.pipeline import Job, run
-        from softnorm_cli.tableio import Dialect, Sink
 
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
         job = Job(method, axis, columns, nan, suffix, decimals)
         with _source(input, from_format, delimiter, no_header, batch) as source:
-            fmt = (to_format or format_from_path(output) or source.format).lower()
-            with Sink(output, fmt, Dialect(delimiter, not no_header)) as sink, _progress(source, quiet) as progress:
+            layout = _layout(source, to_format or format_from_path(output), delimiter, no_header)
+            with Sink(output, layout) as sink, _progress(source, quiet) as progress:
                 result = run(job, source, sink, figures=show or bool(summary_json), on_batch=progress)
         if not quiet:
             for line in result.warnings:
@@ -271,11 +271,21 @@ def _run(method, input, columns, from_format, delimiter, no_header, batch, outpu
 
 
 def _source(path, from_format, delimiter, no_header, batch):
-    from softnorm_cli.tableio import BatchSize, Dialect, Source
+    from softnorm_cli.io.source import BatchSize, Dialect, open_source
 
     rows, size = batch or (None, None)
     batch_size = BatchSize(rows=rows) if size is None else BatchSize(bytes=size)
-    return Source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header), batch_size)
+    return open_source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header), batch_size)
+
+
+def _layout(source, fmt: str | None, delimiter: str | None, no_header: bool):
+    """How to write the output: CSV keeps the input's delimiter, TSV is tab-separated."""
+    from softnorm_cli.io.sink import Layout
+
+    fmt = (fmt or source.format).lower()
+    if delimiter is None:
+        delimiter = "\t" if fmt == "tsv" else (source.delimiter if source.format == fmt == "csv" else ",")
+    return Layout(fmt, delimiter, not no_header, metadata=source.metadata if fmt == "parquet" else {})
 
 
 def _progress(source, quiet: bool):

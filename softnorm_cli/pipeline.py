@@ -20,7 +20,7 @@ from softnorm_cli.choices import numpy_axis
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.kernels import MinMax, Moments, Softmax, ZScore
 from softnorm_cli.summary import Summary, column_figures
-from softnorm_cli.tableio import Sink, Source
+from softnorm_cli.io.sink import Sink
 from softnorm_cli.transform import select_columns, to_matrix, with_results
 
 Method = Softmax | MinMax | ZScore
@@ -103,7 +103,7 @@ def _merged(total: Moments | None, part: Moments) -> Moments:
     return part if total is None else total.merge(part)
 
 
-def _choose_columns(source: Source, patterns: Sequence[str]) -> list[str]:
+def _choose_columns(source, patterns: Sequence[str]) -> list[str]:
     sample = source.sample()
     columns = select_columns(sample, patterns)
     if not columns and sample.height:
@@ -112,7 +112,7 @@ def _choose_columns(source: Source, patterns: Sequence[str]) -> list[str]:
 
 
 def _read(
-    source: Source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False, only: bool = False
+    source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False, only: bool = False
 ) -> Iterator[_Batch]:
     """The batches with the selected columns' values parsed.
 
@@ -120,13 +120,11 @@ def _read(
     text is written out again (``as_text``, for ``--suffix``); with ``only``
     it reads no other column.
     """
-    first_row = 1
-    for frame in source.frames(() if as_text else columns, replay, columns if only else None):
-        yield _Batch(frame, to_matrix(frame, columns, first_row, nan), first_row)
-        first_row += frame.height
+    for batch in source.batches(() if as_text else columns, columns if only else None, replay):
+        yield _Batch(batch.frame, to_matrix(batch.frame, columns, batch.first_row, nan), batch.first_row)
 
 
-def run(job: Job, source: Source, sink: Sink, figures: bool = False, on_batch=None) -> Summary:
+def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> Summary:
     """Normalize ``source`` into ``sink``; gather before/after figures if ``figures``.
 
     ``on_batch(stage)`` is called after each batch, for progress.
@@ -202,7 +200,7 @@ def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
     return np.nansum(values[present], axis=1)
 
 
-def describe(source: Source, patterns: Sequence[str], on_batch=None) -> tuple[int, dict[str, dict[str, float]]]:
+def describe(source, patterns: Sequence[str], on_batch=None) -> tuple[int, dict[str, dict[str, float]]]:
     """Rows and per-column figures of the selected columns, for ``softnorm stats``."""
     columns = _choose_columns(source, patterns)
     tally, rows = _Figures(), 0

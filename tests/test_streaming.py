@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
-from softnorm_cli.csvblocks import blocks as _blocks, record_end as _record_end
+from softnorm_cli.io.blocks import blocks as _blocks, record_end as _record_end
 
 SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
 TIMEOUT = 60
@@ -886,7 +886,7 @@ class _FullDisk(io.RawIOBase):
 def test_a_sink_that_fails_reports_instead_of_hanging(monkeypatch, fmt):
     # polars may write a small Parquet file only once it has taken the last
     # batch; the failure must still reach the caller.
-    from softnorm_cli.tableio import Sink
+    from softnorm_cli.io.sink import Layout, Sink
 
     class Stdout:
         buffer = _FullDisk()
@@ -899,7 +899,7 @@ def test_a_sink_that_fails_reports_instead_of_hanging(monkeypatch, fmt):
 
     def write_two_batches() -> None:
         try:
-            with Sink("-", fmt) as sink:
+            with Sink("-", Layout(fmt)) as sink:
                 sink.write(pl.DataFrame({"a": [1.0, 2.0]}))
                 sink.write(pl.DataFrame({"a": [3.0]}))
             outcome.append(None)

@@ -10,67 +10,23 @@ from __future__ import annotations
 import io
 import mmap
 import os
-import select
-import sys
 from collections.abc import Iterator
 
-__all__ = ["StdinStream", "blocks", "more_within", "record_end"]
-
-
-class StdinStream(io.RawIOBase):
-    """Standard input with the bytes already peeked at put back in front.
-
-    It tells when the pipe pauses (:meth:`paused`), so that what has arrived
-    is passed on: an endless, slow pipe then still gets its rows through
-    promptly, while a fast one is read in full blocks.
-    """
-
-    def __init__(self, head: bytes, done: bool):
-        self._head = memoryview(head)
-        self._done = done
-        self._count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, view) -> int:
-        if len(self._head):
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-        elif self._done:
-            n = 0
-        else:
-            n = sys.stdin.buffer.readinto1(view)
-        self._count += n
-        return n
-
-    def tell(self) -> int:
-        return self._count
-
-    def paused(self) -> bool:
-        """Whether no more input arrives within a tenth of a second."""
-        return not more_within(sys.stdin.buffer, 0.1)
-
-
-def more_within(stream, seconds: float) -> bool:
-    try:
-        return bool(select.select([stream], [], [], seconds)[0])
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return True  # not a selectable stream (a test double, a file): just keep reading
+__all__ = ["blocks", "record_end"]
 
 
 def blocks(stream, size: int) -> Iterator[bytes]:
     """Blocks of about ``size`` bytes, each ending after a complete CSV record.
 
-    A regular file is memory-mapped and cut where it lies, a stream is read
-    into a buffer behind the previous block's unfinished record: either way
-    each byte is copied once on its way to the parser.
+    A regular file is memory-mapped and cut where it lies, from its current
+    position; a stream is read into a buffer behind the previous block's
+    unfinished record: either way each byte is copied once on its way to the
+    parser.
     """
     mapped = _mapped(stream)
     if mapped is not None:
         with mapped:
-            yield from _mapped_blocks(mapped, stream, size)
+            yield from _mapped_blocks(mapped, stream, size, stream.tell())
         return
     carry = b""
     while True:
@@ -99,8 +55,8 @@ def _mapped(stream):
     return None
 
 
-def _mapped_blocks(mapped, stream, size: int) -> Iterator[bytes]:
-    start, length = 0, len(mapped)
+def _mapped_blocks(mapped, stream, size: int, start: int) -> Iterator[bytes]:
+    length = len(mapped)
     while start < length:
         end = _mapped_record_end(mapped, start, size)
         block = mapped[start:end]

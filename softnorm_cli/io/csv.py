@@ -1,0 +1,311 @@
+"""CSV and TSV: reading in blocks of whole records with polars, and writing.
+
+The columns being normalized are parsed straight to float64 by polars; every
+other field stays text, so a column softnorm does not transform is written
+back exactly as it came. A numeric column that turns out to hold text (``NA``
+markers, a stray word) is read as text from then on, for the caller to
+convert or report.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import polars as pl
+
+from softnorm_cli.errors import MalformedInputError, SoftnormError
+from softnorm_cli.io import sniff
+from softnorm_cli.io.blocks import blocks, record_end
+from softnorm_cli.io.source import Batch, BatchSize, Dialect
+from softnorm_cli.io.text import TextInput
+
+_QUOTE = ord('"')
+_NEWLINE = ord("\n")
+
+
+class CsvReader:
+    """A delimited text table: a file or standard input (see :mod:`softnorm_cli.io.source`)."""
+
+    metadata: dict[str, str] = {}
+
+    def __init__(self, text: TextInput, fmt: str, dialect: Dialect, batch: BatchSize):
+        self.name = text.name
+        self.format = fmt
+        self.dialect = dialect
+        self.batch = batch
+        self._text = text
+        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff.sniff_delimiter(text.head, text.complete))
+        self._names: list[str] | None = None
+        self._as_text: set[str] = set()  # numeric columns found to need text parsing
+        self.position: tuple[int, int | None, str] = (0, text.size, "bytes" if text.size else "rows")
+        self._sample = self._read_sample()
+        self._names = self._sample.columns
+        self.columns = list(self._names)
+        self.schema = pl.Schema({name: pl.String for name in self._names})
+
+    def __enter__(self) -> CsvReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._text.close()
+
+    def sample(self) -> pl.DataFrame:
+        """The first rows (about a megabyte), every field as text: enough to choose columns."""
+        return self._sample
+
+    def size_in_memory(self) -> int | None:
+        # Parsed CSV takes about 0.8 times its text (numbers as float64, text
+        # as polars string views); compressed or transcoded text is of unknown size.
+        if self._text.path == "-" or self._text.codec or self._text.encoding != "utf-8":
+            return None
+        return self._text.size * 4 // 5
+
+    def _read_sample(self) -> pl.DataFrame:
+        head = self._text.head
+        if not head.strip():
+            raise SoftnormError(f"{self.name}: input is empty")
+        sniff.check_text(head, self.name)
+        if not self._text.complete:
+            end = record_end(head, len(head))
+            head = head[:end] if end > 0 else head
+        return self._parse(head, True, (), self._text.first_line)[0]
+
+    # -- reading --------------------------------------------------------------
+
+    def batches(
+        self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False
+    ) -> Iterator[Batch]:
+        """The table in batches; ``numeric`` columns are parsed as float64 where they parse.
+
+        ``only`` reads just those columns (and the last, which shows short
+        rows); ``replay`` copies standard input aside for another pass.
+        """
+        numeric = set(numeric)
+        positions = None
+        if only is not None:
+            index = {name: i for i, name in enumerate(self._names)}
+            positions = sorted({index[name] for name in only} | {len(self._names) - 1})
+        copy = self._text.spool() if replay and not self._text.replayable else None
+        first, line, row = True, self._text.first_line, 1
+        total = self._text.size
+        try:
+            with self._text.open() as stream:
+                for block in blocks(stream, self.batch.bytes):
+                    if copy is not None:
+                        copy.write(block)
+                    frame, blank = self._parse(block, first, numeric, line, positions)
+                    # Without quotes every record is one line: no need to count them.
+                    lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self.dialect.header)
+                    first, line = False, line + lines
+                    self.position = (row - 1 + frame.height, None, "rows") if total is None else (_tell(stream), total, "bytes")
+                    yield from _sliced(Batch(frame, row), self.batch.rows)
+                    row += frame.height
+            if copy is not None:
+                copy.close()
+                self._text.spooled()
+        finally:
+            if copy is not None and not copy.closed:
+                copy.close()
+        if first:
+            raise SoftnormError(f"{self.name}: input is empty")
+
+    def _parse(
+        self, block: bytes, first: bool, numeric: set[str] | Sequence[str], line: int, positions: list[int] | None = None
+    ) -> tuple[pl.DataFrame, int]:
+        """Parse one block of whole records, and count the blank lines dropped from it.
+
+        ``line`` is the file line the block starts on.
+        """
+        header = first and self.dialect.header
+        _check_encoding(block, self.name, line)
+        names = self._names
+        schema = None
+        if names is not None:
+            schema = {n: (pl.Float64 if n in numeric and n not in self._as_text else pl.String) for n in names}
+        try:
+            df = self._read_csv(block, header, schema, positions)
+        except pl.exceptions.PolarsError:
+            if schema is None or pl.Float64 not in schema.values():
+                self._raise_malformed(block, line, header)
+            # Perhaps a value that is not a plain number: read the block as
+            # text, and the columns that need it as text from now on.
+            try:
+                df = self._read_csv(block, header, dict.fromkeys(names, pl.String), positions)
+            except pl.exceptions.PolarsError:
+                self._raise_malformed(block, line, header)
+            self._as_text.update(name for name in numeric if name in df.columns and not _parses(df[name], self.dialect))
+        if names is None:
+            if not self.dialect.header:
+                df.columns = [str(i) for i in range(1, df.width + 1)]
+            _check_unique(df.columns, self.name)
+            names = df.columns
+        if df.height and df.get_column(df.columns[-1]).null_count():
+            # A short row leaves its last fields empty: only then look closer.
+            return self._drop_blank_lines(df, block, line, header, len(names))
+        return df, 0
+
+    def _read_csv(self, block: bytes, header: bool, schema, positions) -> pl.DataFrame:
+        try:
+            return pl.read_csv(
+                block,
+                has_header=header,
+                separator=self.delimiter,
+                schema=schema,
+                infer_schema=False,
+                columns=positions,
+                decimal_comma=self.dialect.decimal_comma,
+                raise_if_empty=False,
+            )
+        except pl.exceptions.NoDataError:
+            return pl.DataFrame(schema=schema)
+
+    def _drop_blank_lines(
+        self, df: pl.DataFrame, block: bytes, line: int, header: bool, width: int
+    ) -> tuple[pl.DataFrame, int]:
+        """Refuse short rows; drop blank lines, which are not rows (except in one column, where they are empty cells)."""
+        starts, fields = _records(block, self.delimiter)
+        if header:
+            starts, fields = starts[1:], fields[1:]
+        if len(fields) != df.height:  # polars and this count disagree: let the csv module say where
+            self._raise_malformed(block, line, header)
+        blank = fields == 0
+        short = (fields < width) & ~blank
+        if short.any():
+            i = int(np.argmax(short))
+            at = line + block.count(b"\n", 0, int(starts[i]))
+            count = max(int(fields[i]), 1)
+            raise MalformedInputError(f"{self.name}, line {at}: {count} field{'s' if count != 1 else ''}, expected {width}")
+        if width > 1 and blank.any():
+            return df.filter(pl.Series(~blank)), int(blank.sum())
+        return df, 0
+
+    def _raise_malformed(self, block: bytes, line: int, header: bool):
+        raise MalformedInputError(
+            _describe_csv_error(block, self.name, self.delimiter, line, None if header else self._names)
+        )
+
+
+def _sliced(batch: Batch, rows: int | None) -> Iterator[Batch]:
+    if rows is None or batch.frame.height <= rows:
+        yield batch
+        return
+    for offset in range(0, batch.frame.height, rows):
+        yield Batch(batch.frame.slice(offset, rows), batch.first_row + offset)
+
+
+def _parses(column: pl.Series, dialect: Dialect) -> bool:
+    """Whether every present cell of a text column is a plain number to polars."""
+    text = column.str.strip_chars()
+    if dialect.decimal_comma:
+        text = text.str.replace(",", ".", literal=True)
+    present = text.is_not_null() & (text != "")
+    return text.cast(pl.Float64, strict=False).is_not_null().sum() == present.sum()
+
+
+def _records(block: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where each record of ``block`` starts and how many fields it has (0 for a blank line)."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends_mask = data == _NEWLINE
+    separators = data == ord(delimiter)
+    quotes = data == _QUOTE
+    if quotes.any():
+        # A newline or delimiter is a real one when an even number of quotes precede it.
+        # A uint8 running count wraps at 256, which keeps its parity.
+        outside = (np.cumsum(quotes, dtype=np.uint8) & 1) == 0
+        ends_mask &= outside
+        separators &= outside
+    ends = np.flatnonzero(ends_mask)
+    if len(block) and block[-1] != _NEWLINE:
+        ends = np.append(ends, len(block))  # the last record, without a final newline
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    positions = np.flatnonzero(separators)
+    fields = np.searchsorted(positions, ends) - np.searchsorted(positions, starts) + 1
+    length = ends - starts
+    carriage = length == 1
+    carriage[carriage] = data[starts[carriage]] == ord("\r")
+    fields[(length == 0) | carriage] = 0
+    return starts, fields
+
+
+def _check_encoding(block: bytes, name: str, line: int) -> None:
+    """Refuse binary data and invalid UTF-8, naming the line, instead of parsing garbage."""
+    if b"\x00" in block:
+        at = line + block.count(b"\n", 0, block.index(b"\x00"))
+        raise SoftnormError(f"{name}, line {at}: not text (it holds binary data)")
+    if block.isascii():
+        return
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = line + block.count(b"\n", 0, e.start)
+        raise SoftnormError(
+            f"{name}, line {at}: not UTF-8 text (byte 0x{block[e.start]:02x}); "
+            "name the encoding with --encoding, e.g. --encoding latin-1 or cp1252"
+        ) from None
+
+
+def _tell(stream) -> int:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _check_unique(names: list[str], source: str) -> None:
+    # polars renames a repeated name; writing that back would change the header.
+    present = set(names)
+    for name in names:
+        base = name.rpartition("_duplicated_")[0]
+        if base and base in present:
+            raise MalformedInputError(f"{source}: column name {base!r} appears more than once in the header")
+
+
+def _describe_csv_error(block: bytes, name: str, separator: str, line: int, names: list[str] | None) -> str:
+    """Find the line polars choked on, re-reading the block with the csv module (error path only)."""
+    import csv
+
+    text = block.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    width = len(names) if names else None
+    try:
+        for record in reader:
+            width = len(record) if width is None else width
+            if len(record) != width and record:
+                return f"{name}, line {line + reader.line_num - 1}: {len(record)} fields, expected {width}"
+    except csv.Error as e:
+        return f"{name}, line {line + reader.line_num - 1}: malformed CSV ({e})"
+    return f"{name}: malformed CSV"
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def header_line(names: Sequence[str], separator: str) -> bytes:
+    """The header as it went in: names quoted only where CSV needs it (an empty name stays empty)."""
+    cells = [_quoted(name, separator) for name in names]
+    if cells == [""]:
+        cells = ['""']  # a lone empty name would be a blank line
+    return (separator.join(cells) + "\n").encode("utf-8")
+
+
+def _quoted(text: str, separator: str) -> str:
+    if any(ch in text for ch in (separator, '"', "\n", "\r")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def write_rows(df: pl.DataFrame, stream, separator: str, decimal_comma: bool = False) -> None:
+    """Write the rows of ``df`` (no header). With one column a missing value is written
+    as ``""``: an empty line would be skipped by most readers, and the row lost."""
+    df.write_csv(
+        stream,
+        include_header=False,
+        separator=separator,
+        decimal_comma=decimal_comma,
+        null_value='""' if df.width == 1 else None,
+    )

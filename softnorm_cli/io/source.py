@@ -1,0 +1,118 @@
+"""Opening an input: which reader, from what the bytes are rather than what the name says.
+
+Every reader offers the same small interface:
+
+* ``name`` (for messages), ``format`` (``csv``, ``tsv`` or ``parquet``),
+  ``columns`` and ``schema`` (CSV columns are text), ``metadata`` (a
+  Parquet file's key-value metadata), ``delimiter`` (CSV);
+* ``sample()``: the first rows, to choose columns;
+* ``batches(numeric, only, replay)``: the table as :class:`Batch` es,
+  ``numeric`` columns parsed as float64 where the format leaves that to the
+  reader, only the ``only`` columns if given; ``replay`` asks that the input
+  can be read again afterwards (standard input is copied aside);
+* ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
+  ``size_in_memory()``: the parsed size if it can be known beforehand;
+* ``close()``: remove whatever the reader put aside.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+import polars as pl
+
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.io import sniff
+from softnorm_cli.io.streams import Peekable, decompressed
+from softnorm_cli.io.text import STDIO, TextInput, open_stdin
+
+#: Bytes of input per batch: large enough that per-batch costs vanish, small
+#: enough that a batch, its numbers and its output fit well under 300 MB.
+DEFAULT_BATCH_BYTES = 8 << 20
+
+#: Cells that mean "no value", as pandas users know them.
+NA_VALUES = ("NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "null", "None", "<NA>", "#N/A")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text is laid out and spells its numbers; Parquet needs none of it."""
+
+    delimiter: str | None = None  # None: tab for TSV, else sniffed
+    header: bool = True
+    encoding: str | None = None  # None: UTF-8, or what a byte-order mark declares
+    decimal_comma: bool = False
+    skip_rows: int = 0
+    na_values: tuple[str, ...] = NA_VALUES  # besides the empty cell, always missing
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """How much to read at a time: bytes of input, and at most ``rows`` rows if given."""
+
+    bytes: int = DEFAULT_BATCH_BYTES
+    rows: int | None = None
+
+
+@dataclass
+class Batch:
+    """Consecutive rows of a table; ``first_row`` is the 1-based number of the first."""
+
+    frame: pl.DataFrame
+    first_row: int
+
+
+def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()):
+    """The reader for ``path`` (``-``: standard input).
+
+    Parquet and compressed streams are recognised by their magic bytes;
+    ``fmt`` (or else the extension) chooses between CSV and TSV for text, and
+    ``fmt == "parquet"`` on something that is not Parquet is an error.
+    """
+    from softnorm_cli.io.csv import CsvReader
+    from softnorm_cli.io.parquet import ParquetReader
+
+    name = "standard input" if path == STDIO else path
+    if path != STDIO:
+        if os.path.isdir(path):
+            raise SoftnormError(f"{path}: is a directory")
+        if not os.path.exists(path):
+            raise SoftnormError(f"{path}: no such file")
+    stdin = open_stdin() if path == STDIO else None
+    head = stdin.peek(8) if stdin else _read_head(path)
+    if sniff.is_parquet(head):
+        return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
+    codec = sniff.compression(head, None if stdin else path)
+    if codec:
+        inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
+        if sniff.is_parquet(inner.peek(4)):  # compressed Parquet: decompressed aside
+            return ParquetReader(_spooled(inner), name, batch, temporary=True)
+        if stdin is None:
+            inner.close()  # a file is opened again for each pass
+        else:
+            stdin = inner
+    text_format = fmt or (sniff.format_from_path(path) if stdin is None else None) or "csv"
+    if text_format == "parquet":
+        raise SoftnormError(f"{name}: not a readable Parquet file (it does not start with PAR1)")
+    text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin)
+    return CsvReader(text, text_format, dialect, batch)
+
+
+def _read_head(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8)
+
+
+def _spooled(stream) -> str:
+    """Copy a stream to a temporary file (Parquet keeps its index at the end); its path."""
+    fd, path = tempfile.mkstemp(prefix="softnorm-", suffix=".spool")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path

@@ -1,0 +1,156 @@
+"""The text of a CSV or TSV input, as UTF-8 bytes from its header on, once per pass.
+
+Between the file (or pipe) and the parser sit the layers a real export may
+need: decompression, a byte-order mark, another encoding, title lines before
+the header. A plain UTF-8 file needs none of them and is handed over as the
+file itself, which the block reader memory-maps. Standard input can be read
+only once: a pass that will be followed by another copies the text aside
+(:meth:`TextInput.spool`), and later passes read the copy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import BinaryIO
+
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.io import sniff
+from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
+
+#: How much of the text is looked at to choose the delimiter and the numeric columns.
+SAMPLE_BYTES = 1 << 20
+STDIO = "-"
+
+
+class TextInput:
+    """Where the text of an input comes from, and how to turn its bytes into UTF-8 lines.
+
+    ``head`` is the start of the text at the header (up to SAMPLE_BYTES, less
+    when a pipe pauses), ``complete`` whether it is all of it, and
+    ``first_line`` the line of the file the header is on.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        codec: str | None = None,
+        encoding: str | None = None,
+        skip_rows: int = 0,
+        stream: Peekable | None = None,
+    ):
+        # ``stream``: standard input, already decompressed if ``codec`` says so.
+        self.path = path
+        self.name = "standard input" if path == STDIO else path
+        self.codec = codec
+        self.skip_rows = skip_rows
+        self.first_line = skip_rows + 1
+        self._encoding = encoding
+        self._live = stream  # standard input, not yet read
+        self._spool: str | None = None  # a complete copy of the text, for later passes
+        self._spool_partial: str | None = None
+        self._offset = 0  # where the header starts in a plain file
+        first = self._open_layers(stream)
+        self.head = first.peek(SAMPLE_BYTES)
+        self.complete = first.exhausted and len(self.head) < SAMPLE_BYTES
+        if self._plain:
+            first.close()
+        else:
+            self._live = first
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding or "utf-8"
+
+    # -- opening --------------------------------------------------------------
+
+    def _raw(self) -> BinaryIO:
+        return open(self.path, "rb")
+
+    def _open_layers(self, stream: Peekable | None) -> Peekable:
+        """The text from the header on, through every layer the input needs; decides ``_plain``."""
+        if stream is None:
+            stream = Peekable(self._raw())
+            if self.codec:
+                stream = Peekable(decompressed(stream, self.codec), count=stream.tell)
+        declared, bom = sniff.byte_order_mark(stream.peek(4))
+        if self._encoding is None and declared not in (None, "utf-8"):
+            self._encoding = declared
+        if self._encoding is not None and self._encoding != "utf-8":
+            stream = Peekable(Transcoded(stream, self._encoding), count=stream.tell)
+        elif bom:
+            stream.skip(bom)  # a UTF-8 byte-order mark is not part of the first name
+        self._offset = bom if self._encoding in (None, "utf-8") else 0
+        self._offset += _skip_lines(stream, self.skip_rows, self.name)
+        self._plain = self.path != STDIO and not self.codec and self._encoding in (None, "utf-8")
+        return stream
+
+    def open(self) -> BinaryIO:
+        """A binary stream of UTF-8 text from the header to the end."""
+        if self._spool is not None:
+            return open(self._spool, "rb")
+        if self._live is not None:
+            stream, self._live = self._live, None
+            return stream
+        if self.path == STDIO:
+            raise SoftnormError("standard input was read already")  # a bug: replay needs spool()
+        if self._plain:
+            raw = self._raw()
+            raw.seek(self._offset)
+            return raw
+        return self._open_layers(None)
+
+    @property
+    def size(self) -> int | None:
+        """Bytes of the file being read, for progress (None for a pipe)."""
+        if self._spool is not None:
+            return os.path.getsize(self._spool)
+        return None if self.path == STDIO else os.path.getsize(self.path)
+
+    @property
+    def replayable(self) -> bool:
+        """Whether another pass can read the text again without a copy."""
+        return self.path != STDIO or self._spool is not None
+
+    # -- standard input's copy ------------------------------------------------
+
+    def spool(self) -> BinaryIO:
+        """A file to copy this pass's text into; later passes read the copy."""
+        fd, self._spool_partial = tempfile.mkstemp(prefix="softnorm-", suffix=".spool")
+        return os.fdopen(fd, "wb")
+
+    def spooled(self) -> None:
+        """The copy is complete."""
+        self._spool, self._spool_partial = self._spool_partial, None
+
+    def close(self) -> None:
+        for path in (self._spool, self._spool_partial):
+            if path is not None and os.path.exists(path):
+                os.unlink(path)
+        self._spool = self._spool_partial = None
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+
+
+def _skip_lines(stream: Peekable, count: int, name: str) -> int:
+    """Consume ``count`` lines before the header; the number of bytes skipped."""
+    skipped = 0
+    for _ in range(count):
+        size = 1 << 16
+        while True:
+            ahead = stream.peek(size)
+            end = ahead.find(b"\n") + 1
+            if end or len(ahead) < size:
+                break
+            size *= 4
+        if not end:
+            raise SoftnormError(f"{name}: --skip-rows {count} skips past the end of the input")
+        stream.skip(end)
+        skipped += end
+    return skipped
+
+
+def open_stdin() -> Peekable:
+    return Peekable(sys.stdin.buffer, pipe=True)
