@@ -81,6 +81,23 @@ class BatchSizeType(click.ParamType):
         return (int(digits), None) if unit is None else (None, int(digits) * unit)
 
 
+def _na_values(ctx, param, value):
+    if value is None:
+        return None
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _encoding(ctx, param, value):
+    if value is None:
+        return None
+    import codecs
+
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {value!r}") from None
+
+
 def _options(*decorators):
     def apply(fn):
         for decorator in reversed(decorators):
@@ -96,9 +113,17 @@ input_options = _options(
         "-c", "--cols", "columns", multiple=True, metavar="COLS",
         help="Columns to use: names, comma lists or globs ('feat_*'). Repeatable. Default: every numeric column.",
     ),
-    click.option("--from", "from_format", type=FORMAT_CHOICE, help="Input format. Default: by extension; stdin: CSV, or Parquet if it starts with PAR1."),
-    click.option("--delimiter", callback=_delimiter, metavar="CHAR", help="Field delimiter for CSV/TSV input and output ('\\t' for tab)."),
+    click.option("--exclude", multiple=True, metavar="COLS", help="Columns to leave alone, with or without -c: names, comma lists or globs."),
+    click.option("--from", "from_format", type=FORMAT_CHOICE,
+                 help="Input format: csv or tsv for text (default: by extension); Parquet and compressed input are recognised by their content."),
+    click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+                 help="Field delimiter for CSV/TSV input and output ('\\t' for tab). Default: tab for TSV, else guessed from the first lines among , ; tab |."),
     click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
+    click.option("--skip-rows", type=click.IntRange(min=0), default=0, metavar="N", help="Skip N lines before the header (a title line, say)."),
+    click.option("--encoding", callback=_encoding, metavar="NAME", help="Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8. Output is UTF-8."),
+    click.option("--decimal-comma", is_flag=True, help="Numbers use a decimal comma (1,5), in the input and in the written results."),
+    click.option("--na-values", callback=_na_values, metavar="LIST",
+                 help="Comma list of cells that mean a missing value, replacing the default NA,N/A,n/a,NaN,nan,-nan,NULL,null,None,<NA>,#N/A. An empty cell is always missing."),
     click.option("--batch-rows", "batch", type=BatchSizeType(), metavar="N|SIZE",
                  help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 8MB."),
 )
@@ -112,9 +137,14 @@ output_options = _options(
     click.option("--decimals", type=click.IntRange(min=0), metavar="N", help="Round results to N decimals (half to even)."),
     click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
     click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
-    click.option("--summary-json", type=click.Path(dir_okay=False, writable=True), metavar="PATH", help="Write the summary figures as JSON to PATH."),
+    click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+                 help="Write the summary figures as JSON to PATH ('-': stdout, when the data goes to -o)."),
     click.option("--in-place", is_flag=True, help="Replace INPUT with the result (atomically)."),
 )
+
+
+def _inf_option(default: str, choices: tuple[str, ...], meaning: str):
+    return click.option("--inf", type=click.Choice(choices), default=default, show_default=True, help=f"Infinite values: {meaning}.")
 
 
 def _axis_option(default: str):
@@ -148,7 +178,8 @@ def cli():
 @click.option("-t", "--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
               help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
 @click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
-def softmax(temperature, log, **options):
+@_inf_option("limit", ("limit", "missing"), "take their limits (+inf entries share the mass), or treat them as missing")
+def softmax(temperature, log, inf, **options):
     """Softmax: turn each row's scores into probabilities that sum to 1.
 
     y_i = exp((x_i - max) / T) / sum_j exp((x_j - max) / T)
@@ -162,7 +193,7 @@ def softmax(temperature, log, **options):
     """
     from softnorm_cli.kernels import Softmax
 
-    _run(Softmax(temperature, log, options["nan"] == "propagate"), **options)
+    _run(Softmax(temperature, log, options["nan"] == "propagate"), inf="keep" if inf == "limit" else inf, **options)
 
 
 @cli.command()
@@ -171,6 +202,7 @@ def softmax(temperature, log, **options):
 @_axis_option("column")
 @click.option("--range", "feature_range", type=RangeType(), default="0,1", show_default=True,
               help="Target range LO,HI with LO < HI.")
+@_inf_option("error", ("error", "missing"), "stop with an error, or treat them as missing")
 def minmax(feature_range, **options):
     """Min-max: scale each column linearly onto a range (default 0 to 1).
 
@@ -192,6 +224,7 @@ def minmax(feature_range, **options):
 @_axis_option("column")
 @click.option("--ddof", type=click.IntRange(min=0), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
+@_inf_option("error", ("error", "missing"), "stop with an error, or treat them as missing")
 def zscore(ddof, **options):
     """Z-score: center each column on 0 and scale it to standard deviation 1.
 
@@ -209,31 +242,55 @@ def zscore(ddof, **options):
 @cli.command()
 @input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
-def stats(input, columns, from_format, delimiter, no_header, batch, as_json):
+def stats(as_json, **options):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
+
+    Without -c it shows the columns the other commands would normalize,
+    and why the others are left alone.
 
     \b
     Example:
       $ softnorm stats sample_data/features.csv --json
     """
     with _user_errors():
-        from softnorm_cli.pipeline import describe
-        from softnorm_cli.summary import Summary, render, stats_json
+        from softnorm_cli.pipeline import Job, describe
+        from softnorm_cli.summary import render, stats_json
 
-        with _source(input, from_format, delimiter, no_header, batch) as source, _progress(source, False) as progress:
-            rows, figures = describe(source, columns, progress)
+        source_options, job_options = _split(options)
+        with _source(**source_options) as source, _progress(source, False) as progress:
+            summary = describe(source, _job(None, "column", **job_options), progress)
+        for line in summary.warnings:
+            warn(line)
         if as_json:
             import json
 
-            click.echo(json.dumps(stats_json(rows, figures), indent=2))
+            click.echo(json.dumps(stats_json(summary), indent=2))
         else:
-            render(Summary("stats", None, rows, figures), _console(sys.stdout))
+            render(summary, _console(sys.stdout))
 
 
-def _run(method, input, columns, from_format, delimiter, no_header, batch, output, to_format, suffix, nan,
-         decimals, summary, quiet, summary_json, in_place, axis):
-    from softnorm_cli.io.sniff import format_from_path
+_SOURCE_OPTIONS = ("input", "from_format", "delimiter", "no_header", "skip_rows", "encoding", "decimal_comma", "na_values", "batch")
+_JOB_OPTIONS = ("columns", "exclude", "decimal_comma", "na_values", "nan", "suffix", "decimals")
 
+
+def _split(options: dict) -> tuple[dict, dict]:
+    return {k: options[k] for k in _SOURCE_OPTIONS}, {k: options.pop(k) for k in _JOB_OPTIONS if k in options}
+
+
+def _job(method, axis, columns, exclude, decimal_comma, na_values, nan="omit", inf="keep", suffix=None, decimals=None):
+    from softnorm_cli.pipeline import Job
+    from softnorm_cli.values import Numbers
+
+    numbers = Numbers(decimal_comma=decimal_comma) if na_values is None else Numbers(na_values, decimal_comma)
+    return Job(method, axis, columns, nan=nan, suffix=suffix, decimals=decimals, inf=inf, exclude=exclude, numbers=numbers)
+
+
+def _run(method, output, to_format, summary, quiet, summary_json, in_place, axis, inf="error", **options):
+    import time
+
+    started = time.monotonic()
+    source_options, job_options = _split(options)
+    input = source_options["input"]
     if in_place:
         if input == STDIO:
             raise click.UsageError("--in-place needs an INPUT file, not stdin")
@@ -242,50 +299,97 @@ def _run(method, input, columns, from_format, delimiter, no_header, batch, outpu
         output = input
     elif output != STDIO and input != STDIO and _same_file(input, output):
         raise click.UsageError(f"-o {output} is the input file; use --in-place to replace it")
+    if summary_json == STDIO and output == STDIO:
+        raise click.UsageError("--summary-json - needs the data to go elsewhere: use -o FILE")
+    from softnorm_cli.io.sniff import format_from_path
+
     if output != STDIO and not to_format and not format_from_path(output):
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
 
     with _user_errors():
+        if summary_json and summary_json != STDIO:
+            _check_writable(summary_json)
         from softnorm_cli.io.sink import Sink
-        from softnorm_cli.pipeline import Job, run
+        from softnorm_cli.pipeline import run
 
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
-        job = Job(method, axis, columns, nan, suffix, decimals)
-        with _source(input, from_format, delimiter, no_header, batch) as source:
-            layout = _layout(source, to_format or format_from_path(output), delimiter, no_header)
+        job = _job(method, axis, inf=inf, **job_options)
+        with _source(**source_options) as source:
+            layout = _layout(source, to_format or format_from_path(output), source_options, job_options)
             with Sink(output, layout) as sink, _progress(source, quiet) as progress:
                 result = run(job, source, sink, figures=show or bool(summary_json), on_batch=progress)
+            result.input, result.output = source.name, sink.name
+        result.elapsed = time.monotonic() - started
         if not quiet:
             for line in result.warnings:
                 warn(line)
         if summary_json:
-            import json
-
-            with open(summary_json, "w", encoding="utf-8") as f:
-                json.dump(result.to_json(), f, indent=2)
-                f.write("\n")
+            _write_json(summary_json, result.to_json())
         if show:
             from softnorm_cli.summary import render
 
             render(result, _console(sys.stderr))
 
 
-def _source(path, from_format, delimiter, no_header, batch):
-    from softnorm_cli.io.source import BatchSize, Dialect, open_source
+def _source(input, from_format, delimiter, no_header, skip_rows, encoding, decimal_comma, na_values, batch):
+    from softnorm_cli.io.source import NA_VALUES, BatchSize, Dialect, open_source
 
     rows, size = batch or (None, None)
     batch_size = BatchSize(rows=rows) if size is None else BatchSize(bytes=size)
-    return open_source(path, from_format and from_format.lower(), Dialect(delimiter, not no_header), batch_size)
+    dialect = Dialect(
+        delimiter, not no_header, encoding, decimal_comma, skip_rows, NA_VALUES if na_values is None else na_values
+    )
+    return open_source(input, from_format and from_format.lower(), dialect, batch_size)
 
 
-def _layout(source, fmt: str | None, delimiter: str | None, no_header: bool):
+def _layout(source, fmt: str | None, source_options: dict, job_options: dict):
     """How to write the output: CSV keeps the input's delimiter, TSV is tab-separated."""
     from softnorm_cli.io.sink import Layout
 
     fmt = (fmt or source.format).lower()
+    delimiter = source_options["delimiter"]
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else (source.delimiter if source.format == fmt == "csv" else ",")
-    return Layout(fmt, delimiter, not no_header, metadata=source.metadata if fmt == "parquet" else {})
+    return Layout(
+        fmt, delimiter, not source_options["no_header"], job_options["decimal_comma"],
+        metadata=source.metadata if fmt == "parquet" else {},
+    )
+
+
+def _check_writable(path: str) -> None:
+    """Fail before the work, not after it, when a file cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OSError(2, "No such directory", path)
+    if not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise OSError(13, "Permission denied", path)
+
+
+def _write_json(path: str, data: dict) -> None:
+    import json
+
+    text = json.dumps(data, indent=2) + "\n"
+    if path == STDIO:
+        click.echo(text, nl=False)
+        return
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _progress(source, quiet: bool):
@@ -322,7 +426,7 @@ class _user_errors:
     def __exit__(self, exc_type, exc, tb):
         if exc is None or isinstance(exc, click.ClickException):
             return False
-        if isinstance(exc, BrokenPipeError) or _is_broken_pipe(exc):
+        if _is_broken_pipe(exc):
             # The reader went away (`softnorm ... | head`): not an error. Point
             # stdout at /dev/null so the final flush cannot complain either.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -350,7 +454,31 @@ def _is_user_error(exc: BaseException) -> bool:
 
 
 def _is_broken_pipe(exc: BaseException) -> bool:
-    return "broken pipe" in str(exc).lower()
+    """Whether ``exc`` comes from writing to a pipe nobody reads any more.
+
+    Decided by the error number (EPIPE) anywhere in the chain of causes, or,
+    for libraries that wrap it in their own error, by asking the operating
+    system whether the reader of stdout is gone; never by the message text.
+    """
+    import errno
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.EPIPE:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return _stdout_reader_gone()
+
+
+def _stdout_reader_gone() -> bool:
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _one_line(exc: BaseException) -> str:
@@ -361,13 +489,43 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text[0].split()) if text else type(exc).__name__
 
 
+class Stopped(BaseException):
+    """A signal asked softnorm to stop; raised where the program is, so cleanup runs on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame) -> None:
+    raise Stopped(signum)
+
+
+def _handle_signals() -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
+
+
 def main() -> None:
-    """The console script: run the CLI, then leave without pyarrow's exit-time abort."""
+    """The console script: run the CLI, then leave without pyarrow's exit-time abort.
+
+    SIGTERM, SIGHUP and SIGINT unwind the run like an error, so a temporary
+    output or a copy of stdin is removed, then end it with 128 + the signal.
+    """
+    _handle_signals()
     try:
-        cli(prog_name="softnorm")
+        cli(prog_name="softnorm", standalone_mode=True)
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except Stopped as e:
+        import signal
+
+        click.echo(f"softnorm: stopped by {signal.Signals(e.signum).name}", err=True)
+        code = 128 + e.signum
     if "pyarrow" in sys.modules:
         # pyarrow can abort while its threads are torn down at interpreter exit
         # ("terminate called without an active exception"). All output is

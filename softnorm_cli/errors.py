@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 
 class SoftnormError(Exception):
@@ -21,7 +22,29 @@ class ColumnNotFoundError(SoftnormError):
 
 class NotNumericError(SoftnormError):
     def __init__(self, column: str, row: int, value: str):
-        super().__init__(f"column {column!r}, row {row}: {value!r} is not a number")
+        super().__init__(f"column {column!r}, row {row}: {value!r} is not a number{not_a_number_hint(value)}")
+
+
+#: Cells that usually mean "no value" in exports, beyond the default markers.
+_MARKER_WORDS = {"na", "n.a.", "nil", "none", "missing", "unknown", "empty", "#value!", "#div/0!", "#ref!", "#num!"}
+
+
+def not_a_number_hint(value: str) -> str:
+    """What to try when ``value`` is not a number: decimal commas, or a missing-value marker."""
+    text = value.strip()
+    if re.fullmatch(r"[+-]?[0-9]*,[0-9]+", text):
+        return " (for decimal commas use --decimal-comma)"
+    if text.lower() in _MARKER_WORDS or re.fullmatch(r"[^\w\s]+", text):
+        return " (if it marks missing values, name it with --na-values)"
+    return ""
+
+
+class InfiniteValueError(SoftnormError):
+    def __init__(self, column: str, row: int, value: float):
+        super().__init__(
+            f"column {column!r}, row {row}: {'-inf' if value < 0 else 'inf'} is not a finite number "
+            "(use --inf missing to treat infinities as missing values)"
+        )
 
 
 class MissingValueError(SoftnormError):

@@ -345,7 +345,11 @@ class MinMax(_Method):
                 x, minimum, span = x * 0.5, minimum * 0.5, maximum * 0.5 - minimum * 0.5
             # Dividing before scaling maps the maximum to exactly hi on [0, 1].
             span = np.where(m.constant, 1.0, span)
-            out = self.lo + (x - minimum) / span * (self.hi - self.lo)
+            unit = (x - minimum) / span
+            if np.isfinite(self.hi - self.lo):
+                out = self.lo + unit * (self.hi - self.lo)
+            else:  # a range wider than 1.8e308 (-1e308,1e308): in halves, exactly scaled back
+                out = (self.lo * 0.5 + unit * (self.hi * 0.5 - self.lo * 0.5)) * 2.0
         # Rounding may step a hair outside [lo, hi]; the range is a promise.
         np.clip(out, self.lo, self.hi, out=out)
         return _propagate(out, m.missing, self.propagate)

@@ -18,10 +18,12 @@ import polars as pl
 
 from softnorm_cli.choices import numpy_axis
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.kernels import MinMax, Moments, Softmax, ZScore
-from softnorm_cli.summary import Summary, column_figures
+from softnorm_cli.io.infer import TypeInference
 from softnorm_cli.io.sink import Sink
-from softnorm_cli.transform import select_columns, to_matrix, with_results
+from softnorm_cli.kernels import MinMax, Moments, Softmax, ZScore
+from softnorm_cli.selection import Selection, select
+from softnorm_cli.summary import Summary, column_figures
+from softnorm_cli.values import Numbers, to_matrix, with_results
 
 Method = Softmax | MinMax | ZScore
 
@@ -38,6 +40,9 @@ class Job:
     axis: str  # canonical: "row", "column" or "all"
     columns: Sequence[str] = ()  # names, comma lists or globs; empty: every numeric column
     nan: str = "omit"
+    inf: str = "keep"  # infinities: keep (softmax's limits), missing, or error
+    exclude: Sequence[str] = ()
+    numbers: Numbers = Numbers()
     suffix: str | None = None
     decimals: int | None = None
 
@@ -103,16 +108,21 @@ def _merged(total: Moments | None, part: Moments) -> Moments:
     return part if total is None else total.merge(part)
 
 
-def _choose_columns(source, patterns: Sequence[str]) -> list[str]:
+def choose_columns(source, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers()) -> Selection:
+    """The columns to normalize in ``source``, chosen from its first rows."""
     sample = source.sample()
-    columns = select_columns(sample, patterns)
-    if not columns and sample.height:
-        raise SoftnormError(f"{source.name}: no numeric column to normalize; name columns with -c")
-    return columns
+    selection = select(sample, patterns, exclude, numbers, typed=source.format == "parquet", labels=source.labels)
+    if not selection.columns and sample.height:
+        skipped = "; ".join(f"{name}: {why}" for name, why in list(selection.skipped.items())[:5])
+        raise SoftnormError(
+            f"{source.name}: no numeric column to normalize; name columns with -c"
+            + (f" (left out: {skipped})" if skipped else "")
+        )
+    return selection
 
 
 def _read(
-    source, columns: list[str], nan: str, replay: bool = False, as_text: bool = False, only: bool = False
+    source, job: Job, columns: list[str], replay: bool = False, as_text: bool = False, only: bool = False
 ) -> Iterator[_Batch]:
     """The batches with the selected columns' values parsed.
 
@@ -121,7 +131,8 @@ def _read(
     it reads no other column.
     """
     for batch in source.batches(() if as_text else columns, columns if only else None, replay):
-        yield _Batch(batch.frame, to_matrix(batch.frame, columns, batch.first_row, nan), batch.first_row)
+        values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.nan, job.inf)
+        yield _Batch(batch.frame, values, batch.first_row)
 
 
 def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> Summary:
@@ -131,14 +142,22 @@ def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> S
     """
     method, axis = job.method, numpy_axis(job.axis)
     tally = _Figures() if figures else None
-    columns = _choose_columns(source, job.columns)
+    selection = choose_columns(source, job.columns, job.exclude, job.numbers)
+    columns = selection.columns
     problems = _Problems(job.axis, columns)
     two_pass = job.axis != "row" and bool(columns)
     notify = on_batch or (lambda stage: None)
     rows = 0
 
     def read(replay: bool = False, only: bool = False) -> Iterator[_Batch]:
-        return _read(source, columns, job.nan, replay, as_text=bool(job.suffix), only=only)
+        return _read(source, job, columns, replay, as_text=bool(job.suffix), only=only)
+
+    types = None
+    if sink.format == "parquet" and source.format != "parquet":
+        # CSV to Parquet: the text columns written back get the narrowest type
+        # that loses nothing, which must hold for every batch.
+        selected = set() if job.suffix else set(columns)
+        types = TypeInference([c for c in source.columns if c not in selected], job.numbers.na_values)
 
     if two_pass:
         # Keeping batches for pass 2 pays only when they are sure to fit; a
@@ -146,11 +165,14 @@ def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> S
         size = source.size_in_memory()
         keep = size is not None and size <= KEEP_BYTES
         # Without keeping, pass 1 needs the selected columns alone.
-        batches = read(replay=True, only=not keep)
+        batches = _typed(read(replay=True, only=not keep and types is None), types)
         stats, kept = _fit_all(method, batches, axis, keep, lambda: notify("pass 1/2: statistics"))
         problems.add(method, stats)
         batches, stage = (kept if kept is not None else read()), "pass 2/2: writing"
     else:
+        if types is not None:
+            for batch in source.batches(replay=True):
+                types.add(batch.frame)
         batches, stage = read(), "writing"
 
     for batch in batches:
@@ -161,11 +183,14 @@ def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> S
             problems.add(method, row_stats, batch.first_row)
         if tally is not None:
             tally.add(batch.values, out, _row_sums(method, out) if job.axis == "row" else None)
-        sink.write(with_results(batch.frame, columns, out, job.suffix, job.decimals))
+        frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
+        sink.write(frame if types is None else types.apply(frame))
         rows += batch.frame.height
         notify(stage)
 
-    summary = Summary(method.name, job.axis, rows, {}, warnings=problems.finish())
+    summary = Summary(
+        method.name, job.axis, rows, {}, warnings=selection.warnings + problems.finish(), skipped=selection.skipped
+    )
     if tally is not None and columns:
         summary.before = column_figures(tally.before, columns)
         summary.after = column_figures(tally.after, columns)
@@ -173,6 +198,14 @@ def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> S
             summary.row_sums = tally.row_sums if np.isfinite(tally.row_sums[0]) else None
             summary.row_sums_label = "row sums of exp(result)" if getattr(method, "log", False) else "row sums"
     return summary
+
+
+def _typed(batches: Iterator[_Batch], types: TypeInference | None) -> Iterator[_Batch]:
+    """The batches, each also shown to ``types``."""
+    for batch in batches:
+        if types is not None:
+            types.add(batch.frame)
+        yield batch
 
 
 def _fit_all(
@@ -200,14 +233,16 @@ def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
     return np.nansum(values[present], axis=1)
 
 
-def describe(source, patterns: Sequence[str], on_batch=None) -> tuple[int, dict[str, dict[str, float]]]:
-    """Rows and per-column figures of the selected columns, for ``softnorm stats``."""
-    columns = _choose_columns(source, patterns)
+def describe(source, job: Job, on_batch=None) -> Summary:
+    """Rows and per-column figures of the columns ``job`` selects, for ``softnorm stats``."""
+    selection = choose_columns(source, job.columns, job.exclude, job.numbers)
+    columns = selection.columns
     tally, rows = _Figures(), 0
-    for batch in _read(source, columns, "omit", only=True):
+    for batch in _read(source, job, columns, only=True):
         if columns:
             tally.add(batch.values)
         rows += batch.frame.height
         if on_batch:
             on_batch("reading")
-    return rows, (column_figures(tally.before, columns) if columns else {})
+    figures = column_figures(tally.before, columns) if columns else {}
+    return Summary("stats", None, rows, figures, warnings=selection.warnings, skipped=selection.skipped)

@@ -44,6 +44,10 @@ class Summary:
     row_sums: tuple[float, float] | None = None
     row_sums_label: str = "row sums"
     warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # columns not normalized, and why
+    input: str | None = None
+    output: str | None = None
+    elapsed: float | None = None  # seconds
 
     def to_json(self) -> dict:
         """The figures as strict JSON data: NaN and infinities become null."""
@@ -53,53 +57,104 @@ class Summary:
         return {
             "command": self.command,
             "axis": self.axis,
+            "input": self.input,
+            "output": self.output,
             "rows": self.rows,
+            "elapsed": self.elapsed,
             "columns": columns,
+            "skipped": dict(self.skipped),
             "row_sums": None if self.row_sums is None else _strict(dict(zip(("min", "max"), self.row_sums))),
             "warnings": list(self.warnings),
         }
 
 
-def stats_json(rows: int, figures: dict[str, dict[str, float]]) -> dict:
-    return {"rows": rows, "columns": {name: _strict(f) for name, f in figures.items()}}
+def stats_json(summary: Summary) -> dict:
+    return {
+        "rows": summary.rows,
+        "columns": {name: _strict(f) for name, f in summary.before.items()},
+        "skipped": dict(summary.skipped),
+    }
 
 
 def _strict(figures: dict[str, float]) -> dict:
     return {k: (v if isinstance(v, int) or math.isfinite(v) else None) for k, v in figures.items()}
 
 
+#: Columns shown in the table; the JSON has them all.
+MAX_SHOWN = 20
+
+
 def render(summary: Summary, console) -> None:
-    """Print the summary as a Rich table (to a stderr console)."""
-    from rich import box
-    from rich.table import Table
+    """Print the summary for people (to a stderr console): what ran on what, then the figures.
+
+    Each column's name has a line of its own, so a long name stays whole and
+    the figures keep their alignment; figures get as many digits as it takes
+    to tell min, mean and max apart (``1e9 + noise`` is not ``1e+09`` thrice).
+    """
     from rich.text import Text
 
-    title = f"softnorm {summary.command}"
-    if summary.axis:
-        title += f" (axis: {summary.axis})"
-    # A light box leaves room for the figures in an 80-column terminal.
-    table = Table(
-        title=title, title_justify="left", caption=f"{summary.rows:,} rows", caption_justify="left", box=box.SIMPLE_HEAD,
-        collapse_padding=True, pad_edge=False,
-    )
-    table.add_column("column", style="bold", overflow="fold", min_width=6)
-    if summary.after is not None:
-        table.add_column("", no_wrap=True)
-    for key in FIGURES:
-        table.add_column(key, justify="right")
-    for name, before in summary.before.items():
-        if summary.after is None:
-            table.add_row(name, *_cells(before))
-        else:
-            table.add_row(name, Text("before", style="dim"), *_cells(before), style="dim")
-            table.add_row("", "after", *_cells(summary.after[name]), end_section=True)
-    console.print(table)
+    title = f"softnorm {summary.command}" + (f" (axis: {summary.axis})" if summary.axis else "")
+    facts = []
+    if summary.input:
+        facts.append(f"{summary.input} → {summary.output}" if summary.output else summary.input)
+    facts.append(f"{summary.rows:,} rows")
+    if summary.elapsed is not None:
+        facts.append(f"{summary.elapsed:.2f} s")
+    _print(console, Text(title, style="bold"))
+    _print(console, Text(" · ".join(facts)))
+    lines = _table(summary)
+    if lines:
+        _print(console, Text(""))
+        for line in lines:
+            _print(console, line)
     if summary.row_sums is not None:
         low, high = summary.row_sums
-        console.print(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}")
+        _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
+    if summary.skipped:
+        _print(console, Text(f"left out ({len(summary.skipped)}):", style="bold"))
+        width = min(24, max(map(len, summary.skipped)))
+        for name, why in list(summary.skipped.items())[:MAX_SHOWN]:
+            _print(console, Text(f"  {name:<{width}}  {why}"))
+        if len(summary.skipped) > MAX_SHOWN:
+            _print(console, Text(f"  ... and {len(summary.skipped) - MAX_SHOWN:,} more (all in --summary-json)"))
     if summary.warnings:
         # The warnings themselves were printed as they were found, one line each.
-        console.print(Text(f"{len(summary.warnings)} warning(s), listed above", style="yellow"))
+        count = len(summary.warnings)
+        _print(console, Text(f"{count} warning{'s' if count != 1 else ''}, listed above", style="yellow"))
+
+
+def _print(console, text) -> None:
+    # Never folded or cut by Rich: a terminal narrower than a line wraps it, whole.
+    console.print(text, soft_wrap=True)
+
+
+def _table(summary: Summary) -> list:
+    """The figures as aligned lines: a header, then per column its name and one row per stage."""
+    from rich.text import Text
+
+    rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
+    shown = list(summary.before.items())[:MAX_SHOWN]
+    for name, before in shown:
+        rows.append((name, "", []))
+        if summary.after is None:
+            rows.append(("", "", _cells(before)))
+        else:
+            rows.append(("", "before", _cells(before)))
+            rows.append(("", "after", _cells(summary.after[name])))
+    if not rows:
+        return []
+    label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
+    widths = [max(len(key), *(len(cells[i]) for _, _, cells in rows if cells)) for i, key in enumerate(FIGURES)]
+    lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
+    for name, stage, cells in rows:
+        if not cells:
+            lines.append(Text(name, style="bold"))
+        else:
+            text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
+            lines.append(Text(text, style="dim" if stage == "before" else ""))
+    if len(summary.before) > MAX_SHOWN:
+        lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
+    return lines
 
 
 def _cells(figures: dict[str, float]) -> list[str]:
@@ -107,14 +162,23 @@ def _cells(figures: dict[str, float]) -> list[str]:
     # z-scores, -3.6e-17) reads as 0; the JSON keeps the exact figure.
     scale = max(abs(figures["min"]), abs(figures["max"])) if figures["count"] else 0.0
     noise = {"mean": 1e-12 * scale, "sum": 1e-12 * scale * figures["count"]}
-    return [
-        _number(0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key]) for key in FIGURES
-    ]
+    shown = {key: 0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key] for key in FIGURES}
+    digits = _digits(shown["min"], shown["mean"], shown["max"])
+    return [_number(shown[key], digits if key in ("min", "mean", "max") else 5) for key in FIGURES]
 
 
-def _number(value: float) -> str:
+def _digits(*values: float) -> int:
+    """The fewest significant digits (at least 5) that keep different values apart."""
+    present = [v for v in values if isinstance(v, float) and math.isfinite(v)]
+    for digits in range(5, 18):
+        if len({f"{v:.{digits}g}" for v in present}) == len(set(present)):
+            return digits
+    return 17
+
+
+def _number(value: float, digits: int = 5) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if math.isnan(value):
         return "–"
-    return f"{value:.5g}"
+    return f"{value:.{digits}g}"

@@ -22,7 +22,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from softnorm_cli import __version__
 
 FIGURE_KEYS = ["count", "missing", "min", "max", "mean", "std", "sum"]
-SUMMARY_KEYS = ["command", "axis", "rows", "columns", "row_sums", "warnings"]
+SUMMARY_KEYS = ["command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "row_sums", "warnings"]
 
 
 def strict_json(text: str):
@@ -258,9 +258,10 @@ def test_stats_json_exact_structure(invoke_ok, write_file):
     write_file("s.csv", "id,a,b,t\n007,1,,x\n008,3,2,y\n009,6,inf,z\n")
     result = invoke_ok("stats", "s.csv", "--json")
     data = strict_json(result.stdout)
-    assert list(data) == ["rows", "columns"]
+    assert list(data) == ["rows", "columns", "skipped"]
     assert data["rows"] == 3
     assert list(data["columns"]) == ["a", "b"]
+    assert data["skipped"] == {"id": "identifiers with leading zeros ('007')", "t": "not numbers ('x', row 1)"}
     a = data["columns"]["a"]
     assert list(a) == FIGURE_KEYS
     assert a["count"] == 3 and a["missing"] == 0
@@ -282,7 +283,10 @@ def test_stats_table(invoke_ok, ab_csv):
     assert "3 rows" in out
     for word in ["column", *FIGURE_KEYS, "a", "b"]:
         assert word in out
-    assert "007" not in out  # the id column is not a numeric column
+    # The id column is not a numeric column: it is listed as left out, with the reason.
+    figures, left_out = out.split("left out")
+    assert "id" not in figures.split()
+    assert "id  identifiers with leading zeros ('007')" in left_out
     assert result.stderr == ""
 
 
@@ -298,14 +302,19 @@ def test_stats_columns_and_input_options(invoke_ok):
 
 def test_stats_header_only(invoke_ok, write_file):
     write_file("h.csv", "a,b\n")
-    assert strict_json(invoke_ok("stats", "h.csv", "--json").stdout) == {"rows": 0, "columns": {}}
+    assert strict_json(invoke_ok("stats", "h.csv", "--json").stdout) == {
+        "rows": 0, "columns": {}, "skipped": {"a": "no values", "b": "no values"}
+    }
 
 
 def test_stats_errors(invoke, write_file):
     write_file("t.csv", "name\nann\n")
     result = invoke("stats", "t.csv")
     assert result.exit_code == 1
-    assert result.stderr == "softnorm: error: t.csv: no numeric column to normalize; name columns with -c\n"
+    assert result.stderr == (
+        "softnorm: error: t.csv: no numeric column to normalize; name columns with -c "
+        "(left out: name: not numbers ('ann', row 1))\n"
+    )
     result = invoke("stats", "nope.csv", "--json")
     assert result.exit_code == 1
     assert result.stderr == "softnorm: error: nope.csv: no such file\n"
@@ -899,7 +908,10 @@ def test_error_not_a_number(invoke, write_file):
 
 
 def test_error_not_a_number_from_stdin_and_parquet_strings(invoke, sample_data):
-    _error(invoke("softmax", "-c", "x", input="x,y\n1,a\n,b\n2,c\nn/a,d\n"), "column 'x', row 4: 'n/a' is not a number")
+    _error(
+        invoke("softmax", "-c", "x", input="x,y\n1,a\n,b\n2,c\n?,d\n"),
+        "column 'x', row 4: '?' is not a number (if it marks missing values, name it with --na-values)",
+    )
     data = (sample_data / "features.parquet").read_bytes()
     _error(invoke("minmax", "-c", "region", input=data), "column 'region', row 1: 'north' is not a number")
 
@@ -922,8 +934,15 @@ def test_error_glob_matches_nothing(invoke, write_file):
 
 def test_error_no_numeric_column(invoke, write_file):
     write_file("t.csv", "name,id\nann,007\n")
-    _error(invoke("softmax", "t.csv"), "t.csv: no numeric column to normalize; name columns with -c")
-    _error(invoke("softmax", input="name\nann\n"), "standard input: no numeric column to normalize; name columns with -c")
+    _error(
+        invoke("softmax", "t.csv"),
+        "t.csv: no numeric column to normalize; name columns with -c "
+        "(left out: name: not numbers ('ann', row 1); id: identifiers with leading zeros ('007'))",
+    )
+    _error(
+        invoke("softmax", input="name\nann\n"),
+        "standard input: no numeric column to normalize; name columns with -c (left out: name: not numbers ('ann', row 1))",
+    )
 
 
 def test_error_is_a_one_liner_and_debug_shows_traceback(invoke, write_file):

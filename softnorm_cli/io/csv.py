@@ -44,6 +44,8 @@ class CsvReader:
         self._names = self._sample.columns
         self.columns = list(self._names)
         self.schema = pl.Schema({name: pl.String for name in self._names})
+        # pandas writes its row labels as a first column without a name.
+        self.labels = {""} if dialect.header and self.columns[:1] == [""] else set()
 
     def __enter__(self) -> CsvReader:
         return self

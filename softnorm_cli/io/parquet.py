@@ -33,6 +33,7 @@ class ParquetReader:
             self.close()
             raise
         self.columns = list(self.schema.names())
+        self.labels = pandas_index(self.metadata)
         self.position: tuple[int, int | None, str] = (0, None, "rows")
         self._sample: pl.DataFrame | None = None
 
@@ -81,6 +82,18 @@ class ParquetReader:
             raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
 
 
+def pandas_index(metadata: dict[str, str]) -> set[str]:
+    """The columns that hold a pandas index: pandas names them in its schema metadata."""
+    import json
+
+    try:
+        index = json.loads(metadata["pandas"])["index_columns"]
+    except (KeyError, TypeError, ValueError):
+        return set()
+    # A RangeIndex is stored as a description, not a column.
+    return {name for name in index if isinstance(name, str)}
+
+
 def _row_width(schema: pl.Schema) -> int:
     return max(1, sum(_DTYPE_BYTES.get(dtype, 16) for dtype in schema.dtypes()))
 
@@ -105,4 +118,9 @@ def sink_parquet(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, met
     def source(with_columns, predicate, n_rows, batch_size) -> Iterator[pl.DataFrame]:
         yield from batches
 
-    register_io_source(source, schema=schema).sink_parquet(stream, metadata=metadata or None)
+    arrow_schema = None
+    if metadata:
+        # Readers such as pandas take their metadata from the stored Arrow
+        # schema (pandas: its index and dtypes), not from the file's key-value pairs.
+        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema.with_metadata(metadata)
+    register_io_source(source, schema=schema).sink_parquet(stream, arrow_schema=arrow_schema)

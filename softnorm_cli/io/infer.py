@@ -1,0 +1,74 @@
+"""Types for the text columns of a CSV written as Parquet: the narrowest that loses nothing.
+
+A column becomes Int64 when every present cell is a plain integer that
+Int64 holds (``007`` is not: its zeros would be lost), else Float64 when every
+present cell is a decimal number that float64 holds exactly enough to give it
+back (at most 15 significant digits, inside float64's normal range, no zero
+padding), else it
+stays text. Missing-value markers and empty cells become nulls. A type must
+hold for the whole input, so every batch is looked at before the first is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+_INTEGER = r"^-?(0|[1-9][0-9]*)$"
+# No zero padding (007.5) and no plus sign: they would not come back.
+_DECIMAL = r"^-?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+#: float64 gives back any decimal of up to 15 significant digits.
+_FLOAT_DIGITS = 15
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+class TypeInference:
+    """The lossless type of each of ``names``, narrowed batch by batch."""
+
+    def __init__(self, names: Sequence[str], na_values: Sequence[str]):
+        self._candidates: dict[str, list[pl.DataType]] = {name: [pl.Int64, pl.Float64] for name in names}
+        self._markers = list(na_values)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        for name, kinds in self._candidates.items():
+            if not kinds:
+                continue
+            column = frame.get_column(name)
+            present = column.filter(column.is_not_null() & (column != "") & ~column.is_in(self._markers))
+            if pl.Int64 in kinds and not _integers(present):
+                kinds.remove(pl.Int64)
+            if pl.Float64 in kinds and not _decimals(present):
+                kinds.remove(pl.Float64)
+
+    def types(self) -> dict[str, pl.DataType]:
+        """Each column's type: the narrowest candidate left, else text."""
+        return {name: (kinds[0] if kinds else pl.String) for name, kinds in self._candidates.items()}
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with its text columns in their inferred types."""
+        casts = [
+            pl.when(pl.col(name).is_in(self._markers) | (pl.col(name) == "")).then(None).otherwise(pl.col(name)).cast(kind).alias(name)
+            for name, kind in self.types().items()
+            if kind != pl.String
+        ]
+        return frame.with_columns(casts) if casts else frame
+
+
+def _integers(present: pl.Series) -> bool:
+    return bool(present.str.contains(_INTEGER).all()) and present.cast(pl.Int64, strict=False).null_count() == 0
+
+
+def _decimals(present: pl.Series) -> bool:
+    if not present.str.contains(_DECIMAL).all():
+        return False
+    mantissa = (
+        present.str.replace(r"[eE].*$", "").str.replace_all(r"[+\-.]", "").str.strip_chars_start("0").str.strip_chars_end("0")
+    )
+    if present.len() and mantissa.str.len_chars().max() > _FLOAT_DIGITS:
+        return False
+    values = present.cast(pl.Float64)
+    # Out of range: inf, or a nonzero decimal that comes back as zero or subnormal.
+    lost = ~values.is_finite() | ((values.abs() < _SMALLEST_NORMAL) & (mantissa != ""))
+    return not lost.any()

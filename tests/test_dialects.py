@@ -1,0 +1,239 @@
+"""Real exports as they come: encodings, delimiters, decimal commas, title lines, short
+rows, blank lines, compressed or mislabelled files, and one-column output."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from numpy.testing import assert_allclose
+
+from helpers import csv_records, expect_error as _error
+
+
+def minmax_of(values):
+    x = np.asarray(values, dtype=np.float64)
+    return (x - np.nanmin(x)) / (np.nanmax(x) - np.nanmin(x))
+
+
+# --------------------------------------------------------------------------
+# Encodings
+# --------------------------------------------------------------------------
+
+
+LATIN1 = "café;prix\nnoir;1,5\ncrème;2,5\nthé;4\n"
+
+
+def test_latin1_header_is_an_error_naming_the_line(invoke, write_file):
+    write_file("l.csv", "name,é\nx,1\ny,2\n".encode("latin-1"))
+    _error(
+        invoke("minmax", "l.csv"),
+        "l.csv, line 1: not UTF-8 text (byte 0xe9); name the encoding with --encoding, e.g. --encoding latin-1 or cp1252",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-16"])
+def test_encoding_decodes_and_output_is_utf8(invoke_ok, write_file, encoding):
+    text = "name,prix €\ncafé,1\nthé,3\ncrème,2\n" if encoding == "cp1252" else "name,prix\ncafé,1\nthé,3\ncrème,2\n"
+    write_file("e.csv", text.encode(encoding))
+    out = invoke_ok("minmax", "e.csv", "--encoding", encoding).stdout
+    rows = csv_records(out)
+    assert rows[0] == text.splitlines()[0].split(",")
+    assert [r[0] for r in rows[1:]] == ["café", "thé", "crème"]
+    assert_allclose([float(r[1]) for r in rows[1:]], [0.0, 1.0, 0.5])
+
+
+def test_utf16_with_byte_order_mark_needs_no_option(invoke_ok, write_file):
+    write_file("u.csv", "name,x\nthé,1\ncafé,3\n".encode("utf-16"))
+    assert invoke_ok("minmax", "u.csv").stdout == "name,x\nthé,0.0\ncafé,1.0\n"
+
+
+def test_utf8_byte_order_mark_is_not_part_of_the_first_name(invoke_ok, write_file):
+    write_file("b.csv", b"\xef\xbb\xbfa,b\n1,2\n3,4\n")
+    result = invoke_ok("minmax", "b.csv", "-c", "a")
+    assert result.stdout == "a,b\n0.0,2\n1.0,4\n"
+
+
+def test_invalid_utf8_in_a_later_block_names_its_line(invoke, write_file):
+    rows = "".join(f"{i},{i % 7}\n" for i in range(2000))
+    write_file("late.csv", b"a,b\n" + rows.encode() + b"x\xff,1\n")
+    result = invoke("zscore", "late.csv", "-c", "b", "--batch-rows", "1KB")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("softnorm: error: late.csv, line 2002: not UTF-8 text (byte 0xff)")
+
+
+def test_unknown_encoding_is_a_usage_error(invoke, write_file):
+    write_file("a.csv", "a\n1\n")
+    result = invoke("minmax", "a.csv", "--encoding", "klingon")
+    assert result.exit_code == 2
+    assert "unknown encoding 'klingon'" in result.stderr
+
+
+# --------------------------------------------------------------------------
+# Delimiters and decimal commas
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_delimiter_is_sniffed_and_kept(invoke_ok, write_file, delimiter):
+    text = "id;a;b\n007;1;10\n008;2;30\n009;3;20\n".replace(";", delimiter)
+    write_file("d.csv", text)
+    for result in (invoke_ok("minmax", "d.csv"), invoke_ok("minmax", input=text)):
+        rows = csv_records(result.stdout, delimiter)
+        assert rows[0] == ["id", "a", "b"]
+        assert [r[0] for r in rows[1:]] == ["007", "008", "009"]
+        assert_allclose([[float(v) for v in r[1:]] for r in rows[1:]], [[0, 0], [0.5, 1], [1, 0.5]])
+
+
+def test_semicolon_export_with_decimal_commas(invoke_ok, write_file):
+    # The header has no commas: the decimal commas of the data do not fool the sniffer.
+    write_file("fr.csv", LATIN1.encode("latin-1"))
+    result = invoke_ok("minmax", "fr.csv", "--encoding", "latin-1", "--decimal-comma")
+    assert result.stdout == "café;prix\nnoir;0,0\ncrème;0,4\nthé;1,0\n"
+
+
+def test_decimal_comma_with_comma_delimiter_is_quoted(invoke_ok, write_file):
+    write_file("q.csv", 'a,b\n"1,5",x\n"3,5",y\n')
+    out = invoke_ok("minmax", "q.csv", "-c", "a", "--decimal-comma").stdout
+    assert csv_records(out) == [["a", "b"], ["0,0", "x"], ["1,0", "y"]]
+
+
+def test_decimal_comma_values_without_the_option_say_so(invoke, write_file):
+    write_file("fr.csv", "a;b\n1,5;2\n2,5;3\n")
+    result = invoke("minmax", "fr.csv", "-c", "a")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "softnorm: error: column 'a', row 1: '1,5' is not a number (for decimal commas use --decimal-comma)\n"
+    )
+
+
+def test_explicit_delimiter_wins(invoke_ok, write_file):
+    write_file("x.csv", "a;b,c\n1;2,3\n")
+    out = invoke_ok("minmax", "x.csv", "--delimiter", ",", "-c", "c").stdout
+    assert out == "a;b,c\n1;2,0.0\n"
+
+
+# --------------------------------------------------------------------------
+# Lines before the header
+# --------------------------------------------------------------------------
+
+
+def test_skip_rows_before_the_header(invoke_ok, invoke, write_file):
+    write_file("t.csv", "Export of 2026-11-30\nsource: shop\nid,a\n007,1\n008,3\n")
+    assert invoke_ok("minmax", "t.csv", "--skip-rows", "2").stdout == "id,a\n007,0.0\n008,1.0\n"
+    assert invoke_ok("minmax", "--skip-rows", "2", input="title\n\nid,a\n007,1\n008,3\n").stdout == "id,a\n007,0.0\n008,1.0\n"
+    # Lines keep their numbers in messages.
+    write_file("bad.csv", "title\nid,a\n007,1\n008\n")
+    _error(invoke("minmax", "bad.csv", "--skip-rows", "1", "-c", "a"), "bad.csv, line 4: 1 field, expected 2")
+
+
+# --------------------------------------------------------------------------
+# Short rows and blank lines
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [None, "16B", "1"])
+@pytest.mark.parametrize("stdin", [False, True])
+def test_short_row_is_an_error_naming_its_line(invoke, write_file, batch, stdin):
+    text = "id,a,b\n1,2,3\n4,5,6\n7,8\n9,10,11\n"
+    write_file("r.csv", text)
+    args = ["zscore", "-c", "a,b"] + ([] if stdin else ["r.csv"]) + (["--batch-rows", batch] if batch else [])
+    result = invoke(*args, input=text if stdin else None)
+    where = "standard input" if stdin else "r.csv"
+    assert result.exit_code == 1
+    assert result.stderr == f"softnorm: error: {where}, line 4: 2 fields, expected 3\n"
+
+
+def test_short_row_after_quoted_newlines(invoke, write_file):
+    write_file("q.csv", 'id,note,a\n1,"two\nlines",3\n2,x\n')
+    _error(invoke("minmax", "q.csv", "-c", "a"), "q.csv, line 4: 2 fields, expected 3")
+
+
+def test_long_row_is_an_error_naming_its_line(invoke, write_file):
+    write_file("l.csv", "a,b\n1,2\n3,4,5\n")
+    _error(invoke("minmax", "l.csv"), "l.csv, line 3: 3 fields, expected 2")
+
+
+def test_blank_lines_are_not_rows(invoke_ok, write_file):
+    write_file("b.csv", "a,b\n1,2\n\n3,4\n\r\n5,6\n\n")
+    assert invoke_ok("minmax", "b.csv").stdout == "a,b\n0.0,0.0\n0.5,0.5\n1.0,1.0\n"
+
+
+def test_blank_line_in_one_column_is_a_missing_value(invoke_ok, write_file):
+    write_file("one.csv", "a\n1\n\n3\n")
+    assert invoke_ok("minmax", "one.csv").stdout == 'a\n0.0\n""\n1.0\n'
+
+
+# --------------------------------------------------------------------------
+# One output column
+# --------------------------------------------------------------------------
+
+
+def test_one_column_output_keeps_rows_with_missing_values(invoke_ok, write_file):
+    write_file("one.csv", "x\n1\nNA\n2\n\n4\n")
+    out = invoke_ok("zscore", "one.csv").stdout
+    assert pd.read_csv(io.StringIO(out))["x"].isna().tolist() == [False, True, False, True, False]
+    assert pl.read_csv(io.StringIO(out)).height == 5
+    assert len(csv_records(out)) == 6
+
+
+# --------------------------------------------------------------------------
+# Content, not names
+# --------------------------------------------------------------------------
+
+
+def _table(n: int = 3000) -> str:
+    rng = np.random.default_rng(5)
+    return "id,a,b\n" + "".join(f"{i:06d},{rng.normal():.6f},{rng.uniform():.6f}\n" for i in range(n))
+
+
+def test_gzip_on_stdin_longer_than_a_block(invoke_ok):
+    text = _table()
+    plain = invoke_ok("zscore", "-c", "a,b", "--batch-rows", "4KB", input=text).stdout
+    packed = invoke_ok("zscore", "-c", "a,b", "--batch-rows", "4KB", input=gzip.compress(text.encode())).stdout
+    assert packed == plain
+
+
+@pytest.mark.parametrize("name", ["data.csv", "data", "data.txt"])
+def test_gzip_file_recognised_by_content(invoke_ok, write_file, name):
+    text = _table(50)
+    write_file(name, gzip.compress(text.encode()))
+    write_file("plain.csv", text)
+    args = ["-c", "a,b", "--to", "csv"]
+    assert invoke_ok("minmax", name, *args).stdout == invoke_ok("minmax", "plain.csv", *args).stdout
+
+
+@pytest.mark.parametrize("name", ["data.csv", "data"])
+def test_parquet_file_recognised_by_content(invoke_ok, write_file, workdir, name):
+    pl.DataFrame({"id": ["007", "008", "009"], "a": [1.0, 2.0, 4.0]}).write_parquet(workdir / name)
+    out = invoke_ok("minmax", name, "-o", "out.csv").stdout
+    assert out == ""
+    assert (workdir / "out.csv").read_text() == "id,a\n007,0.0\n008,0.3333333333333333\n009,1.0\n"
+
+
+def test_parquet_named_csv_is_written_as_parquet_by_default(invoke_ok, write_file, workdir):
+    pl.DataFrame({"a": [1.0, 3.0]}).write_parquet(workdir / "p.csv")
+    out = invoke_ok("minmax", "p.csv").stdout_bytes
+    assert pl.read_parquet(io.BytesIO(out))["a"].to_list() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("blob", [bytes(range(256)) * 4, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64])
+@pytest.mark.parametrize("stdin", [False, True])
+def test_binary_input_is_refused_without_echoing_it(invoke, write_file, blob, stdin):
+    write_file("blob.csv", blob)
+    result = invoke("minmax", *([] if stdin else ["blob.csv"]), input=blob if stdin else None)
+    assert result.exit_code == 1
+    where = "standard input" if stdin else "blob.csv"
+    assert result.stderr.startswith(f"softnorm: error: {where}")
+    assert "not text" in result.stderr
+    assert result.stderr.isascii() and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_text_named_parquet_is_refused(invoke, write_file):
+    write_file("fake.parquet", "a,b\n1,2\n")
+    _error(invoke("minmax", "fake.parquet"), "fake.parquet: not a readable Parquet file (it does not start with PAR1)")
