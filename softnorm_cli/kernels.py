@@ -40,12 +40,22 @@ class Moments:
     parallel update, so data such as ``1e9 + noise`` keeps its variance where
     the textbook ``E[x^2] - E[x]^2`` loses it all.
 
+    The mean is kept as an unevaluated sum of two doubles, ``mean_hi +
+    mean_lo`` (made exact by Knuth's TwoSum), because one double cannot
+    hold the mean of epoch microseconds (1.7e15) to better than a quarter,
+    which is far from the spread of such data. z-scores are then
+    ``((x - mean_hi) - mean_lo) / std``, whose first subtraction is exact for
+    values near the mean.
+
     Squares of values near the ends of the float64 range overflow or
     underflow, so such groups are computed on ``x / scale``, with ``scale`` a
-    power of two (exact) near their largest magnitude: ``scaled_mean`` and
-    ``m2`` are kept in units of ``scale`` and ``scale**2``. Ordinary data has
+    power of two (exact) near their largest magnitude: the mean and ``m2``
+    are kept in units of ``scale`` and ``scale**2``. Ordinary data has
     ``scale == 1``; a group that is empty or all zeros has ``scale == 0``, so
     merging takes the other side's scale.
+
+    Sums run along memory (numpy's pairwise summation), whatever the layout
+    of the block, so equal blocks give equal statistics bit for bit.
 
     An empty group has ``count == 0``, ``min == +inf`` and ``max == -inf``.
     """
@@ -54,7 +64,8 @@ class Moments:
     missing: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
-    scaled_mean: np.ndarray
+    mean_hi: np.ndarray
+    mean_lo: np.ndarray
     m2: np.ndarray
     total: np.ndarray
     scale: np.ndarray
@@ -62,6 +73,7 @@ class Moments:
     @classmethod
     def of(cls, x: np.ndarray, axis: int | None) -> Moments:
         """Statistics of each group of the 2-D block ``x`` along ``axis``."""
+        x, axis = _along_memory(x, axis)
         kw = {"axis": axis, "keepdims": True}
         missing_mask = np.isnan(x)
         gaps = missing_mask.any()
@@ -80,20 +92,21 @@ class Moments:
             unit = _unit(scale)
             scaled = x / unit if (unit != 1.0).any() else x
             total = np.nansum(scaled, **kw) if gaps else scaled.sum(**kw)
-            mean = total / count
-            deviation = scaled - mean
+            first = total / count
+            deviation = scaled - first
             if gaps:
                 deviation = np.where(present, deviation, 0.0)
             correction = deviation.sum(**kw)
             m2 = np.sum(deviation * deviation, **kw) - correction * correction / count
-            mean = mean + correction / count
+            mean_hi, mean_lo = _two_sum(first, correction / count)
             total = total * unit
         return cls(
             count=count,
             missing=missing_mask.sum(**kw),
             minimum=minimum,
             maximum=maximum,
-            scaled_mean=mean,
+            mean_hi=mean_hi,
+            mean_lo=mean_lo,
             m2=np.where(count > 0, np.maximum(m2, 0.0), 0.0),
             total=total,
             scale=scale,
@@ -105,13 +118,16 @@ class Moments:
         scale = np.maximum(self.scale, other.scale)
         ra, rb = self.scale / _unit(scale), other.scale / _unit(scale)
         with _quiet():
-            mean_a, mean_b = self.scaled_mean * ra, other.scaled_mean * rb
-            delta = mean_b - mean_a
-            mean = mean_a + delta * (other.count / n)
+            hi_a, lo_a = self.mean_hi * ra, self.mean_lo * ra  # powers of two: exact
+            hi_b, lo_b = other.mean_hi * rb, other.mean_lo * rb
+            delta = (hi_b - hi_a) + (lo_b - lo_a)
+            mean_hi, mean_lo = _two_sum(hi_a, lo_a + delta * (other.count / n))
             m2 = self.m2 * ra * ra + other.m2 * rb * rb + delta * delta * (self.count * other.count / n)
         # An empty side has a NaN mean; take the other side's figures as they are.
-        mean = np.where(self.count == 0, mean_b, np.where(other.count == 0, mean_a, mean))
-        m2 = np.where(self.count == 0, other.m2 * rb * rb, np.where(other.count == 0, self.m2 * ra * ra, m2))
+        a_empty, b_empty = self.count == 0, other.count == 0
+        mean_hi = np.where(a_empty, hi_b, np.where(b_empty, hi_a, mean_hi))
+        mean_lo = np.where(a_empty, lo_b, np.where(b_empty, lo_a, mean_lo))
+        m2 = np.where(a_empty, other.m2 * rb * rb, np.where(b_empty, self.m2 * ra * ra, m2))
         with _quiet():
             total = self.total + other.total  # inf + -inf is an honest NaN here
         return Moments(
@@ -119,7 +135,8 @@ class Moments:
             missing=self.missing + other.missing,
             minimum=np.minimum(self.minimum, other.minimum),
             maximum=np.maximum(self.maximum, other.maximum),
-            scaled_mean=mean,
+            mean_hi=mean_hi,
+            mean_lo=mean_lo,
             m2=m2,
             total=total,
             scale=scale,
@@ -128,7 +145,7 @@ class Moments:
     @property
     def mean(self) -> np.ndarray:
         with _quiet():
-            return self.scaled_mean * _unit(self.scale)
+            return (self.mean_hi + self.mean_lo) * _unit(self.scale)
 
     def std(self, ddof: int = 0) -> np.ndarray:
         """Standard deviation with ``ddof`` delta degrees of freedom (NaN if undefined)."""
@@ -139,17 +156,41 @@ class Moments:
             return np.where(self.count > ddof, np.sqrt(self.m2 / (self.count - ddof)), np.nan)
 
     def standardize(self, x: np.ndarray, ddof: int = 0) -> np.ndarray:
-        """``(x - mean) / std``, in units of ``scale`` so that nothing overflows on the way."""
+        """``((x - mean_hi) - mean_lo) / std``, in units of ``scale`` so that nothing overflows on the way."""
         with _quiet():
             unit = _unit(self.scale)
             if (unit != 1.0).any():
-                return (x / unit - self.scaled_mean) / self._scaled_std(ddof)
-            return (x - self.scaled_mean) / self._scaled_std(ddof)
+                x = x / unit
+            return ((x - self.mean_hi) - self.mean_lo) / self._scaled_std(ddof)
 
     @property
     def constant(self) -> np.ndarray:
         """Groups whose values are all equal, decided exactly (min == max)."""
         return (self.count > 0) & (self.minimum == self.maximum)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b`` as ``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, np.where(np.isfinite(s), e, 0.0)
+
+
+def _along_memory(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, int]:
+    """``x`` laid out so that each group's values are contiguous, and the axis to reduce.
+
+    numpy sums a contiguous run pairwise but a strided one in a running
+    total; the same values must give the same sums however the array that
+    holds them was cut or copied. The whole block (``axis=None``) becomes
+    one column.
+    """
+    size = x.itemsize
+    if axis is None:
+        return x.reshape(-1, 1, order="F"), 0
+    if x.strides[axis] != size and x.shape[axis] > 1:
+        x = np.asfortranarray(x) if axis == 0 else np.ascontiguousarray(x)
+    return x, axis
 
 
 def _full_count(x: np.ndarray, axis: int | None) -> np.ndarray:
@@ -203,6 +244,8 @@ class SoftmaxNormalizer:
 
         Fitting and transforming the same block can then share the exponentials.
         """
+        shape = x.shape
+        x, axis = _along_memory(x, axis)
         kw = {"axis": axis, "keepdims": True}
         exponentials = None
         with _quiet():
@@ -224,6 +267,8 @@ class SoftmaxNormalizer:
                 posinf = posinf_mask.sum(**kw)
                 missing = missing_mask.sum(**kw)
                 count = (~missing_mask).sum(**kw)
+        if exponentials is not None and exponentials.shape != shape:
+            exponentials = exponentials.reshape(shape, order="F")  # the whole block was one column
         return cls(maximum, sumexp, posinf, count, missing, temperature), exponentials
 
     def merge(self, other: SoftmaxNormalizer) -> SoftmaxNormalizer:

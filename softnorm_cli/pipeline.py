@@ -21,6 +21,7 @@ from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io.infer import TypeInference
 from softnorm_cli.io.sink import Sink
 from softnorm_cli.kernels import MinMax, Moments, Softmax, ZScore
+from softnorm_cli.reduce import Reduction
 from softnorm_cli.selection import Selection, select
 from softnorm_cli.summary import Summary, column_figures
 from softnorm_cli.values import Numbers, to_matrix, with_results
@@ -89,23 +90,23 @@ def _names(columns: list[str]) -> str:
 
 
 class _Figures:
-    """Running before/after figures per column, merged batch by batch."""
+    """Running before/after figures per column."""
 
     def __init__(self) -> None:
-        self.before: Moments | None = None
-        self.after: Moments | None = None
+        self.before = Reduction(_column_moments)
+        self.after = Reduction(_column_moments)
         self.row_sums = (np.inf, -np.inf)
 
     def add(self, before: np.ndarray, after: np.ndarray | None = None, row_sums: np.ndarray | None = None) -> None:
-        self.before = _merged(self.before, Moments.of(before, 0))
+        self.before.add(before)
         if after is not None:
-            self.after = _merged(self.after, Moments.of(after, 0))
+            self.after.add(after)
         if row_sums is not None and row_sums.size:
             self.row_sums = (min(self.row_sums[0], row_sums.min()), max(self.row_sums[1], row_sums.max()))
 
 
-def _merged(total: Moments | None, part: Moments) -> Moments:
-    return part if total is None else total.merge(part)
+def _column_moments(values: np.ndarray) -> Moments:
+    return Moments.of(values, 0)
 
 
 def choose_columns(source, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers()) -> Selection:
@@ -192,8 +193,8 @@ def run(job: Job, source, sink: Sink, figures: bool = False, on_batch=None) -> S
         method.name, job.axis, rows, {}, warnings=selection.warnings + problems.finish(), skipped=selection.skipped
     )
     if tally is not None and columns:
-        summary.before = column_figures(tally.before, columns)
-        summary.after = column_figures(tally.after, columns)
+        summary.before = column_figures(tally.before.result(), columns)
+        summary.after = column_figures(tally.after.result(), columns)
         if job.axis == "row":
             summary.row_sums = tally.row_sums if np.isfinite(tally.row_sums[0]) else None
             summary.row_sums_label = "row sums of exp(result)" if getattr(method, "log", False) else "row sums"
@@ -212,10 +213,9 @@ def _fit_all(
     method: Method, batches: Iterator[_Batch], axis: int | None, keep: bool, notify
 ) -> tuple[object, list[_Batch] | None]:
     """Pass 1: the merged statistics of all batches, and with ``keep`` the batches too while they fit in KEEP_BYTES."""
-    stats, kept, size = None, ([] if keep else None), 0
+    reduction, kept, size = Reduction(lambda values: method.fit(values, axis)), ([] if keep else None), 0
     for batch in batches:
-        fitted = method.fit(batch.values, axis)
-        stats = fitted if stats is None else stats.merge(fitted)
+        reduction.add(batch.values)
         if kept is not None:
             size += batch.frame.estimated_size() + batch.values.nbytes
             if size <= KEEP_BYTES:
@@ -223,7 +223,7 @@ def _fit_all(
             else:
                 kept = None  # larger than estimated: pass 2 reads again
         notify()
-    return stats, kept
+    return reduction.result(), kept
 
 
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
@@ -244,5 +244,5 @@ def describe(source, job: Job, on_batch=None) -> Summary:
         rows += batch.frame.height
         if on_batch:
             on_batch("reading")
-    figures = column_figures(tally.before, columns) if columns else {}
+    figures = column_figures(tally.before.result(), columns) if columns else {}
     return Summary("stats", None, rows, figures, warnings=selection.warnings, skipped=selection.skipped)

@@ -26,3 +26,27 @@ def strict_json(text: str):
         raise AssertionError(f"non-strict JSON constant {constant!r}")
 
     return json.loads(text, parse_constant=reject)
+
+
+def exact_zscores(values, ddof: int = 0):
+    """z-scores of float64 ``values`` computed exactly (rational arithmetic, a 40-digit square
+    root), rounded once to float64; NaN stays NaN."""
+    import decimal
+    from fractions import Fraction
+
+    import numpy as np
+
+    x = np.asarray(values, dtype=np.float64)
+    present = [Fraction(float(v)) for v in x if not np.isnan(v)]
+    mean = sum(present, Fraction(0)) / len(present)
+    var = sum(((v - mean) ** 2 for v in present), Fraction(0)) / (len(present) - ddof)
+    context = decimal.Context(prec=40)
+    std = context.sqrt(context.divide(decimal.Decimal(var.numerator), decimal.Decimal(var.denominator)))
+    out = []
+    for v in x:
+        if np.isnan(v):
+            out.append(np.nan)
+        else:
+            d = Fraction(float(v)) - mean
+            out.append(float(context.divide(context.divide(decimal.Decimal(d.numerator), decimal.Decimal(d.denominator)), std)))
+    return np.array(out)

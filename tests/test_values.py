@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_allclose
 
-from helpers import csv_records, expect_error, strict_json
+from helpers import csv_records, exact_zscores, expect_error, strict_json
 
 # The first rows of the Palmer penguins CSV (palmerpenguins on PyPI), row 4 as it is there.
 PENGUINS = """species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year
@@ -35,10 +35,6 @@ def numbers(cells) -> np.ndarray:
     return np.array([np.nan if c in ("", "NA") else float(c) for c in cells])
 
 
-def zscores(x: np.ndarray) -> np.ndarray:
-    return (x - np.nanmean(x)) / np.nanstd(x)
-
-
 # --------------------------------------------------------------------------
 # Missing-value markers
 # --------------------------------------------------------------------------
@@ -54,9 +50,9 @@ def test_penguins_na_markers(invoke_ok, write_file, workdir):
         assert [r[i] for r in rows] == [r[i] for r in want]
     for name in MEASURES:
         i = want[0].index(name)
-        expected = zscores(numbers([r[i] for r in want[1:]]))
+        expected = exact_zscores(numbers([r[i] for r in want[1:]]))
         got = numbers([r[i] for r in rows[1:]])
-        assert_allclose(got, expected, rtol=1e-13, atol=1e-15)  # NaN where NA was
+        assert_allclose(got, expected, rtol=1e-14, atol=1e-15)  # NaN where NA was
     summary = strict_json((workdir / "s.json").read_text())
     assert list(summary["columns"]) == MEASURES
     assert summary["skipped"] == {
