@@ -11,7 +11,7 @@ are refused by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -26,15 +26,14 @@ class Numbers:
 
     na_values: tuple[str, ...] = NA_VALUES
     decimal_comma: bool = False
+    text_markers: list[str] = field(init=False, repr=False, compare=False)
+    numeric_markers: list[float] = field(init=False, repr=False, compare=False)
 
-    @property
-    def text_markers(self) -> list[str]:
-        return [v for v in self.na_values if _as_number(v) is None]
-
-    @property
-    def numeric_markers(self) -> list[float]:
-        """Markers that are numbers themselves (``-999``): they match by value, so ``-999.0`` too."""
-        return [n for n in map(_as_number, self.na_values) if n is not None]
+    def __post_init__(self) -> None:
+        numeric = [(v, _as_number(v)) for v in self.na_values]
+        object.__setattr__(self, "text_markers", [v for v, n in numeric if n is None])
+        # Markers that are numbers themselves (-999) match by value, so -999.0 too.
+        object.__setattr__(self, "numeric_markers", [n for _, n in numeric if n is not None])
 
 
 def _as_number(text: str) -> float | None:
@@ -45,18 +44,25 @@ def _as_number(text: str) -> float | None:
     return None if np.isnan(value) or "_" in text else value
 
 
-def parse_text(column: pl.Series, numbers: Numbers) -> tuple[pl.Series, pl.Series]:
-    """A text column as float64 (null or NaN where a cell is missing), and which cells are not numbers."""
+def parsed(column: pl.Expr, numbers: Numbers) -> tuple[pl.Expr, pl.Expr]:
+    """A text column as float64 (null or NaN where a cell is missing), and which cells are not numbers.
+
+    With decimal commas a point is not a decimal separator: ``1.500`` may
+    mean fifteen hundred, so it is refused rather than read as 1.5.
+    """
     text = column.str.strip_chars()
     missing = text.is_null() | (text == "")
-    markers = numbers.text_markers
-    if markers:
-        missing = missing | text.is_in(markers)
+    if numbers.text_markers:
+        missing = missing | text.is_in(numbers.text_markers)
     if numbers.decimal_comma:
+        wrong_point = text.str.contains(".", literal=True)
         text = text.str.replace(",", ".", literal=True)
     # A text marker does not parse, or parses as NaN: either way it is missing.
     values = text.cast(pl.Float64, strict=False)
-    return values, values.is_null() & ~missing
+    failed = values.is_null()
+    if numbers.decimal_comma:
+        failed = failed | wrong_point
+    return values, failed & ~missing
 
 
 def is_number_type(dtype: pl.DataType) -> bool:
@@ -72,25 +78,41 @@ def to_matrix(
     nan: str = "omit",
     inf: str = "keep",
 ) -> np.ndarray:
-    """The selected columns as a float64 array, NaN where a value is missing.
+    """The selected columns as a float64 array (column-major), NaN where a value is missing.
 
     ``first_row`` is the 1-based number of the batch's first row, for
     messages. ``inf``: ``keep`` infinities, make them ``missing``, or stop
     with an ``error``; ``nan``: ``raise`` stops at the first missing value.
+    Text columns are parsed as one long column, so that a table of 100,000
+    columns costs about as much as one of its cells times their number.
     """
     schema = df.schema
-    block = []
-    for name in columns:
-        dtype, column = schema[name], df.get_column(name)
+    kinds: dict[str, list[int]] = {"float": [], "cast": [], "text": []}
+    for i, name in enumerate(columns):
+        dtype = schema[name]
         if dtype == pl.String:
-            column, failed = parse_text(column, numbers)
-            if failed.any():
-                index = failed.arg_true()[0]
-                raise NotNumericError(name, first_row + index, df.get_column(name)[index])
-        elif not is_number_type(dtype):
+            kinds["text"].append(i)
+        elif dtype == pl.Float64:
+            kinds["float"].append(i)
+        elif is_number_type(dtype):
+            kinds["cast"].append(i)
+        else:
             raise SoftnormError(f"column {name!r} has type {dtype}, not numbers; leave it out of -c")
-        block.append(column)
-    matrix = pl.DataFrame(block).to_numpy().astype(np.float64, copy=False).reshape(df.height, len(columns))
+    if not columns:
+        matrix = np.empty((df.height, 0), order="F")
+    elif len(kinds["float"]) == len(columns):
+        matrix = df[list(columns)].to_numpy()  # already numbers: column-major, nulls as NaN
+    else:
+        matrix = np.empty((df.height, len(columns)), order="F")
+        names = [columns[i] for i in kinds["float"]]
+        if names:
+            matrix[:, kinds["float"]] = df[names].to_numpy()
+        for i in kinds["cast"]:
+            matrix[:, i] = df.get_column(columns[i]).cast(pl.Float64).to_numpy()
+        if kinds["text"]:
+            matrix[:, kinds["text"]] = _parsed_block(df, [columns[i] for i in kinds["text"]], first_row, numbers)
+    matrix = np.asarray(matrix, dtype=np.float64).reshape(df.height, len(columns))
+    # polars may hand over its own buffer, read-only: replace by copying.
     if numbers.numeric_markers:
         matrix = np.where(np.isin(matrix, numbers.numeric_markers), np.nan, matrix)
     if inf != "keep":
@@ -106,6 +128,19 @@ def to_matrix(
             row, col = np.argwhere(missing)[0]  # row-major: the first row with a gap
             raise MissingValueError(columns[col], first_row + int(row))
     return matrix
+
+
+def _parsed_block(df: pl.DataFrame, names: list[str], first_row: int, numbers: Numbers) -> np.ndarray:
+    """Text columns parsed as numbers, as a (rows, columns) array; the first cell that is not a number is an error."""
+    cells = df[names].unpivot(value_name="cell").get_column("cell")  # column after column
+    values, failed = parsed(pl.col("cell"), numbers)
+    out = cells.to_frame().select(values.alias("value"), failed.alias("failed"))
+    failures = out.get_column("failed")
+    if failures.any():
+        at = int(failures.arg_true()[0])
+        column, row = divmod(at, df.height)
+        raise NotNumericError(names[column], first_row + row, cells[at])
+    return out.get_column("value").to_numpy().reshape(len(names), df.height).T
 
 
 def with_results(
@@ -127,6 +162,13 @@ def with_results(
         clash = next((n for n in names if n in present), None)
         if clash:
             raise SoftnormError(f"column {clash!r} already exists; choose another --suffix")
-    return df.with_columns(
-        pl.Series(name, results[:, i], dtype=pl.Float64, nan_to_null=True) for i, name in enumerate(names)
-    )
+    # One long column, cut into the result columns: cheap however many there are.
+    values = pl.Series(np.ravel(results, order="F"), dtype=pl.Float64, nan_to_null=True)
+    height = df.height
+    block = [values.slice(i * height, height).alias(name) for i, name in enumerate(names)]
+    if suffix:
+        return df.hstack(block)
+    replaced = dict(zip(names, block))
+    out = pl.DataFrame([replaced.get(column.name, column) for column in df.get_columns()])
+    out.columns = df.columns  # polars names an unnamed series column_0; pandas' row labels have no name
+    return out

@@ -237,3 +237,23 @@ def test_binary_input_is_refused_without_echoing_it(invoke, write_file, blob, st
 def test_text_named_parquet_is_refused(invoke, write_file):
     write_file("fake.parquet", "a,b\n1,2\n")
     _error(invoke("minmax", "fake.parquet"), "fake.parquet: not a readable Parquet file (it does not start with PAR1)")
+
+
+def test_one_decimal_comma_column_with_comma_delimiter_keeps_missing_rows(invoke_ok, write_file):
+    write_file("in.csv", 'a\n"1,5"\n""\n"2,5"\n')
+    assert invoke_ok("minmax", "in.csv", "--decimal-comma").stdout == 'a\n"0,0"\n""\n"1,0"\n'
+
+
+def test_decimal_comma_refuses_decimal_points(invoke, write_file):
+    # Where the comma is the decimal separator, 1.500 may well mean fifteen hundred.
+    write_file("in.csv", 'y\n1.500\n"2,5"\n"4,5"\n')
+    _error(invoke("minmax", "in.csv", "-c", "y", "--decimal-comma"), "column 'y', row 1: '1.500' is not a number")
+    assert invoke("minmax", "in.csv", "--decimal-comma").exit_code == 1
+
+
+@pytest.mark.parametrize("batch", ["1b", "8b", "2"])
+def test_blank_lines_alone_in_a_batch(invoke_ok, write_file, batch):
+    write_file("b.csv", "a,b\n1,2\n\n3,4\n\n")
+    assert invoke_ok("minmax", "b.csv", "--batch-rows", batch).stdout == "a,b\n0.0,0.0\n1.0,1.0\n"
+    write_file("one.csv", "a\n1\n\n3\n")
+    assert invoke_ok("minmax", "one.csv", "--batch-rows", batch).stdout == 'a\n0.0\n""\n1.0\n'

@@ -321,3 +321,20 @@ def test_pandas_parquet_index_and_metadata_kept(invoke_ok, workdir, index):
     label = index.name or "__index_level_0__"
     assert json.loads((workdir / "s.json").read_text())["skipped"] == {label: "row labels (an index)"}
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("width, height", [(3000, 3), (40, 200)])
+def test_wide_tables(invoke_ok, write_file, workdir, width, height):
+    rng = np.random.default_rng(width)
+    x = rng.normal(size=(height, width))
+    cells = x.astype(str).astype(object)
+    cells[0, 7] = "NA"
+    header = "id," + ",".join(f"c{j}" for j in range(width))
+    write_file("w.csv", header + "\n" + "".join(f"{i:03d}," + ",".join(row) + "\n" for i, row in enumerate(cells)))
+    x[0, 7] = np.nan
+    out = pl.read_csv(io.StringIO(invoke_ok("zscore", "w.csv").stdout), schema_overrides={"id": pl.String})
+    assert out["id"].to_list() == [f"{i:03d}" for i in range(height)]
+    want = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0)
+    assert_allclose(out.drop("id").to_numpy(), want, rtol=1e-12, atol=1e-12)
+    stats = strict_json(invoke_ok("stats", "w.csv", "--json").stdout)
+    assert len(stats["columns"]) == width and stats["skipped"] == {"id": "identifiers with leading zeros ('000')"}

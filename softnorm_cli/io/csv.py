@@ -126,8 +126,19 @@ class CsvReader:
         header = first and self.dialect.header
         _check_encoding(block, self.name, line)
         names = self._names
+        if names is not None and not block.strip(b"\r\n"):
+            return self._blank_block(block)
+        if block[:1] in (b"\n", b"\r") and (names is None or len(names) > 1):
+            # polars takes the width of a block from its first line: blank
+            # lines must not come first (they are not rows anyway).
+            rest = block.lstrip(b"\r\n")
+            skipped = block[: len(block) - len(rest)].count(b"\n")
+            df, blank = self._parse(rest, first, numeric, line + skipped, positions)
+            return df, blank + skipped
         schema = None
         if names is not None:
+            if self.dialect.decimal_comma:
+                numeric = ()  # as text, so that a decimal point can be refused (see values.parsed)
             schema = {n: (pl.Float64 if n in numeric and n not in self._as_text else pl.String) for n in names}
         try:
             df = self._read_csv(block, header, schema, positions)
@@ -150,6 +161,13 @@ class CsvReader:
             # A short row leaves its last fields empty: only then look closer.
             return self._drop_blank_lines(df, block, line, header, len(names))
         return df, 0
+
+    def _blank_block(self, block: bytes) -> tuple[pl.DataFrame, int]:
+        """A block of blank lines only (polars cannot parse one): no rows, or empty cells in one column."""
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
+        if len(self._names) > 1:
+            return pl.DataFrame(schema=dict.fromkeys(self._names, pl.String)), lines
+        return pl.DataFrame({self._names[0]: [None] * lines}, schema={self._names[0]: pl.String}), 0
 
     def _read_csv(self, block: bytes, header: bool, schema, positions) -> pl.DataFrame:
         try:
@@ -304,10 +322,13 @@ def _quoted(text: str, separator: str) -> str:
 def write_rows(df: pl.DataFrame, stream, separator: str, decimal_comma: bool = False) -> None:
     """Write the rows of ``df`` (no header). With one column a missing value is written
     as ``""``: an empty line would be skipped by most readers, and the row lost."""
+    # With decimal commas and a comma delimiter polars quotes every float
+    # cell, the empty ones too; a null value of "" would then be quoted again.
+    floats_quoted = decimal_comma and separator == ","
     df.write_csv(
         stream,
         include_header=False,
         separator=separator,
         decimal_comma=decimal_comma,
-        null_value='""' if df.width == 1 else None,
+        null_value='""' if df.width == 1 and not floats_quoted else None,
     )
