@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Benchmark softnorm against the tools a user would otherwise reach for.
 
-    python benchmarks/run.py [--rows 1000000 5000000] [--runs 3]
+    python benchmarks/run.py [--suite standard|wide|all] [--rows 1000000 5000000] [--runs 3]
+                             [--wide-shapes 2000x500 100000x2]
                              [--out benchmarks/results.json] [--data-dir benchmarks/data]
                              [--only softnorm,polars,duckdb,pandas]
-                             [--jobs softmax,minmax,zscore,io] [--formats csv,parquet]
+                             [--jobs softmax,minmax,zscore,io,stats] [--formats csv,parquet]
 
 Every (job, size, format, tool) runs as a separate process, once to warm up and
 then --runs times; the whole process is timed (wall clock) and its peak resident
@@ -56,6 +57,15 @@ EXT = {"csv": ".csv", "parquet": ".parquet"}
 RTOL = 1e-9
 ATOL = 1e-9
 ATOL_ZSCORE_F5 = 1e-6  # 1e9 + noise: the mean itself carries ~1e-7 of rounding
+
+# The wide suite: few rows, very many float columns c0..cN-1 after a text id.
+WIDE_DATA_VERSION = "v1"  # bump when the generated wide data changes
+WIDE_SHAPES = ["2000x500", "100000x2"]  # columns x rows
+WIDE_JOBS = ["stats", "zscore", "softmax"]
+WIDE_TOOLS = ["softnorm", "polars", "pandas"]  # DuckDB is not run on wide tables (see README)
+WIDE_PARQUET_MAX_COLS = 2000  # wider tables only as CSV: their Parquet is mostly metadata
+WIDE_ID_WIDTH = 3
+SUITES = ["standard", "wide", "all"]
 
 # Targets of issue 3, as ratios measured in the same run.
 TARGET_FLOOR = 1.2
@@ -158,7 +168,77 @@ def peer_pandas(job: str, inp: str, out: str) -> None:
         df.to_parquet(out, index=False)
 
 
+def _print_stats(rows: int, columns: dict) -> None:
+    """Figures as softnorm's ``stats --json`` prints them: {"rows": n, "columns": {name: {figure: value}}}."""
+    sys.stdout.write(json.dumps({"rows": rows, "columns": columns}, indent=2) + "\n")
+
+
+def peer_polars_wide(job: str, inp: str, out: str) -> None:
+    """Wide tables, polars: every float column, by the in-memory engine (see README)."""
+    import polars as pl
+    import polars.selectors as cs
+
+    parquet = _fmt_of(inp) == "parquet"
+    if job == "stats":
+        df = pl.read_parquet(inp) if parquet else pl.read_csv(inp, schema_overrides={"id": pl.String})
+        x = df.select(cs.float())
+        figures = {"count": x.count(), "min": x.min(), "max": x.max(), "mean": x.mean(), "std": x.std(ddof=0)}
+        values = {k: v.row(0) for k, v in figures.items()}
+        _print_stats(df.height, {c: {k: values[k][i] for k in figures} for i, c in enumerate(x.columns)})
+        return
+    lf = pl.scan_parquet(inp) if parquet else pl.scan_csv(inp, schema_overrides={"id": pl.String})
+    if job == "zscore":
+        f = cs.float()
+        lf = lf.with_columns((f - f.mean()) / f.std(ddof=0))
+    elif job == "softmax":
+        # In steps through two temporary columns: as one with_columns, each of the N
+        # output expressions holds the max and the sum over all N columns (N x N nodes).
+        cols = [c for c, t in lf.collect_schema().items() if t == pl.Float64]
+        f = pl.col(cols)
+        lf = (lf.with_columns(pl.max_horizontal(cols).alias("__max"))
+                .with_columns(f - pl.col("__max"))
+                .with_columns(f.exp())
+                .with_columns(pl.sum_horizontal(cols).alias("__sum"))
+                .with_columns(f / pl.col("__sum"))
+                .drop("__max", "__sum"))
+    # Not sink_*, nor collect()'s default (the streaming engine in polars 2): with an aggregate
+    # broadcast over every column, the streaming engine's memory grows with the column count.
+    df = lf.collect(engine="in-memory")
+    if _fmt_of(out) == "csv":
+        df.write_csv(out)
+    else:
+        df.write_parquet(out)
+
+
+def peer_pandas_wide(job: str, inp: str, out: str) -> None:
+    """Wide tables, pandas: every float column, numpy math."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(inp, dtype={"id": str}) if _fmt_of(inp) == "csv" else pd.read_parquet(inp)
+    cols = list(df.select_dtypes("float").columns)
+    a = df[cols].to_numpy(dtype=np.float64)
+    if job == "stats":
+        figures = zip(cols, (~np.isnan(a)).sum(axis=0), np.nanmin(a, axis=0), np.nanmax(a, axis=0),
+                      np.nanmean(a, axis=0), np.nanstd(a, axis=0))
+        _print_stats(len(df), {c: {"count": int(n), "min": float(lo), "max": float(hi), "mean": float(m), "std": float(s)}
+                               for c, n, lo, hi, m, s in figures})
+        return
+    if job == "zscore":
+        a = (a - a.mean(axis=0)) / a.std(axis=0)
+    elif job == "softmax":
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        a = e / e.sum(axis=1, keepdims=True)
+    # One new frame, not 100,000 column assignments.
+    df = pd.concat([df.drop(columns=cols), pd.DataFrame(a, columns=cols, index=df.index)], axis=1)[list(df.columns)]
+    if _fmt_of(out) == "csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+
+
 PEERS = {"polars": peer_polars, "duckdb": peer_duckdb, "pandas": peer_pandas, FLOOR: peer_polars}
+WIDE_PEERS = {"polars": peer_polars_wide, "pandas": peer_pandas_wide}
 PEER_MODULES = {"polars": ["polars"], "duckdb": ["duckdb"], "pandas": ["pandas", "numpy"], FLOOR: ["polars"]}
 
 
@@ -172,6 +252,16 @@ def tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
         return [*softnorm_command(), job, inp, "-c", ",".join(JOB_COLS[job]), "-o", out]
     peer_job = "io" if tool == FLOOR else job
     return [sys.executable, RUN_PY, "--peer", tool, "--job", peer_job, "--input", inp, "--output", out]
+
+
+def wide_tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
+    """Wide tables: no -c (softnorm chooses the numeric columns); stats prints JSON on stdout."""
+    if tool == "softnorm":
+        if job == "stats":
+            return [*softnorm_command(), "stats", inp, "--json"]
+        return [*softnorm_command(), job, inp, "-o", out]
+    return [sys.executable, RUN_PY, "--peer", tool, "--suite", "wide", "--job", job, "--input", inp,
+            "--output", "-" if job == "stats" else out]
 
 
 # --------------------------------------------------------------------------
@@ -236,6 +326,61 @@ def generate_data(data_dir: Path, rows: int) -> dict[str, Path]:
     return paths
 
 
+def parse_shape(text: str) -> tuple[int, int]:
+    """'2000x500' -> (2000 columns, 500 rows)."""
+    try:
+        cols, rows = (int(v.replace("_", "").replace(",", "")) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shape {text!r} is not COLUMNSxROWS, e.g. 2000x500") from None
+    if cols < 1 or rows < 1:
+        raise argparse.ArgumentTypeError(f"shape {text!r}: columns and rows must be positive")
+    return cols, rows
+
+
+def wide_names(cols: int) -> list[str]:
+    return [f"c{j}" for j in range(cols)]
+
+
+def wide_formats(cols: int) -> list[str]:
+    return FORMATS if cols <= WIDE_PARQUET_MAX_COLS else ["csv"]
+
+
+def wide_data_paths(data_dir: Path, cols: int, rows: int) -> dict[str, Path]:
+    stem = f"softnorm-bench-wide-{WIDE_DATA_VERSION}-{cols}x{rows}"
+    return {fmt: data_dir / (stem + EXT[fmt]) for fmt in wide_formats(cols)}
+
+
+def generate_wide_data(data_dir: Path, cols: int, rows: int) -> dict[str, Path]:
+    """A text ``id`` with leading zeros (``007``), then ``cols`` standard normal columns c0..; seeded by the shape."""
+    import numpy as np
+    import polars as pl
+
+    paths = wide_data_paths(data_dir, cols, rows)
+    if all(p.exists() for p in paths.values()):
+        return paths
+    data_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    log(f"generating a wide table, {cols:,} columns x {rows:,} rows, in {data_dir} ...")
+    rng = np.random.default_rng([SEED, cols, rows])
+    df = pl.from_numpy(rng.standard_normal((rows, cols)), schema=wide_names(cols))
+    df.insert_column(0, pl.Series("id", [str(i).zfill(WIDE_ID_WIDTH) for i in range(1, rows + 1)], dtype=pl.String))
+    for fmt, path in paths.items():
+        if path.exists():
+            continue
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        try:
+            if fmt == "csv":
+                df.write_csv(tmp)
+            else:
+                df.write_parquet(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    log(f"generated {cols:,} x {rows:,} in {time.perf_counter() - t0:.1f} s: "
+        + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MiB" for p in paths.values()))
+    return paths
+
+
 # --------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------
@@ -257,11 +402,14 @@ def harness_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def measure(cmd: list[str], err_path: Path, timeout: float) -> dict:
-    """Run ``cmd`` once: wall seconds around the whole process, and its own peak RSS."""
-    with open(err_path, "wb") as err:
+def measure(cmd: list[str], err_path: Path, timeout: float, out_path: Path | None = None) -> dict:
+    """Run ``cmd`` once: wall seconds around the whole process, and its own peak RSS.
+
+    Standard output goes to /dev/null, or to ``out_path`` if given.
+    """
+    with open(err_path, "wb") as err, open(out_path or os.devnull, "wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
@@ -274,7 +422,8 @@ def measure(cmd: list[str], err_path: Path, timeout: float) -> dict:
     result = {"wall_s": wall, "peak_mib": maxrss, "exit": code}
     if code != 0:
         tail = err_path.read_text(errors="replace").strip().splitlines()[-5:]
-        result["error"] = ("timed out; " if wall >= timeout else "") + f"exit {code}: " + " | ".join(tail)
+        killed = f" (killed by signal {-code}{', out of memory?' if code == -9 and wall < timeout else ''})" if code < 0 else ""
+        result["error"] = ("timed out; " if wall >= timeout else "") + f"exit {code}{killed}: " + " | ".join(tail)
     return result
 
 
@@ -294,11 +443,22 @@ def available_tools(wanted: list[str]) -> tuple[list[str], list[str]]:
     return ok, notes
 
 
-def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: Path, runs: int, timeout: float) -> tuple[list[dict], dict[str, Path]]:
-    """Warm up every tool once, then ``runs`` rounds, the tools interleaved in each round."""
-    outs = {t: work / f"{job}-{rows}-{t}{EXT[fmt]}" for t in tools}
+def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: Path, runs: int, timeout: float,
+             cols: int | None = None) -> tuple[list[dict], dict[str, Path]]:
+    """Warm up every tool once, then ``runs`` rounds, the tools interleaved in each round.
+
+    ``cols`` makes it a case of the wide suite. A job that prints its result
+    (``stats``) has the warm-up's standard output kept as its output, for the
+    check; the timed runs print to /dev/null.
+    """
+    wide = cols is not None
+    tag = f"wide-{job}-{cols}x{rows}" if wide else f"{job}-{rows}"
+    outs = {t: work / f"{tag}-{t}{'.json' if job == 'stats' else EXT[fmt]}" for t in tools}
+    command = wide_tool_command if wide else tool_command
+    size = f"{cols:,}x{rows:,}" if wide else f"{rows:,}"
     recs = {
-        t: {"job": job, "rows": rows, "format": fmt, "tool": t, "command": tool_command(t, job, str(inp), str(outs[t])),
+        t: {"suite": "wide" if wide else "standard", "job": job, "rows": rows, **({"cols": cols} if wide else {}),
+            "format": fmt, "tool": t, "command": command(t, job, str(inp), str(outs[t])),
             "walls_s": [], "peaks_mib": [], "warmup_s": None, "error": None}
         for t in tools
     }
@@ -307,14 +467,16 @@ def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: P
             rec = recs[t]
             if rec["error"]:
                 continue
-            outs[t].unlink(missing_ok=True)
-            m = measure(rec["command"], work / f"{t}.stderr", timeout)
+            capture = outs[t] if job == "stats" and rnd == 0 else None
+            if job != "stats" or capture:
+                outs[t].unlink(missing_ok=True)  # stats: the warm-up's output is kept for the check
+            m = measure(rec["command"], work / f"{t}.stderr", timeout, capture)
             label = "warm-up" if rnd == 0 else f"run {rnd}/{runs}"
             if m["exit"] != 0:
                 rec["error"] = m["error"]
-                log(f"  {job:8} {rows:>9,} {fmt:8} {t:9} {label}: FAILED {m['error']}")
+                log(f"  {job:8} {size:>9} {fmt:8} {t:9} {label}: FAILED {m['error']}")
                 continue
-            log(f"  {job:8} {rows:>9,} {fmt:8} {t:9} {label}: {m['wall_s']:.3f} s, {m['peak_mib']:.0f} MiB")
+            log(f"  {job:8} {size:>9} {fmt:8} {t:9} {label}: {m['wall_s']:.3f} s, {m['peak_mib']:.0f} MiB")
             if rnd == 0:
                 rec["warmup_s"] = m["wall_s"]
             else:
@@ -406,6 +568,125 @@ def check_outputs(job: str, rows: int, fmt: str, inp: Path, outs: dict[str, Path
     return checks
 
 
+def _compare(got, want, what: str, rows_of=None) -> str | None:
+    """None if ``got`` matches ``want`` (float64 arrays, same shape) within RTOL/ATOL, else what is wrong."""
+    import numpy as np
+
+    close = np.isclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True)
+    if close.all():
+        return None
+    diff = np.abs(got - want)
+    diff[close] = 0
+    i = np.unravel_index(int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff))), diff.shape)
+    where = rows_of(i) if rows_of else f"at {tuple(int(k) for k in i)}"
+    return (f"{what}: {int((~close).sum()):,} of {close.size:,} values outside rtol {RTOL:g} atol {ATOL:g}; "
+            f"worst {where}: {float(got[i])!r} vs expected {float(want[i])!r}")
+
+
+def check_wide_outputs(job: str, cols: int, rows: int, fmt: str, inp: Path, outs: dict[str, Path]) -> list[dict]:
+    """Wide tables: each tool's output against a numpy float64 reference computed from the input."""
+    import numpy as np
+    import polars as pl
+
+    names = wide_names(cols)
+    schema = {"id": pl.String, **{c: pl.Float64 for c in names}}
+    inp_table = pl.read_csv(inp, schema=schema) if fmt == "csv" else pl.read_parquet(inp)
+    x = inp_table.select(names).to_numpy().astype(np.float64)
+    checks = []
+    for tool, path in outs.items():
+        problems, notes = [], []
+        try:
+            if job == "stats":
+                got = json.loads(path.read_text())
+            elif fmt == "csv":
+                got = pl.read_csv(path, schema_overrides={"id": pl.String}, infer_schema_length=None)
+            else:
+                got = pl.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - report, do not abort
+            checks.append({"suite": "wide", "job": job, "rows": rows, "cols": cols, "format": fmt, "tool": tool,
+                           "ok": False, "problems": [f"cannot read output: {str(exc)[:300]}"], "notes": []})
+            continue
+        if job == "stats":
+            problems += _check_wide_stats(got, x, names)
+        else:
+            problems += _check_wide_table(job, got, inp_table, x, names, notes)
+        checks.append({"suite": "wide", "job": job, "rows": rows, "cols": cols, "format": fmt, "tool": tool,
+                       "ok": not problems, "problems": problems, "notes": notes})
+    return checks
+
+
+def _name_list(names: list[str], limit: int = 5) -> str:
+    return ", ".join(names[:limit]) + (f", ... ({len(names):,} in all)" if len(names) > limit else "")
+
+
+def _check_wide_stats(got: dict, x, names: list[str]) -> list[str]:
+    """``stats --json`` figures: rows, the float columns in order, count/min/max/mean/std (population)."""
+    import numpy as np
+
+    problems = []
+    if got.get("rows") != x.shape[0]:
+        problems.append(f"rows {got.get('rows')!r}, expected {x.shape[0]}")
+    columns = got.get("columns") or {}
+    if list(columns) != names:
+        missing = [c for c in names if c not in columns]
+        extra = [c for c in columns if c not in set(names)]
+        problems.append(f"{len(columns):,} columns, expected the {len(names):,} float columns c0..c{len(names) - 1}"
+                        + (f"; missing {_name_list(missing)}" if missing else "")
+                        + (f"; not expected {_name_list(extra)}" if extra else "")
+                        + ("; out of order" if not missing and not extra else ""))
+        return problems
+    want = {"count": np.full(len(names), x.shape[0], dtype=np.float64), "min": x.min(axis=0), "max": x.max(axis=0),
+            "mean": x.mean(axis=0), "std": x.std(axis=0)}
+    for key, expected in want.items():
+        try:
+            values = np.array([np.nan if columns[c].get(key) is None else columns[c][key] for c in names], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"figure {key}: cannot read it ({exc})")
+            continue
+        bad = _compare(values, expected, f"figure {key}", lambda i: f"column {names[i[0]]}")
+        if bad:
+            problems.append(bad)
+    return problems
+
+
+def _check_wide_table(job: str, got, inp_table, x, names: list[str], notes: list[str]) -> list[str]:
+    """A normalized wide table: same columns and id text as the input, floats as the numpy reference."""
+    import numpy as np
+    import polars as pl
+
+    problems = []
+    expected_cols = ["id", *names]
+    if got.columns != expected_cols:
+        missing = [c for c in expected_cols if c not in set(got.columns)]
+        problems.append(f"{len(got.columns):,} columns, expected {len(expected_cols):,} (id, c0..c{len(names) - 1})"
+                        + (f"; missing {_name_list(missing)}" if missing else "; other names or order"))
+    if got.height != inp_table.height:
+        problems.append(f"{got.height} rows, expected {inp_table.height}")
+    if problems:
+        return problems
+    ids = got["id"]
+    if ids.dtype != pl.String:
+        notes.append(f"id written as {ids.dtype}, not text")
+        ids = ids.cast(pl.String)
+    if ids.to_list() != inp_table["id"].to_list():
+        i = next(k for k, (a, b) in enumerate(zip(ids.to_list(), inp_table["id"].to_list())) if a != b)
+        problems.append(f"column id differs from the input text, first at row {i}: {ids[i]!r} instead of {inp_table['id'][i]!r}")
+    not_float = [c for c, t in got.select(names).schema.items() if not t.is_numeric()]
+    if not_float:
+        problems.append(f"{len(not_float):,} result columns are not numeric: {_name_list(not_float)}")
+        return problems
+    y = got.select(names).to_numpy().astype(np.float64)
+    if job == "zscore":
+        want = (x - x.mean(axis=0)) / x.std(axis=0)
+    else:
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        want = e / e.sum(axis=1, keepdims=True)
+    bad = _compare(y, want, "float columns", lambda i: f"row {int(i[0])} column {names[i[1]]}")
+    if bad:
+        problems.append(bad)
+    return problems
+
+
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
@@ -447,10 +728,36 @@ def table_rows(results: list[dict]) -> list[list[str]]:
     return out
 
 
+def wide_table_rows(results: list[dict], shapes: list[tuple[int, int]]) -> list[list[str]]:
+    idx = {(r["job"], r["cols"], r["rows"], r["format"], r["tool"]): r for r in results}
+    torder = {t: i for i, t in enumerate(TOOLS)}
+    out = []
+    for r in sorted(results, key=lambda r: (shapes.index((r["cols"], r["rows"])) if (r["cols"], r["rows"]) in shapes else len(shapes),
+                                            r["cols"], r["rows"], FORMATS.index(r["format"]), WIDE_JOBS.index(r["job"]),
+                                            torder[r["tool"]])):
+        sn = idx.get((r["job"], r["cols"], r["rows"], r["format"], "softnorm"))
+        sn = sn["median_wall_s"] if sn else None
+        vs_sn = ""
+        if r["error"]:
+            wall_s, peak_s = "FAILED", ""
+        else:
+            wall_s, peak_s = f"{r['median_wall_s']:.3f}", f"{r['peak_mib']:.0f}"
+            if r["tool"] != "softnorm" and sn:
+                vs_sn = ratio_text(r["median_wall_s"] / sn)
+        out.append([r["job"], f"{r['cols']:,} x {r['rows']:,}", r["format"], r["tool"], wall_s, peak_s, vs_sn])
+    return out
+
+
 HEADERS = ["job", "rows", "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall", "wall/I/O floor"]
+RIGHT = {1, 4, 5, 7}
+TITLE = "softnorm benchmark (whole process; median of timed runs, max peak RSS)"
+WIDE_HEADERS = ["job", "columns x rows", "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall"]
+WIDE_RIGHT = {1, 4, 5}
+WIDE_TITLE = "wide tables (whole process; median of timed runs, max peak RSS)"
 
 
-def print_table(rows: list[list[str]], plain: bool) -> None:
+def print_table(rows: list[list[str]], plain: bool, headers: list[str] = HEADERS, right: set[int] = RIGHT,
+                title: str = TITLE) -> None:
     if not plain:
         try:
             from rich.console import Console
@@ -458,20 +765,21 @@ def print_table(rows: list[list[str]], plain: bool) -> None:
         except ImportError:
             plain = True
     if not plain:
-        t = Table(title="softnorm benchmark (whole process; median of timed runs, max peak RSS)")
-        for i, h in enumerate(HEADERS):
-            t.add_column(h, justify="left" if i in (0, 2, 3, 6) else "right")
+        t = Table(title=title)
+        for i, h in enumerate(headers):
+            t.add_column(h, justify="right" if i in right else "left")
         for r in rows:
             t.add_row(*r)
         Console(width=max(140, shutil.get_terminal_size().columns)).print(t)
         return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
-    right = {1, 4, 5, 7}
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells):
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    print(line(HEADERS))
+    if title != TITLE:
+        print(title + ":")
+    print(line(headers))
     print("  ".join("-" * w for w in widths))
     prev = None
     for r in rows:
@@ -537,6 +845,36 @@ def evaluate_targets(results: list[dict]) -> list[dict]:
     return targets
 
 
+def loadavg() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: how quiet the machine was."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def case_label(r: dict) -> str:
+    """'zscore 1,000,000 csv' or 'wide zscore 2,000x500 csv', for a result or a check."""
+    if r.get("suite") == "wide":
+        return f"wide {r['job']} {r['cols']:,}x{r['rows']:,} {r['format']}"
+    return f"{r['job']} {r['rows']:,} {r['format']}"
+
+
+_MODULE: list[str | None] = []
+
+
+def softnorm_module() -> str | None:
+    """Where the measured softnorm imports softnorm_cli from (PYTHONPATH may point away from the checkout).
+
+    Asked from a neutral directory: ``python -c`` would put the current one first on sys.path.
+    """
+    if not _MODULE:
+        r = subprocess.run([sys.executable, "-c", "import softnorm_cli; print(softnorm_cli.__file__)"], check=False,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=tempfile.gettempdir())
+        _MODULE.append(str(Path(r.stdout.strip()).parent) if r.returncode == 0 and r.stdout.strip() else None)
+    return _MODULE[0]
+
+
 def machine_info() -> dict:
     from importlib import metadata  # imported late: it grows the harness, whose RSS every child inherits
 
@@ -566,6 +904,7 @@ def machine_info() -> dict:
         except metadata.PackageNotFoundError:
             versions[dist] = None
     info["versions"] = versions
+    info["softnorm_module"] = softnorm_module()
     try:
         repo = HERE.parent
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
@@ -593,14 +932,19 @@ def csv_list(value: str, allowed: list[str], what: str) -> list[str]:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Benchmark softnorm against polars, DuckDB and pandas.")
+    p.add_argument("--suite", choices=SUITES, default="standard",
+                   help="standard: the long tables of --rows; wide: the wide tables of --wide-shapes; all: both (default standard)")
     p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000], help="table sizes (default: 1000000 5000000)")
+    p.add_argument("--wide-shapes", type=parse_shape, nargs="+", default=[parse_shape(v) for v in WIDE_SHAPES],
+                   metavar="COLSxROWS", help=f"wide tables, columns x rows (default: {' '.join(WIDE_SHAPES)})")
     p.add_argument("--runs", type=int, default=3, help="timed runs per case after one warm-up (default 3)")
     p.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON results (default benchmarks/results.json)")
     p.add_argument("--data-dir", type=Path, default=HERE / "data", help="generated data cache (default benchmarks/data)")
     p.add_argument("--only", type=lambda v: csv_list(v, TOOLS, "tool"), default=TOOLS,
                    help=f"tools to run (default {','.join(TOOLS)}); the I/O floor runs with job 'io'")
-    p.add_argument("--jobs", type=lambda v: csv_list(v, ALL_JOBS, "job"), default=ALL_JOBS,
-                   help=f"jobs (default {','.join(ALL_JOBS)}; 'io' is the I/O floor)")
+    p.add_argument("--jobs", type=lambda v: csv_list(v, [*ALL_JOBS, "stats"], "job"), default=None,
+                   help=f"jobs (default: standard suite {','.join(ALL_JOBS)}, 'io' being the I/O floor; "
+                        f"wide suite {','.join(WIDE_JOBS)}); each suite runs those of its jobs that are named")
     p.add_argument("--formats", type=lambda v: csv_list(v, FORMATS, "format"), default=FORMATS,
                    help="formats (default csv,parquet): CSV to CSV and Parquet to Parquet")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed (default 1800)")
@@ -608,35 +952,50 @@ def parse_args(argv=None):
     p.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
     # Internal: run one peer program.
     p.add_argument("--peer", choices=sorted(PEERS), help=argparse.SUPPRESS)
-    p.add_argument("--job", choices=ALL_JOBS, help=argparse.SUPPRESS)
+    p.add_argument("--job", choices=[*ALL_JOBS, "stats"], help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--output", help=argparse.SUPPRESS)
     # Internal: helpers run in their own processes.
     p.add_argument("--generate", type=int, metavar="ROWS", help=argparse.SUPPRESS)
-    p.add_argument("--check", choices=ALL_JOBS, help=argparse.SUPPRESS)
+    p.add_argument("--generate-wide", type=parse_shape, metavar="COLSxROWS", help=argparse.SUPPRESS)
+    p.add_argument("--check", choices=[*ALL_JOBS, "stats"], help=argparse.SUPPRESS)
     p.add_argument("--check-rows", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--check-cols", type=int, help=argparse.SUPPRESS)
     p.add_argument("--outputs", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error("--runs must be at least 1")
     if any(n < 1 for n in args.rows):
         p.error("--rows must be positive")
+    jobs = args.jobs
+    args.standard_jobs = [] if args.suite == "wide" else [j for j in (jobs or ALL_JOBS) if j in ALL_JOBS]
+    args.wide_jobs = [] if args.suite == "standard" else [j for j in (jobs or WIDE_JOBS) if j in WIDE_JOBS]
+    if not (args.peer or args.generate or args.generate_wide or args.check) and not (args.standard_jobs or args.wide_jobs):
+        p.error(f"--jobs {','.join(jobs)}: none of them is a job of the {args.suite} suite")
+    args.jobs = [*args.standard_jobs, *[j for j in args.wide_jobs if j not in args.standard_jobs]]
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.peer:
-        PEERS[args.peer](args.job, args.input, args.output)
+        (WIDE_PEERS if args.suite == "wide" else PEERS)[args.peer](args.job, args.input, args.output)
         return 0
     if args.generate:
         paths = generate_data(args.data_dir, args.generate)
         print(json.dumps({fmt: str(p) for fmt, p in paths.items()}))
         return 0
+    if args.generate_wide:
+        paths = generate_wide_data(args.data_dir, *args.generate_wide)
+        print(json.dumps({fmt: str(p) for fmt, p in paths.items()}))
+        return 0
     if args.check:
         outs = {t: Path(p) for t, p in json.loads(args.outputs).items()}
         fmt = _fmt_of(args.input)
-        print(json.dumps(check_outputs(args.check, args.check_rows, fmt, Path(args.input), outs)))
+        if args.suite == "wide":
+            print(json.dumps(check_wide_outputs(args.check, args.check_cols, args.check_rows, fmt, Path(args.input), outs)))
+        else:
+            print(json.dumps(check_outputs(args.check, args.check_rows, fmt, Path(args.input), outs)))
         return 0
 
     r = subprocess.run([sys.executable, "-c", "import numpy, polars"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -645,28 +1004,46 @@ def main(argv=None) -> int:
 
     tools, skipped = available_tools(args.only)
     floor_ok = True
-    if "io" in args.jobs:
+    if "io" in args.standard_jobs:
         ok, notes = available_tools([FLOOR])
         floor_ok = bool(ok)
         skipped += notes
+    wide_tools = [t for t in tools if t in WIDE_TOOLS]
+    if args.wide_jobs:
+        skipped += [f"{t}: not run on the wide tables (see benchmarks/README.md)" for t in args.only if t not in WIDE_TOOLS]
     for note in skipped:
         log(note)
-    norm_jobs = [j for j in args.jobs if j in NORM_JOBS]
+    norm_jobs = [j for j in args.standard_jobs if j in NORM_JOBS]
 
     results, checks = [], []
     work = Path(tempfile.mkdtemp(prefix="softnorm-bench-", dir=args.tmp_dir))
     started = time.time()
+    load_start = loadavg()
     try:
-        for rows in args.rows:
+        for rows in args.rows if args.standard_jobs else []:
             paths = {k: Path(v) for k, v in json.loads(helper(["--generate", str(rows), "--data-dir", str(args.data_dir)])).items()}
             for fmt in args.formats:
                 inp = paths[fmt]
-                cases = ([("io", [FLOOR])] if "io" in args.jobs and floor_ok else []) + [(j, tools) for j in norm_jobs if tools]
+                cases = ([("io", [FLOOR])] if "io" in args.standard_jobs and floor_ok else []) + [(j, tools) for j in norm_jobs if tools]
                 for job, job_tools in cases:
                     recs, outs = run_case(job_tools, job, rows, fmt, inp, work, args.runs, args.timeout)
                     results += recs
                     if outs:
                         checks += json.loads(helper(["--check", job, "--check-rows", str(rows), "--input", str(inp),
+                                                     "--outputs", json.dumps({t: str(p) for t, p in outs.items()})]))
+                    for p in outs.values():
+                        p.unlink(missing_ok=True)
+        for cols, rows in args.wide_shapes if args.wide_jobs and wide_tools else []:
+            shape = f"{cols}x{rows}"
+            paths = {k: Path(v) for k, v in json.loads(helper(["--generate-wide", shape, "--data-dir", str(args.data_dir)])).items()}
+            for fmt in [f for f in args.formats if f in paths]:
+                inp = paths[fmt]
+                for job in args.wide_jobs:
+                    recs, outs = run_case(wide_tools, job, rows, fmt, inp, work, args.runs, args.timeout, cols=cols)
+                    results += recs
+                    if outs:
+                        checks += json.loads(helper(["--suite", "wide", "--check", job, "--check-rows", str(rows),
+                                                     "--check-cols", str(cols), "--input", str(inp),
                                                      "--outputs", json.dumps({t: str(p) for t, p in outs.items()})]))
                     for p in outs.values():
                         p.unlink(missing_ok=True)
@@ -676,35 +1053,51 @@ def main(argv=None) -> int:
     harness_mib = harness_peak_mib()  # before machine_info's imports: what the children inherited
     info = machine_info()
     info["harness_peak_mib"] = round(harness_mib, 1)
+    info["loadavg_start"], info["loadavg_end"] = load_start, loadavg()
     print(f"softnorm benchmark: {info.get('cpus_usable') or info['cpu_count']} CPUs"
           + (f" ({info['cpu_model']})" if info.get("cpu_model") else "")
           + f", Python {info['python']}, "
           + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
           + f"; median of {args.runs} timed run(s) after 1 warm-up; whole process; peak RSS = max over timed runs"
-          + f" (on Linux a child's peak starts at its parent's, here the harness's {info['harness_peak_mib']:.0f} MiB)")
+          + f" (on Linux a child's peak starts at its parent's, here the harness's {info['harness_peak_mib']:.0f} MiB)"
+          + (f"; load average {info['loadavg_start'][0]:.1f} at the start, {info['loadavg_end'][0]:.1f} at the end"
+             if info["loadavg_start"] and info["loadavg_end"] else ""))
     print("tool/softnorm wall: above 1 means softnorm is faster. wall/I/O floor: the tool's wall over polars read + write unchanged.")
-    print()
-    print_table(table_rows(results), args.plain or not sys.stdout.isatty())
+    if module := softnorm_module():
+        print(f"softnorm_cli imported from {module}")
+    plain = args.plain or not sys.stdout.isatty()
+    standard = [r for r in results if r["suite"] == "standard"]
+    wide = [r for r in results if r["suite"] == "wide"]
+    if args.standard_jobs:
+        print()
+        print_table(table_rows(standard), plain)
+    if args.wide_jobs:
+        print()
+        print_table(wide_table_rows(wide, args.wide_shapes), plain, WIDE_HEADERS, WIDE_RIGHT, WIDE_TITLE)
 
     print()
     print("Checks (every output against a numpy float64 reference computed from the input; "
-          f"floats rtol {RTOL:g} atol {ATOL:g}, z-score of f5 atol {ATOL_ZSCORE_F5:g}; id and group must be the input's text):")
+          f"floats rtol {RTOL:g} atol {ATOL:g}"
+          + (f", z-score of f5 atol {ATOL_ZSCORE_F5:g}; id and group must be the input's text" if args.standard_jobs else "")
+          + ("; wide tables: id must be the input's text, stats figures count/min/max/mean/std" if args.wide_jobs else "")
+          + "):")
     failed_runs = [r for r in results if r["error"]]
     for r in failed_runs:
-        print(f"  FAILED  {r['job']} {r['rows']:,} {r['format']} {r['tool']}: {r['error']}")
+        print(f"  FAILED  {case_label(r)} {r['tool']}: {r['error']}")
     for c in checks:
         for prob in c["problems"]:
-            print(f"  MISMATCH  {c['job']} {c['rows']:,} {c['format']} {c['tool']}: {prob}")
+            print(f"  MISMATCH  {case_label(c)} {c['tool']}: {prob}")
         for note in c["notes"]:
-            print(f"  note  {c['job']} {c['rows']:,} {c['format']} {c['tool']}: {note}")
+            print(f"  note  {case_label(c)} {c['tool']}: {note}")
     n_ok = sum(c["ok"] for c in checks)
     print(f"  {n_ok} of {len(checks)} outputs agree" + (f"; {len(failed_runs)} run(s) failed" if failed_runs else ""))
     for note in skipped:
         print(f"  {note}")
 
-    targets = evaluate_targets(results)
-    print()
-    print("Targets (issue 3), in this run:")
+    targets = evaluate_targets(standard) if args.standard_jobs else []
+    if targets:
+        print()
+        print("Targets (issue 3), in this run:")
     for t in targets:
         print(f"  [{t['status']}] {t['target']}")
         for item in t["not_met"]:
@@ -719,8 +1112,9 @@ def main(argv=None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "seconds": round(time.time() - started, 1),
         "machine": info,
-        "config": {"rows": args.rows, "runs": args.runs, "warmups": 1, "tools": args.only, "jobs": args.jobs,
-                   "formats": args.formats, "data_version": DATA_VERSION, "seed": SEED,
+        "config": {"suite": args.suite, "rows": args.rows, "wide_shapes": [f"{c}x{r}" for c, r in args.wide_shapes],
+                   "runs": args.runs, "warmups": 1, "tools": args.only, "jobs": args.jobs,
+                   "formats": args.formats, "data_version": DATA_VERSION, "wide_data_version": WIDE_DATA_VERSION, "seed": SEED,
                    "softnorm_command": softnorm_command(), "rtol": RTOL, "atol": ATOL, "atol_zscore_f5": ATOL_ZSCORE_F5},
         "skipped": skipped,
         "results": results,
