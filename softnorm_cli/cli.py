@@ -254,7 +254,7 @@ def stats(as_json, **options):
     """
     with _user_errors():
         from softnorm_cli.pipeline import Job, describe
-        from softnorm_cli.summary import render, stats_json
+        from softnorm_cli.summary import json_text, render, stats_json
 
         source_options, job_options = _split(options)
         with _source(**source_options) as source, _progress(source, False) as progress:
@@ -262,9 +262,7 @@ def stats(as_json, **options):
         for line in summary.warnings:
             warn(line)
         if as_json:
-            import json
-
-            click.echo(json.dumps(stats_json(summary), indent=2))
+            click.echo(json_text(stats_json(summary)))
         else:
             render(summary, _console(sys.stdout))
 
@@ -366,9 +364,9 @@ def _check_writable(path: str) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    import json
+    from softnorm_cli.summary import json_text
 
-    text = json.dumps(data, indent=2) + "\n"
+    text = json_text(data) + "\n"
     if path == STDIO:
         click.echo(text, nl=False)
         return

@@ -338,3 +338,18 @@ def test_wide_tables(invoke_ok, write_file, workdir, width, height):
     assert_allclose(out.drop("id").to_numpy(), want, rtol=1e-12, atol=1e-12)
     stats = strict_json(invoke_ok("stats", "w.csv", "--json").stdout)
     assert len(stats["columns"]) == width and stats["skipped"] == {"id": "identifiers with leading zeros ('000')"}
+
+
+def test_lines_longer_than_the_sample_still_give_a_sample_with_rows(invoke_ok, write_file, monkeypatch):
+    # A table of 100,000 columns has lines of megabytes: more than the usual sample.
+    import softnorm_cli.io.text
+
+    monkeypatch.setattr(softnorm_cli.io.text, "SAMPLE_BYTES", 64)
+    width = 40
+    header = "id," + ",".join(f"column_{j}" for j in range(width))
+    rows = [f"{i:03d}," + ",".join(str(i * j % 7 + 0.5) for j in range(width)) for i in range(30)]
+    write_file("w.csv", header + "\n" + "\n".join(rows) + "\n")
+    stats = strict_json(invoke_ok("stats", "w.csv", "--json").stdout)
+    assert len(stats["columns"]) == width and stats["rows"] == 30
+    out = csv_records(invoke_ok("minmax", "w.csv").stdout)
+    assert out[1][1] == "0.0" and out[0] == header.split(",")

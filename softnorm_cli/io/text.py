@@ -19,15 +19,19 @@ from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
 
-#: How much of the text is looked at to choose the delimiter and the numeric columns.
+#: How much of the text is looked at to choose the delimiter and the numeric columns:
+#: at least SAMPLE_BYTES, and more when that holds fewer than SAMPLE_LINES lines
+#: (a table of 100,000 columns has lines of megabytes), up to MAX_SAMPLE_BYTES.
 SAMPLE_BYTES = 1 << 20
+SAMPLE_LINES = 20
+MAX_SAMPLE_BYTES = 256 << 20
 STDIO = "-"
 
 
 class TextInput:
     """Where the text of an input comes from, and how to turn its bytes into UTF-8 lines.
 
-    ``head`` is the start of the text at the header (up to SAMPLE_BYTES, less
+    ``head`` is the start of the text at the header (see SAMPLE_BYTES; less
     when a pipe pauses), ``complete`` whether it is all of it, and
     ``first_line`` the line of the file the header is on.
     """
@@ -52,8 +56,12 @@ class TextInput:
         self._spool_partial: str | None = None
         self._offset = 0  # where the header starts in a plain file
         first = self._open_layers(stream)
-        self.head = first.peek(SAMPLE_BYTES)
-        self.complete = first.exhausted and len(self.head) < SAMPLE_BYTES
+        size = SAMPLE_BYTES
+        self.head = first.peek(size)
+        while self.head.count(b"\n") < SAMPLE_LINES and len(self.head) == size and size < MAX_SAMPLE_BYTES:
+            size *= 4
+            self.head = first.peek(size)
+        self.complete = first.exhausted and len(self.head) < size
         if self._plain:
             first.close()
         else:
