@@ -253,7 +253,7 @@ def stats(as_json, **options):
       $ softnorm stats sample_data/features.csv --json
     """
     with _user_errors():
-        from softnorm_cli.pipeline import Job, describe
+        from softnorm_cli.pipeline import describe
         from softnorm_cli.summary import json_text, render, stats_json
 
         source_options, job_options = _split(options)
