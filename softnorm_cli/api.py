@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from softnorm_cli.choices import NAN_POLICIES, canonical_axis, numpy_axis
-from softnorm_cli.kernels import MinMax, Softmax, ZScore, normalize
+from softnorm_cli.choices import NAN_POLICIES, canonical_axis
+from softnorm_cli.methods import Method, MinMax, Softmax, ZScore
 
 __all__ = ["softmax", "minmax", "zscore"]
 
 
-def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str = "omit"):
+def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str = "omit", inf: str = "limit"):
     """Softmax (or log-softmax) of each group: by default each row becomes a distribution.
 
     Parameters
@@ -33,6 +33,8 @@ def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str
         Return log-softmax, computed without forming ``log(softmax)``.
     nan : {"omit", "propagate", "raise"}
         Missing values are skipped, blank their whole group, or raise ``ValueError``.
+    inf : {"limit", "missing"}
+        Infinities take their limits (+inf entries share the mass), or are missing values.
 
     Notes
     -----
@@ -46,15 +48,17 @@ def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str
     """
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, not {temperature!r}")
-    return _apply(Softmax(float(temperature), bool(log), nan == "propagate"), x, axis, nan)
+    _check_choice("inf", inf, ("limit", "missing"))
+    return _normalize(Softmax(float(temperature), bool(log), nan), x, axis, "keep" if inf == "limit" else inf)
 
 
-def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: str = "omit"):
+def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: str = "omit", inf: str = "error"):
     """Scale each group linearly onto ``feature_range`` (``lo < hi``).
 
     ``y = lo + (x - min) * (hi - lo) / (max - min)``; a constant group maps to
-    ``lo``, as scikit-learn's ``MinMaxScaler`` does. Other parameters as for
-    :func:`softmax`; the default axis scales each column.
+    ``lo``, as scikit-learn's ``MinMaxScaler`` does. An infinite value raises
+    ``ValueError`` (``inf="missing"`` treats it as missing). Other parameters
+    as for :func:`softmax`; the default axis scales each column.
 
     Examples
     --------
@@ -64,15 +68,17 @@ def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: s
     lo, hi = (float(v) for v in feature_range)
     if not lo < hi:
         raise ValueError(f"feature_range needs lo < hi, not {lo!r}, {hi!r}")
-    return _apply(MinMax(lo, hi, nan == "propagate"), x, axis, nan)
+    _check_choice("inf", inf, ("error", "missing"))
+    return _normalize(MinMax(lo, hi, nan=nan), x, axis, inf)
 
 
-def zscore(x, axis="column", ddof: int = 0, nan: str = "omit"):
+def zscore(x, axis="column", ddof: int = 0, nan: str = "omit", inf: str = "error"):
     """Standard score of each group: ``(x - mean) / std`` with ``ddof``.
 
     A constant group maps to 0, as scikit-learn's ``StandardScaler`` does; a
-    group with no more values than ``ddof`` maps to NaN. Other parameters as
-    for :func:`softmax`; the default axis scales each column.
+    group with no more values than ``ddof`` maps to NaN. An infinite value
+    raises ``ValueError`` (``inf="missing"`` treats it as missing). Other
+    parameters as for :func:`softmax`; the default axis scales each column.
 
     Examples
     --------
@@ -81,25 +87,43 @@ def zscore(x, axis="column", ddof: int = 0, nan: str = "omit"):
     """
     if int(ddof) != ddof or ddof < 0:
         raise ValueError(f"ddof must be a whole number >= 0, not {ddof!r}")
-    return _apply(ZScore(int(ddof), nan == "propagate"), x, axis, nan)
+    _check_choice("inf", inf, ("error", "missing"))
+    return _normalize(ZScore(int(ddof), nan), x, axis, inf)
 
 
-def _apply(method, x, axis, nan: str):
-    if nan not in NAN_POLICIES:
-        raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, not {nan!r}")
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _normalize(method: Method, x, axis, inf: str):
+    """Run ``method`` through the engine, with the array as a table of one batch in memory."""
+    import polars as pl
+
+    from softnorm_cli import engine
+    from softnorm_cli.io.memory import FrameSink, FrameSource
+
+    _check_choice("nan", method.nan, NAN_POLICIES)
     wrap = _pandas_wrapper(x)
     values = np.asarray(x.to_numpy() if wrap else x, dtype=np.float64)
     if values.ndim > 2:
         raise ValueError(f"expected a 1-D or 2-D array, got {values.ndim} dimensions")
-    if nan == "raise" and np.isnan(values).any():
-        index = np.unravel_index(np.flatnonzero(np.isnan(values))[0], values.shape)
-        raise ValueError(f"missing value at index {tuple(int(i) for i in index)}")
-    np_axis = numpy_axis(canonical_axis(axis))
-    if values.ndim < 2:
-        result = normalize(method, values.reshape(1, -1), None).reshape(values.shape)
-    else:
-        result = normalize(method, values, np_axis)
+    _check_values(values, method.nan, inf)
+    axis = canonical_axis(axis)
+    block = values.reshape(1, -1) if values.ndim < 2 else values
+    names = [str(i) for i in range(block.shape[1])]
+    job = engine.Job(method, "all" if values.ndim < 2 else axis, names, inf="keep" if inf == "error" else inf)
+    source, sink = FrameSource(pl.from_numpy(block, schema=names, orient="row")), FrameSink()
+    engine.apply(job, engine.fit(job, source), source, sink)
+    result = sink.frame.to_numpy().astype(np.float64, copy=False).reshape(values.shape)
     return wrap(result) if wrap else result
+
+
+def _check_values(values: np.ndarray, nan: str, inf: str) -> None:
+    for mask, policy, what in ((np.isnan(values), nan == "raise", "missing value"), (np.isinf(values), inf == "error", "infinite value")):
+        if policy and mask.any():
+            index = np.unravel_index(np.flatnonzero(mask)[0], values.shape)
+            raise ValueError(f"{what} at index {tuple(int(i) for i in index)}")
 
 
 def _pandas_wrapper(x):

@@ -1,4 +1,4 @@
-"""The ``softnorm`` command line: a thin Click layer over the pipeline.
+"""The ``softnorm`` command line: a thin Click layer over the engine.
 
 Only Click is imported at start-up; numpy, polars and Rich load when a
 command runs, so ``softnorm --help`` answers at once.
@@ -191,9 +191,9 @@ def softmax(temperature, log, inf, **options):
       img_001,0.8400474523166905,0.11598471104632407,0.04396783663698536
       ...
     """
-    from softnorm_cli.kernels import Softmax
+    from softnorm_cli.methods import Softmax
 
-    _run(Softmax(temperature, log, options["nan"] == "propagate"), inf="keep" if inf == "limit" else inf, **options)
+    _run(Softmax(temperature, log, options.pop("nan")), inf="keep" if inf == "limit" else inf, **options)
 
 
 @cli.command()
@@ -212,10 +212,10 @@ def minmax(feature_range, **options):
     Example:
       $ softnorm minmax sample_data/features.csv -c age,income --range -1,1
     """
-    from softnorm_cli.kernels import MinMax
+    from softnorm_cli.methods import MinMax
 
     lo, hi = feature_range
-    _run(MinMax(lo, hi, options["nan"] == "propagate"), **options)
+    _run(MinMax(lo, hi, nan=options.pop("nan")), **options)
 
 
 @cli.command()
@@ -234,9 +234,9 @@ def zscore(ddof, **options):
     Example:
       $ cat sample_data/features.csv | softnorm zscore -c income > scaled.csv
     """
-    from softnorm_cli.kernels import ZScore
+    from softnorm_cli.methods import ZScore
 
-    _run(ZScore(ddof, options["nan"] == "propagate"), **options)
+    _run(ZScore(ddof, options.pop("nan")), **options)
 
 
 @cli.command()
@@ -253,12 +253,13 @@ def stats(as_json, **options):
       $ softnorm stats sample_data/features.csv --json
     """
     with _user_errors():
-        from softnorm_cli.pipeline import describe
+        from softnorm_cli.engine import describe
+        from softnorm_cli.methods import ZScore
         from softnorm_cli.summary import json_text, render, stats_json
 
         source_options, job_options = _split(options)
         with _source(**source_options) as source, _progress(source, False) as progress:
-            summary = describe(source, _job(None, "column", **job_options), progress)
+            summary = describe(_job(ZScore(), "column", **job_options), source, progress)
         for line in summary.warnings:
             warn(line)
         if as_json:
@@ -268,19 +269,19 @@ def stats(as_json, **options):
 
 
 _SOURCE_OPTIONS = ("input", "from_format", "delimiter", "no_header", "skip_rows", "encoding", "decimal_comma", "na_values", "batch")
-_JOB_OPTIONS = ("columns", "exclude", "decimal_comma", "na_values", "nan", "suffix", "decimals")
+_JOB_OPTIONS = ("columns", "exclude", "decimal_comma", "na_values", "suffix", "decimals")
 
 
 def _split(options: dict) -> tuple[dict, dict]:
     return {k: options[k] for k in _SOURCE_OPTIONS}, {k: options.pop(k) for k in _JOB_OPTIONS if k in options}
 
 
-def _job(method, axis, columns, exclude, decimal_comma, na_values, nan="omit", inf="keep", suffix=None, decimals=None):
-    from softnorm_cli.pipeline import Job
+def _job(method, axis, columns, exclude, decimal_comma, na_values, inf="keep", suffix=None, decimals=None, figures=False):
+    from softnorm_cli.engine import Job
     from softnorm_cli.values import Numbers
 
     numbers = Numbers(decimal_comma=decimal_comma) if na_values is None else Numbers(na_values, decimal_comma)
-    return Job(method, axis, columns, nan=nan, suffix=suffix, decimals=decimals, inf=inf, exclude=exclude, numbers=numbers)
+    return Job(method, axis, columns, exclude, numbers, inf, suffix, decimals, figures)
 
 
 def _run(method, output, to_format, summary, quiet, summary_json, in_place, axis, inf="error", **options):
@@ -307,15 +308,16 @@ def _run(method, output, to_format, summary, quiet, summary_json, in_place, axis
     with _user_errors():
         if summary_json and summary_json != STDIO:
             _check_writable(summary_json)
+        from softnorm_cli import engine
         from softnorm_cli.io.sink import Sink
-        from softnorm_cli.pipeline import run
 
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
-        job = _job(method, axis, inf=inf, **job_options)
+        job = _job(method, axis, inf=inf, figures=show or bool(summary_json), **job_options)
         with _source(**source_options) as source:
             layout = _layout(source, to_format or format_from_path(output), source_options, job_options)
             with Sink(output, layout) as sink, _progress(source, quiet) as progress:
-                result = run(job, source, sink, figures=show or bool(summary_json), on_batch=progress)
+                fitted = engine.fit(job, source, progress)
+                result = engine.apply(job, fitted, source, sink, progress)
             result.input, result.output = source.name, sink.name
         result.elapsed = time.monotonic() - started
         if not quiet:

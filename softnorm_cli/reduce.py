@@ -23,10 +23,16 @@ Stats = TypeVar("Stats")
 
 
 class Reduction(Generic[Stats]):
-    """``fit`` over fixed chunks of rows, merged in order (``Stats`` has ``merge``)."""
+    """``fit`` over fixed chunks of rows, merged in order with ``merge`` (by default ``Stats.merge``)."""
 
-    def __init__(self, fit: Callable[[np.ndarray], Stats], rows: int = CHUNK_ROWS):
+    def __init__(
+        self,
+        fit: Callable[[np.ndarray], Stats],
+        merge: Callable[[Stats, Stats], Stats] | None = None,
+        rows: int = CHUNK_ROWS,
+    ):
         self._fit = fit
+        self._merge_two = merge or (lambda a, b: a.merge(b))
         self._rows = rows
         self._pending: list[np.ndarray] = []  # the rows of an unfinished chunk
         self._pending_rows = 0
@@ -56,7 +62,7 @@ class Reduction(Generic[Stats]):
 
     def _merge(self, chunk: np.ndarray) -> None:
         stats = self._fit(chunk)
-        self._total = stats if self._total is None else self._total.merge(stats)
+        self._total = stats if self._total is None else self._merge_two(self._total, stats)
 
     def result(self) -> Stats:
         """The statistics of all rows taken (of no rows, if none came)."""

@@ -1,6 +1,6 @@
 """The summary of a run: figures per column before and after, then their rendering.
 
-Figures are plain numbers gathered by the pipeline; this module turns them into
+Figures are plain numbers gathered by the engine; this module turns them into
 a Rich table for people or strict JSON for programs.
 """
 

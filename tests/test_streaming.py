@@ -117,7 +117,7 @@ def run_process(*args, cwd, input: bytes | None = None, env=None) -> subprocess.
 
 def _read_twice(m: pytest.MonkeyPatch) -> None:
     """Make pass 2 read the input again: the pipeline may keep a small table parsed in pass 1."""
-    m.setattr("softnorm_cli.pipeline.KEEP_BYTES", 0)
+    m.setattr("softnorm_cli.engine.KEEP_BYTES", 0)
 
 
 @pytest.fixture

@@ -18,17 +18,18 @@ import polars as pl
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.blocks import blocks, record_end
-from softnorm_cli.io.source import Batch, BatchSize, Dialect
+from softnorm_cli.io.source import Batch, BatchSize, Dialect, Reader
 from softnorm_cli.io.text import TextInput
 
 _QUOTE = ord('"')
 _NEWLINE = ord("\n")
 
 
-class CsvReader:
+class CsvReader(Reader):
     """A delimited text table: a file or standard input (see :mod:`softnorm_cli.io.source`)."""
 
     metadata: dict[str, str] = {}
+    typed = False  # every field is text; numbers are parsed
 
     def __init__(self, text: TextInput, fmt: str, dialect: Dialect, batch: BatchSize):
         self.name = text.name
@@ -79,9 +80,7 @@ class CsvReader:
 
     # -- reading --------------------------------------------------------------
 
-    def batches(
-        self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False
-    ) -> Iterator[Batch]:
+    def _batches(self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool) -> Iterator[Batch]:
         """The table in batches; ``numeric`` columns are parsed as float64 where they parse.
 
         ``only`` reads just those columns (and the last, which shows short

@@ -8,14 +8,15 @@ from collections.abc import Iterator, Sequence
 import polars as pl
 
 from softnorm_cli.errors import MalformedInputError
-from softnorm_cli.io.source import Batch, BatchSize
+from softnorm_cli.io.source import Batch, BatchSize, Reader
 
 
-class ParquetReader:
+class ParquetReader(Reader):
     """A Parquet file (standard input is copied to a ``temporary`` file first: Parquet's index is at its end)."""
 
     format = "parquet"
     delimiter = None
+    typed = True  # columns come with their types
 
     def __init__(self, path: str, name: str, batch: BatchSize, temporary: bool = False):
         self.name = name
@@ -51,13 +52,13 @@ class ParquetReader:
     def sample(self) -> pl.DataFrame:
         """The first rows, enough to see the columns and their types."""
         if self._sample is None:
-            self._sample = next((batch.frame for batch in self.batches(rows=10_000)), None)
+            self._sample = next((batch.frame for batch in self._batches(rows=10_000)), None)
         return self._sample
 
     def size_in_memory(self) -> int:
         return self._scan.select(pl.len()).collect().item() * _row_width(self.schema)
 
-    def batches(
+    def _batches(
         self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False, rows: int | None = None
     ) -> Iterator[Batch]:
         """The table in batches of rows (Parquet columns come typed: ``numeric`` changes nothing)."""

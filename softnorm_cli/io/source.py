@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -63,6 +64,47 @@ class Batch:
 
     frame: pl.DataFrame
     first_row: int
+
+
+class Reader:
+    """What the readers share: holding the batches of one read for the next.
+
+    A reader reads its input anew for each call of :meth:`batches` (standard
+    input from the copy a first pass made with ``replay``). With ``keep``, a
+    byte budget, the batches of this read are held while their parsed size
+    stays within it, and the next read with the same request gets them from
+    memory: a table that fits is parsed once for both passes.
+    """
+
+    _kept: tuple[tuple, list[Batch]] | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self._kept is not None
+
+    def batches(
+        self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False, keep: int = 0
+    ) -> Iterator[Batch]:
+        request = (tuple(numeric), None if only is None else tuple(only))
+        if self._kept is not None and self._kept[0] == request:
+            held = self._kept[1]
+            if not keep:
+                self._kept = None
+            yield from held
+            return
+        held, size = ([] if keep else None), 0
+        for batch in self._batches(numeric, only, replay or bool(keep)):
+            if held is not None:
+                size += batch.frame.estimated_size()
+                held = held if size <= keep else None  # larger than estimated: read again
+                if held is not None:
+                    held.append(batch)
+            yield batch
+        if keep:
+            self._kept = None if held is None else (request, held)
+
+    def _batches(self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool) -> Iterator[Batch]:
+        raise NotImplementedError
 
 
 def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()):

@@ -1,0 +1,287 @@
+"""Softmax, min-max and z-score as one small protocol, from a block's statistics to results and back.
+
+* ``fit(x, axis)``: the partial statistics of one block (:mod:`~softnorm_cli.kernels`);
+* ``merge(a, b)``: the partial statistics of both blocks;
+* ``finish(partial)``: the figures a transform needs, as arrays that broadcast
+  against the block (``count``, ``min``, ``mean``, ``log_sum_exp``, ...);
+* ``transform(x, stats)``: the results; ``inverse(y, stats)``: the values
+  back, for min-max and z-score;
+* ``problems(stats)``: the groups without a proper result, and why.
+
+As in scikit-learn's scalers, what was chosen and what was learned never
+mix: options (temperature, range, ddof, the NaN policy, clipping) are the
+method's fields, statistics hold only figures of the data, and how missing
+values spread or results are clipped is decided in ``transform``. Pure numpy,
+no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from softnorm_cli.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
+
+__all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
+
+#: Finished statistics: name -> array, each broadcasting against the block.
+Stats = dict[str, np.ndarray]
+
+
+class NoInverseError(ValueError):
+    """The method forgets something about its input, so its results cannot be mapped back."""
+
+
+class Method:
+    """What the three methods share; each is a frozen dataclass of its options."""
+
+    name: ClassVar[str]
+
+    def fit(self, x: np.ndarray, axis: int | None):
+        raise NotImplementedError
+
+    def merge(self, a, b):
+        return a.merge(b)
+
+    def finish(self, partial) -> Stats:
+        raise NotImplementedError
+
+    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+        raise NoInverseError(f"{self.name} has no inverse")
+
+    def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
+        return []
+
+    def fit_transform(self, x: np.ndarray, axis: int | None) -> tuple[np.ndarray, Stats]:
+        """Fit on ``x`` and transform it: the results and the statistics."""
+        stats = self.finish(self.fit(x, axis))
+        return self.transform(x, stats), stats
+
+    def options(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def _propagated(self, out: np.ndarray, stats: Stats) -> np.ndarray:
+        """With ``nan="propagate"``, blank whole groups that had a missing value, as numpy and scipy do."""
+        if self.nan == "propagate" and stats["missing"].any():
+            out = np.where(stats["missing"] > 0, np.nan, out)
+        return out
+
+
+@dataclass(frozen=True)
+class Softmax(Method):
+    r"""Softmax (or log-softmax) with temperature.
+
+    .. math:: y_i = \exp\left(\frac{x_i - m}{T} - L\right), \quad
+              L = \log \sum_j e^{(x_j - m)/T}, \quad m = \max_j x_j
+
+    ``log=True`` gives :math:`(x_i - m)/T - L` directly, never
+    ``log(softmax)``, which underflows to -inf. +inf entries share the mass
+    equally (the limit); a group of only -inf has no softmax (NaN).
+    """
+
+    temperature: float = 1.0
+    log: bool = False
+    nan: str = "omit"
+
+    name = "softmax"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
+        return ExpSums.of(x, axis, self.temperature)
+
+    def merge(self, a: ExpSums, b: ExpSums) -> ExpSums:
+        return a.merge(b, self.temperature)
+
+    def finish(self, sums: ExpSums) -> Stats:
+        with quiet():
+            log_sum_exp = np.log(sums.sumexp)
+        return {
+            "count": sums.count,
+            "missing": sums.missing,
+            "max": sums.maximum,
+            "log_sum_exp": log_sum_exp,  # log sum exp((x - max) / T): after the shift
+            "posinf": sums.posinf,
+        }
+
+    def fit_transform(self, x: np.ndarray, axis: int | None) -> tuple[np.ndarray, Stats]:
+        sums, exponentials = ExpSums.with_exponentials(x, axis, self.temperature)
+        stats = self.finish(sums)
+        if exponentials is None or self.log:
+            return self.transform(x, stats), stats
+        exponentials /= sums.sumexp  # finite input: no limits or gaps to handle
+        return exponentials, stats
+
+    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+        with quiet():
+            shifted = x - finite_or_zero(stats["max"])
+            if self.temperature != 1.0:
+                shifted = shifted / self.temperature
+            out = shifted - stats["log_sum_exp"]
+            if not self.log:
+                np.exp(out, out=out)
+            posinf = stats["posinf"]
+            if posinf.any():
+                # The limit as the +inf entries grow: they share the mass equally.
+                on_inf = -np.log(posinf) if self.log else 1.0 / posinf
+                off_inf = -np.inf if self.log else 0.0
+                limit = np.where(x == np.inf, on_inf, np.where(np.isnan(x), np.nan, off_inf))
+                out = np.where(posinf > 0, limit, out)
+        undefined = _undefined(stats)
+        if undefined.any():
+            out = np.where(undefined, np.nan, out)
+        return self._propagated(out, stats)
+
+    def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
+        return [(_undefined(stats), "only -inf values; results missing")]
+
+
+def _undefined(stats: Stats) -> np.ndarray:
+    """Groups with values but none above -inf: softmax has no limit there."""
+    return (stats["count"] > 0) & (stats["posinf"] == 0) & (stats["max"] == -np.inf)
+
+
+@dataclass(frozen=True)
+class MinMax(Method):
+    r"""Min-max scaling to ``[lo, hi]``.
+
+    .. math:: y = lo + \frac{x - \min x}{\max x - \min x} (hi - lo)
+
+    A constant group maps to ``lo``, as scikit-learn's ``MinMaxScaler``
+    does. Values inside the fitted range land inside ``[lo, hi]`` (rounding
+    is clipped away); values outside it, from new data, extrapolate unless
+    ``clip``.
+    """
+
+    lo: float = 0.0
+    hi: float = 1.0
+    clip: bool = False
+    nan: str = "omit"
+
+    name = "minmax"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
+        return Extremes.of(x, axis)
+
+    def finish(self, extremes: Extremes) -> Stats:
+        return {"count": extremes.count, "missing": extremes.missing, "min": extremes.minimum, "max": extremes.maximum}
+
+    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+        minimum, maximum = stats["min"], stats["max"]
+        with quiet():
+            span = maximum - minimum
+            halve = bool(np.isinf(span[np.isfinite(minimum) & np.isfinite(maximum)]).any())
+            if halve:  # max - min overflows past 1.8e308: halve everything, exactly
+                x, minimum, span = x * 0.5, minimum * 0.5, maximum * 0.5 - minimum * 0.5
+            # Dividing before scaling maps the maximum to exactly hi on [0, 1].
+            fraction = (x - minimum) / np.where(_constant(stats), 1.0, span)
+            if np.isfinite(self.hi - self.lo):
+                out = self.lo + fraction * (self.hi - self.lo)
+            else:  # a range wider than 1.8e308 (-1e308,1e308): in halves, exactly scaled back
+                out = (self.lo * 0.5 + fraction * (self.hi * 0.5 - self.lo * 0.5)) * 2.0
+        clipped = np.clip(out, self.lo, self.hi)
+        if not self.clip:
+            # Rounding may step a hair outside [lo, hi]; for the data the range
+            # came from, the range is a promise.
+            clipped = np.where((fraction >= 0) & (fraction <= 1), clipped, out)
+        return self._propagated(clipped, stats)
+
+    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+        minimum, maximum = stats["min"], stats["max"]
+        with quiet():
+            fraction = (y - self.lo) / (self.hi - self.lo)
+            if not np.isfinite(self.hi - self.lo):
+                fraction = (y * 0.5 - self.lo * 0.5) / (self.hi * 0.5 - self.lo * 0.5)
+            span = maximum - minimum
+            if np.isinf(span[np.isfinite(minimum) & np.isfinite(maximum)]).any():
+                out = (minimum * 0.5 + fraction * (maximum * 0.5 - minimum * 0.5)) * 2.0
+            else:
+                out = minimum + fraction * span
+        return np.where(np.isnan(y), np.nan, out)
+
+    def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
+        return [(_constant(stats), f"constant; results set to {self.lo:g}")]
+
+
+def _constant(stats: Stats) -> np.ndarray:
+    """Groups whose values are all equal, decided exactly (min == max)."""
+    return (stats["count"] > 0) & (stats["min"] == stats["max"])
+
+
+@dataclass(frozen=True)
+class ZScore(Method):
+    r"""Standard score with ``ddof`` delta degrees of freedom.
+
+    .. math:: y = \frac{x - \bar x}{\sqrt{\sum (x - \bar x)^2 / (n - ddof)}}
+
+    computed as ``((x - mean) - mean_lo) / std``: the mean is the unevaluated
+    sum ``mean + mean_lo`` of two doubles, exact for data far from zero. For
+    values near the ends of the float64 range, ``mean``, ``mean_lo`` and
+    ``std`` are in units of ``scale`` (a power of two); otherwise ``scale``
+    is 1. A constant group maps to 0, as scikit-learn's ``StandardScaler``
+    does; a group of ``ddof`` values or fewer has no standard deviation and
+    maps to NaN.
+    """
+
+    ddof: int = 0
+    nan: str = "omit"
+
+    name = "zscore"
+
+    def fit(self, x: np.ndarray, axis: int | None) -> Moments:
+        return Moments.of(x, axis)
+
+    def finish(self, m: Moments) -> Stats:
+        return {
+            "count": m.count,
+            "missing": m.missing,
+            "min": m.minimum,
+            "max": m.maximum,
+            "mean": m.mean_hi,
+            "mean_lo": m.mean_lo,
+            "std": m.scaled_std(self.ddof),
+            "scale": unit(m.scale),
+        }
+
+    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+        with quiet():
+            scale = stats["scale"]
+            if (scale != 1.0).any():
+                x = x / scale
+            out = ((x - stats["mean"]) - stats["mean_lo"]) / stats["std"]
+        constant = _constant(stats) & (stats["count"] > self.ddof)
+        if constant.any():
+            # Decided from min == max: the computed std of [-0.087] * 3 is
+            # 1.4e-17, not 0, and dividing by it would make noise look large.
+            out = np.where(constant, np.where(np.isnan(x), np.nan, 0.0), out)
+        return self._propagated(out, stats)
+
+    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+        with quiet():
+            return ((y * stats["std"] + stats["mean_lo"]) + stats["mean"]) * stats["scale"]
+
+    def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
+        too_few = (stats["count"] > 0) & (stats["count"] <= self.ddof)
+        return [
+            (_constant(stats) & ~too_few, "constant (zero std); results set to 0"),
+            (too_few, f"no more values than ddof={self.ddof}; results missing"),
+        ]
+
+
+METHODS: dict[str, type[Method]] = {"softmax": Softmax, "minmax": MinMax, "zscore": ZScore}
+
+
+def method_from(name: str, options: dict[str, Any]) -> Method:
+    """The method ``name`` with ``options`` (as :meth:`Method.options` gives them)."""
+    cls = METHODS[name]
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in options.items() if k in known})
+
+
+def normalize(method: Method, x: np.ndarray, axis: int | None) -> np.ndarray:
+    """Fit ``method`` on the 2-D block ``x`` and transform it: one batch of the streaming path."""
+    return method.fit_transform(x, axis)[0]
