@@ -105,7 +105,7 @@ class Fitted:
             groups = data["groups"]
             if groups:
                 fitted.keys = [tuple(group["key"]) for group in groups]
-                names = list(groups[0]["statistics"][fitted.targets[0]])
+                names = fitted.method.figures
                 fitted.statistics = {
                     name: np.array(
                         [[_decode(group["statistics"][t][name]) for t in fitted.targets] for group in groups],
@@ -114,6 +114,8 @@ class Fitted:
                     for name in names
                 }
             fitted.method  # noqa: B018 - the command and its options must make a method
+            if groups and any(set(group["statistics"][t]) != set(names) for group in groups for t in fitted.targets):
+                raise ValueError(f"each target needs exactly the figures {', '.join(names)}")
         except FittedFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:

@@ -39,6 +39,8 @@ class Method:
     """What the three methods share; each is a frozen dataclass of its options."""
 
     name: ClassVar[str]
+    #: The names of the finished statistics, as ``finish`` returns them.
+    figures: ClassVar[tuple[str, ...]]
 
     def fit(self, x: np.ndarray, axis: int | None):
         raise NotImplementedError
@@ -90,6 +92,7 @@ class Softmax(Method):
     nan: str = "omit"
 
     name = "softmax"
+    figures = ("count", "missing", "max", "log_sum_exp", "posinf")
 
     def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
         return ExpSums.of(x, axis, self.temperature)
@@ -163,6 +166,7 @@ class MinMax(Method):
     nan: str = "omit"
 
     name = "minmax"
+    figures = ("count", "missing", "min", "max")
 
     def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
         return Extremes.of(x, axis)
@@ -231,6 +235,7 @@ class ZScore(Method):
     nan: str = "omit"
 
     name = "zscore"
+    figures = ("count", "missing", "min", "max", "mean", "mean_lo", "std", "scale")
 
     def fit(self, x: np.ndarray, axis: int | None) -> Moments:
         return Moments.of(x, axis)
