@@ -16,6 +16,8 @@ from softnorm_cli.choices import AXES, NAN_POLICIES, canonical_axis
 
 STDIO = "-"
 FORMAT_CHOICE = click.Choice(["csv", "tsv", "parquet"], case_sensitive=False)
+# Kept here, not imported: the command line must not load polars to show --help.
+PARQUET_COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")
 
 
 class CommandError(click.ClickException):
@@ -131,6 +133,8 @@ input_options = _options(
 output_options = _options(
     click.option("-o", "--output", default=STDIO, type=click.Path(dir_okay=False, allow_dash=True), help="Output file. Default: stdout."),
     click.option("--to", "to_format", type=FORMAT_CHOICE, help="Output format. Default: by the extension of -o, else the input's format."),
+    click.option("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True,
+                 help="Compression of Parquet output."),
     click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
     click.option("--nan", type=click.Choice(NAN_POLICIES), default="omit", show_default=True,
                  help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
@@ -284,7 +288,7 @@ def _job(method, axis, columns, exclude, decimal_comma, na_values, inf="keep", s
     return Job(method, axis, columns, exclude, numbers, inf, suffix, decimals, figures)
 
 
-def _run(method, output, to_format, summary, quiet, summary_json, in_place, axis, inf="error", **options):
+def _run(method, output, to_format, compression, summary, quiet, summary_json, in_place, axis, inf="error", **options):
     import time
 
     started = time.monotonic()
@@ -314,7 +318,7 @@ def _run(method, output, to_format, summary, quiet, summary_json, in_place, axis
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
         job = _job(method, axis, inf=inf, figures=show or bool(summary_json), **job_options)
         with _source(**source_options) as source:
-            layout = _layout(source, to_format or format_from_path(output), source_options, job_options)
+            layout = _layout(source, to_format or format_from_path(output), source_options, job_options, compression)
             with Sink(output, layout) as sink, _progress(source, quiet) as progress:
                 fitted = engine.fit(job, source, progress)
                 result = engine.apply(job, fitted, source, sink, progress)
@@ -342,7 +346,7 @@ def _source(input, from_format, delimiter, no_header, skip_rows, encoding, decim
     return open_source(input, from_format and from_format.lower(), dialect, batch_size)
 
 
-def _layout(source, fmt: str | None, source_options: dict, job_options: dict):
+def _layout(source, fmt: str | None, source_options: dict, job_options: dict, compression: str):
     """How to write the output: CSV keeps the input's delimiter, TSV is tab-separated."""
     from softnorm_cli.io.sink import Layout
 
@@ -353,6 +357,7 @@ def _layout(source, fmt: str | None, source_options: dict, job_options: dict):
     return Layout(
         fmt, delimiter, not source_options["no_header"], job_options["decimal_comma"],
         metadata=source.metadata if fmt == "parquet" else {},
+        compression=compression,
     )
 
 

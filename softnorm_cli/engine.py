@@ -68,7 +68,7 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
     # Without keeping, fitting needs the selected columns alone.
-    for batch, values in _values(source, job, columns, only=not keep, replay=True, keep=keep):
+    for _, values in _values(source, job, columns, only=not keep, replay=True, keep=keep):
         reduction.add(values)
         _notify(on_batch, "pass 1/2: statistics")
     fitted.statistics = method.finish(reduction.result())
@@ -159,8 +159,14 @@ def _values(
     ``keep`` asks the reader to hold the batches for the next read.
     """
     numeric = () if as_text else columns
+    request = (tuple(columns), job.numbers, job.method.nan, job.inf)
     for batch in source.batches(numeric, columns if only else None, replay, keep):
-        values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
+        if batch.values is not None and batch.values[0] == request:
+            values = batch.values[1]  # a kept batch: converted in the pass before
+        else:
+            values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
+            if keep:
+                batch.values = (request, values)
         yield batch, values
 
 

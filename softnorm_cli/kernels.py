@@ -72,34 +72,37 @@ class Moments:
         """Statistics of each group of the 2-D block ``x`` along ``axis``."""
         x, axis = _along_memory(x, axis)
         kw = {"axis": axis, "keepdims": True}
-        missing_mask = np.isnan(x)
-        gaps = missing_mask.any()
         with quiet():
+            # A NaN makes its group's minimum NaN: only then look for the gaps.
+            minimum = _reduce(np.minimum, x, axis, np.inf)
+            gaps = bool(np.isnan(minimum).any())
             if gaps:
-                present = ~missing_mask
+                present = ~np.isnan(x)
                 count = present.sum(**kw)
-                minimum = np.fmin.reduce(x, initial=np.inf, **kw)
-                maximum = np.fmax.reduce(x, initial=-np.inf, **kw)
+                missing = _full_count(x, axis) - count
+                minimum = _reduce(np.fmin, x, axis, np.inf)
+                maximum = _reduce(np.fmax, x, axis, -np.inf)
             else:
                 count = _full_count(x, axis)
-                minimum = x.min(initial=np.inf, **kw)
-                maximum = x.max(initial=-np.inf, **kw)
+                missing = np.zeros_like(count)
+                maximum = _reduce(np.maximum, x, axis, -np.inf)
             magnitude = np.maximum(np.abs(minimum), np.abs(maximum))
             scale = np.where((count > 0) & (magnitude > 0), _power_of_two_scale(magnitude), 0.0)
             size = unit(scale)
             scaled = x / size if (size != 1.0).any() else x
-            total = np.nansum(scaled, **kw) if gaps else scaled.sum(**kw)
+            total = _reduce(np.add, np.where(present, scaled, 0.0) if gaps else scaled, axis, 0.0)
             first = total / count
             deviation = scaled - first
             if gaps:
                 deviation = np.where(present, deviation, 0.0)
-            correction = deviation.sum(**kw)
-            m2 = np.sum(deviation * deviation, **kw) - correction * correction / count
+            correction = _reduce(np.add, deviation, axis, 0.0)
+            np.multiply(deviation, deviation, out=deviation)  # squared in place: no second block
+            m2 = _reduce(np.add, deviation, axis, 0.0) - correction * correction / count
             mean_hi, mean_lo = _two_sum(first, correction / count)
             total = total * size
         return cls(
             count=count,
-            missing=missing_mask.sum(**kw),
+            missing=missing,
             minimum=minimum,
             maximum=maximum,
             mean_hi=mean_hi,
@@ -168,19 +171,38 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _along_memory(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, int]:
-    """``x`` laid out so that each group's values are contiguous, and the axis to reduce.
+    """``x`` laid out so that each column's values are contiguous, and the axis to reduce.
 
     numpy sums a contiguous run pairwise but a strided one in a running
     total; the same values must give the same sums however the array that
     holds them was cut or copied. The whole block (``axis=None``) becomes
-    one column.
+    one column; rows are reduced column by column (see :func:`_reduce`).
     """
-    size = x.itemsize
     if axis is None:
         return x.reshape(-1, 1, order="F"), 0
-    if x.strides[axis] != size and x.shape[axis] > 1:
-        x = np.asfortranarray(x) if axis == 0 else np.ascontiguousarray(x)
+    if axis == 0 and x.strides[0] != x.itemsize and x.shape[0] > 1:
+        x = np.asfortranarray(x)
     return x, axis
+
+
+def _reduce(ufunc: np.ufunc, x: np.ndarray, axis: int, initial: float) -> np.ndarray:
+    """``ufunc`` reduced along ``axis`` (keeping it), in an order fixed by the data alone.
+
+    Down a column numpy reduces the contiguous run pairwise. Across a row
+    the columns are combined one after another, one vectorized step per
+    column: numpy's own reduction would sum a lone row (a batch of one)
+    pairwise and every other row in a running total, so a row's result
+    would depend on the rows read with it. This is also far faster for
+    the few columns rows usually have.
+    """
+    if axis != 1:
+        return ufunc.reduce(x, axis=axis, keepdims=True, initial=initial)
+    if x.shape[1] == 0:
+        return np.full((x.shape[0], 1), initial)
+    out = x[:, :1].copy()
+    for j in range(1, x.shape[1]):
+        ufunc(out, x[:, j : j + 1], out=out)
+    return out
 
 
 def _full_count(x: np.ndarray, axis: int | None) -> np.ndarray:
@@ -221,13 +243,13 @@ class Extremes:
         kw = {"axis": axis, "keepdims": True}
         missing = np.isnan(x)
         if missing.any():
-            minimum = np.fmin.reduce(x, initial=np.inf, **kw)
-            maximum = np.fmax.reduce(x, initial=-np.inf, **kw)
+            minimum = _reduce(np.fmin, x, axis, np.inf)
+            maximum = _reduce(np.fmax, x, axis, -np.inf)
             missing_count = missing.sum(**kw)
             count = _full_count(x, axis) - missing_count
         else:
-            minimum = x.min(initial=np.inf, **kw)
-            maximum = x.max(initial=-np.inf, **kw)
+            minimum = _reduce(np.minimum, x, axis, np.inf)
+            maximum = _reduce(np.maximum, x, axis, -np.inf)
             count = _full_count(x, axis)
             missing_count = np.zeros_like(count)
         return cls(count, missing_count, minimum, maximum)
@@ -279,20 +301,20 @@ class ExpSums:
         exponentials = None
         with quiet():
             if np.isfinite(x).all():
-                maximum = x.max(initial=-np.inf, **kw)
+                maximum = _reduce(np.maximum, x, axis, -np.inf)
                 exponentials = x - maximum
                 if temperature != 1.0:
                     exponentials /= temperature
                 np.exp(exponentials, out=exponentials)
-                sumexp = exponentials.sum(**kw)
+                sumexp = _reduce(np.add, exponentials, axis, 0.0)
                 posinf = missing = np.zeros_like(maximum, dtype=np.int64)
                 count = _full_count(x, axis)
             else:
                 missing_mask = np.isnan(x)
                 posinf_mask = x == np.inf
                 finite_or_neginf = np.where(missing_mask | posinf_mask, -np.inf, x)
-                maximum = finite_or_neginf.max(initial=-np.inf, **kw)
-                sumexp = np.exp((finite_or_neginf - finite_or_zero(maximum)) / temperature).sum(**kw)
+                maximum = _reduce(np.maximum, finite_or_neginf, axis, -np.inf)
+                sumexp = _reduce(np.add, np.exp((finite_or_neginf - finite_or_zero(maximum)) / temperature), axis, 0.0)
                 posinf = posinf_mask.sum(**kw)
                 missing = missing_mask.sum(**kw)
                 count = (~missing_mask).sum(**kw)

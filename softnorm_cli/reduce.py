@@ -16,8 +16,20 @@ from typing import Generic, TypeVar
 import numpy as np
 
 #: Rows per chunk: enough that the per-chunk cost vanishes, small enough that
-#: a chunk being assembled from small batches stays small.
+#: a chunk being assembled from small batches stays small. Wide blocks get
+#: fewer rows, so that a chunk holds about CHUNK_BYTES of values; the number
+#: depends on the width alone, never on the batches.
 CHUNK_ROWS = 1 << 16
+CHUNK_BYTES = 4 << 20
+MIN_CHUNK_ROWS = 1 << 10
+
+
+def chunk_rows(width: int) -> int:
+    """Rows per chunk for blocks of ``width`` columns: a power of two."""
+    rows = CHUNK_ROWS
+    while rows > MIN_CHUNK_ROWS and rows * width * 8 > CHUNK_BYTES:
+        rows //= 2
+    return rows
 
 Stats = TypeVar("Stats")
 
@@ -29,11 +41,11 @@ class Reduction(Generic[Stats]):
         self,
         fit: Callable[[np.ndarray], Stats],
         merge: Callable[[Stats, Stats], Stats] | None = None,
-        rows: int = CHUNK_ROWS,
+        rows: int | None = None,
     ):
         self._fit = fit
         self._merge_two = merge or (lambda a, b: a.merge(b))
-        self._rows = rows
+        self._rows = rows  # by default chosen from the width of the first block
         self._pending: list[np.ndarray] = []  # the rows of an unfinished chunk
         self._pending_rows = 0
         self._width: int | None = None
@@ -42,6 +54,8 @@ class Reduction(Generic[Stats]):
     def add(self, values: np.ndarray) -> None:
         """Take the next rows (a 2-D block)."""
         self._width = values.shape[1]
+        if self._rows is None:
+            self._rows = chunk_rows(self._width)
         start = 0
         if self._pending:
             start = min(len(values), self._rows - self._pending_rows)
@@ -57,7 +71,7 @@ class Reduction(Generic[Stats]):
 
     def _keep(self, rows: np.ndarray) -> None:
         if len(rows):
-            self._pending.append(np.array(rows, order="F"))  # a copy: the batch can go
+            self._pending.append(rows)  # a view: copied once, when the chunk is complete
             self._pending_rows += len(rows)
 
     def _merge(self, chunk: np.ndarray) -> None:

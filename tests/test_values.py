@@ -353,3 +353,18 @@ def test_lines_longer_than_the_sample_still_give_a_sample_with_rows(invoke_ok, w
     assert len(stats["columns"]) == width and stats["rows"] == 30
     out = csv_records(invoke_ok("minmax", "w.csv").stdout)
     assert out[1][1] == "0.0" and out[0] == header.split(",")
+
+
+@pytest.mark.parametrize("args, codec", [([], "SNAPPY"), (["--compression", "zstd"], "ZSTD"), (["--compression", "uncompressed"], "UNCOMPRESSED")])
+def test_parquet_output_compression(invoke_ok, write_file, workdir, args, codec):
+    write_file("t.csv", "a,b\n1,x\n2,y\n")
+    invoke_ok("minmax", "t.csv", "-o", "out.parquet", *args)
+    meta = pq.ParquetFile(workdir / "out.parquet").metadata
+    assert {meta.row_group(0).column(i).compression for i in range(2)} == {codec}
+
+
+def test_compression_choices_match_the_writer():
+    from softnorm_cli import cli
+    from softnorm_cli.io import parquet
+
+    assert cli.PARQUET_COMPRESSIONS == parquet.COMPRESSIONS

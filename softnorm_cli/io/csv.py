@@ -18,6 +18,7 @@ import polars as pl
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.blocks import blocks, record_end
+from softnorm_cli.io.prefetch import prefetched
 from softnorm_cli.io.source import Batch, BatchSize, Dialect, Reader
 from softnorm_cli.io.text import TextInput
 
@@ -84,15 +85,22 @@ class CsvReader(Reader):
         """The table in batches; ``numeric`` columns are parsed as float64 where they parse.
 
         ``only`` reads just those columns (and the last, which shows short
-        rows); ``replay`` copies standard input aside for another pass.
+        rows); ``replay`` copies standard input aside for another pass. The
+        next block is read and parsed in the background while this one is used.
         """
-        numeric = set(numeric)
         positions = None
         if only is not None:
             index = {name: i for i, name in enumerate(self._names)}
             positions = sorted({index[name] for name in only} | {len(self._names) - 1})
+        row = 1
+        for frame in prefetched(self._frames(set(numeric), positions, replay)):
+            yield from _sliced(Batch(frame, row), self.batch.rows)
+            row += frame.height
+
+    def _frames(self, numeric: set[str], positions: list[int] | None, replay: bool) -> Iterator[pl.DataFrame]:
+        """Each block of the input, parsed."""
         copy = self._text.spool() if replay and not self._text.replayable else None
-        first, line, row = True, self._text.first_line, 1
+        first, line, rows = True, self._text.first_line, 0
         total = self._text.size
         try:
             with self._text.open() as stream:
@@ -102,10 +110,9 @@ class CsvReader(Reader):
                     frame, blank = self._parse(block, first, numeric, line, positions)
                     # Without quotes every record is one line: no need to count them.
                     lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self.dialect.header)
-                    first, line = False, line + lines
-                    self.position = (row - 1 + frame.height, None, "rows") if total is None else (_tell(stream), total, "bytes")
-                    yield from _sliced(Batch(frame, row), self.batch.rows)
-                    row += frame.height
+                    first, line, rows = False, line + lines, rows + frame.height
+                    self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
+                    yield frame
             if copy is not None:
                 copy.close()
                 self._text.spooled()

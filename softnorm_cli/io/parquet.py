@@ -70,8 +70,9 @@ class ParquetReader(Reader):
                 # Rows per batch from the width of a row in memory, halved:
                 # polars' Parquet scan and sink each buffer about a batch more
                 # (measured at 5M rows: 8 MB batches peak near 320 MiB, 4 MB
-                # near 270 MiB).
-                rows = max(1024, self.batch.bytes // (2 * _row_width(scan.collect_schema())))
+                # near 270 MiB); a power of two, so that batches line up with
+                # the fixed chunks statistics are reduced over.
+                rows = 1 << max(10, (self.batch.bytes // (2 * _row_width(scan.collect_schema()))).bit_length() - 1)
             done = 0
             for frame in scan.collect_batches(chunk_size=rows):
                 yield Batch(frame, done + 1)
@@ -108,7 +109,19 @@ def _first_line(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def sink_parquet(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, metadata: dict[str, str] | None) -> None:
+#: Output compression: snappy is the default of pyarrow, pandas, Spark and DuckDB,
+#: and writes about twice as fast as zstd for about 15% more bytes of floats.
+COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")
+DEFAULT_COMPRESSION = "snappy"
+
+
+def sink_parquet(
+    batches: Iterator[pl.DataFrame],
+    schema: pl.Schema,
+    stream,
+    metadata: dict[str, str] | None,
+    compression: str = DEFAULT_COMPRESSION,
+) -> None:
     """Write ``batches`` as the row groups of one Parquet file on ``stream``, with key-value ``metadata``.
 
     Parquet has no appending: polars' streaming sink pulls the batches as
@@ -124,4 +137,4 @@ def sink_parquet(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, met
         # Readers such as pandas take their metadata from the stored Arrow
         # schema (pandas: its index and dtypes), not from the file's key-value pairs.
         arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema.with_metadata(metadata)
-    register_io_source(source, schema=schema).sink_parquet(stream, arrow_schema=arrow_schema)
+    register_io_source(source, schema=schema).sink_parquet(stream, compression=compression, arrow_schema=arrow_schema)

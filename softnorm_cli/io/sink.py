@@ -37,6 +37,7 @@ class Layout:
     header: bool = True
     decimal_comma: bool = False
     metadata: dict[str, str] = field(default_factory=dict)  # Parquet key-value metadata to keep
+    compression: str = parquet.DEFAULT_COMPRESSION  # of Parquet output
 
 
 class Sink:
@@ -111,7 +112,7 @@ class Sink:
 
     def _sink_parquet(self, schema: pl.Schema) -> None:
         metadata = {k: v for k, v in self.layout.metadata.items() if k != "ARROW:schema"}
-        parquet.sink_parquet(self._queued(), schema, self._stream, metadata)
+        parquet.sink_parquet(self._queued(), schema, self._stream, metadata, self.layout.compression)
 
     def _raise_failure(self) -> None:
         if self._failure is not None:

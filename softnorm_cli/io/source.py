@@ -60,10 +60,16 @@ class BatchSize:
 
 @dataclass
 class Batch:
-    """Consecutive rows of a table; ``first_row`` is the 1-based number of the first."""
+    """Consecutive rows of a table; ``first_row`` is the 1-based number of the first.
+
+    ``values`` lets a reader that keeps its batches for another read carry
+    what its user derived from them (the engine's numbers, with the request
+    they answer), so that the next read need not derive them again.
+    """
 
     frame: pl.DataFrame
     first_row: int
+    values: tuple | None = None
 
 
 class Reader:
