@@ -67,8 +67,9 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     size = source.size_in_memory()
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
-    # Without keeping, fitting needs the selected columns alone.
-    for _, values in _values(source, job, columns, only=not keep, replay=True, keep=keep):
+    # Without keeping, a typed reader needs the selected columns alone.
+    only = not keep and _checks_without_every_column(source)
+    for _, values in _values(source, job, columns, only=only, replay=True, keep=keep):
         reduction.add(values)
         _notify(on_batch, "pass 1/2: statistics")
     fitted.statistics = method.finish(reduction.result())
@@ -118,7 +119,7 @@ def describe(job: Job, source, on_batch=None) -> Summary:
     selection = choose_columns(source, job.columns, job.exclude, job.numbers)
     columns = selection.columns
     figures, rows = Figures(), 0
-    for batch, values in _values(source, job, columns, only=True):
+    for batch, values in _values(source, job, columns, only=_checks_without_every_column(source)):
         if columns:
             figures.add(values)
         rows += batch.frame.height
@@ -168,6 +169,13 @@ def _values(
             if keep:
                 batch.values = (request, values)
         yield batch, values
+
+
+def _checks_without_every_column(source) -> bool:
+    """Whether reading only some columns still checks the whole input: for typed
+    formats. polars does not notice a CSV row with too many fields when it is
+    asked for some columns, so a first read of text parses them all."""
+    return source.typed
 
 
 def _output_types(job: Job, source, sink, columns: list[str]) -> TypeInference | None:

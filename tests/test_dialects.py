@@ -257,3 +257,20 @@ def test_blank_lines_alone_in_a_batch(invoke_ok, write_file, batch):
     assert invoke_ok("minmax", "b.csv", "--batch-rows", batch).stdout == "a,b\n0.0,0.0\n1.0,1.0\n"
     write_file("one.csv", "a\n1\n\n3\n")
     assert invoke_ok("minmax", "one.csv", "--batch-rows", batch).stdout == 'a\n0.0\n""\n1.0\n'
+
+
+@pytest.mark.parametrize("command", [["stats"], ["zscore"], ["minmax", "--axis", "all"]])
+@pytest.mark.parametrize("stdin", [False, True])
+def test_long_row_is_found_whatever_columns_are_read(invoke, write_file, command, stdin, monkeypatch):
+    # polars does not notice a row with too many fields when it is asked
+    # for some of the columns only: the streaming path must not rely on it.
+    monkeypatch.setattr("softnorm_cli.engine.KEEP_BYTES", 0)
+    rows = [f'{i},{i % 100},{i % 7},"q\nr"\n' if i % 997 == 0 else f"{i},{i % 100},{i % 7},x\n" for i in range(120_000)]
+    rows[100_000] = "100000,1,2,x,extra\n"  # past the sample, which parses every column
+    text = "id,a,b,t\n" + "".join(rows)
+    write_file("l.csv", text)
+    args = ["-c", "a,b", "--batch-rows", "64KB"]
+    result = invoke(*command, *args, input=text) if stdin else invoke(*command, "l.csv", *args)
+    assert result.exit_code == 1
+    line = text[: text.index(",extra")].count("\n") + 1
+    assert result.stderr.endswith(f"line {line}: 5 fields, expected 4\n")

@@ -88,14 +88,16 @@ class CsvReader(Reader):
         rows); ``replay`` copies standard input aside for another pass. The
         next block is read and parsed in the background while this one is used.
         """
-        positions = None
-        if only is not None:
-            index = {name: i for i, name in enumerate(self._names)}
-            positions = sorted({index[name] for name in only} | {len(self._names) - 1})
         row = 1
-        for frame in prefetched(self._frames(set(numeric), positions, replay)):
+        for frame in prefetched(self._frames(set(numeric), self._positions(only), replay)):
             yield from _sliced(Batch(frame, row), self.batch.rows)
             row += frame.height
+
+    def _positions(self, only: Sequence[str] | None) -> list[int] | None:
+        if only is None:
+            return None
+        index = {name: i for i, name in enumerate(self._names)}
+        return sorted({index[name] for name in only} | {len(self._names) - 1})
 
     def _frames(self, numeric: set[str], positions: list[int] | None, replay: bool) -> Iterator[pl.DataFrame]:
         """Each block of the input, parsed."""

@@ -6,10 +6,11 @@ Every reader offers the same small interface:
   ``columns`` and ``schema`` (CSV columns are text), ``metadata`` (a
   Parquet file's key-value metadata), ``delimiter`` (CSV);
 * ``sample()``: the first rows, to choose columns;
-* ``batches(numeric, only, replay)``: the table as :class:`Batch` es,
+* ``batches(numeric, only, replay, keep)``: the table as :class:`Batch` es,
   ``numeric`` columns parsed as float64 where the format leaves that to the
   reader, only the ``only`` columns if given; ``replay`` asks that the input
-  can be read again afterwards (standard input is copied aside);
+  can be read again afterwards (standard input is copied aside), ``keep``
+  (a byte budget) that the batches be held in memory for the next read;
 * ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
   ``size_in_memory()``: the parsed size if it can be known beforehand;
 * ``close()``: remove whatever the reader put aside.
@@ -89,8 +90,13 @@ class Reader:
         return self._kept is not None
 
     def batches(
-        self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False, keep: int = 0
+        self,
+        numeric: Sequence[str] = (),
+        only: Sequence[str] | None = None,
+        replay: bool = False,
+        keep: int = 0,
     ) -> Iterator[Batch]:
+        """The table in batches (see the module's docstring)."""
         request = (tuple(numeric), None if only is None else tuple(only))
         if self._kept is not None and self._kept[0] == request:
             held = self._kept[1]
