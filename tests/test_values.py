@@ -368,3 +368,19 @@ def test_compression_choices_match_the_writer():
     from softnorm_cli.io import parquet
 
     assert cli.PARQUET_COMPRESSIONS == parquet.COMPRESSIONS
+
+
+def test_parquet_with_large_row_groups_is_read_page_by_page(invoke_ok, workdir, monkeypatch):
+    # pyarrow and pandas write row groups of 1,048,576 rows; decoded whole, a few are
+    # past any memory bound, so such files are read a page at a time.
+    import softnorm_cli.io.parquet
+
+    monkeypatch.setattr(softnorm_cli.io.parquet, "LARGE_ROW_GROUP", 1 << 10)
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(5000, 2))
+    table = pa.table({"id": [f"{i:05d}" for i in range(5000)], "a": x[:, 0], "b": x[:, 1]})
+    pq.write_table(table, workdir / "big.parquet", row_group_size=2000)
+    invoke_ok("zscore", "big.parquet", "-o", "out.parquet", "--batch-rows", "700")
+    out = pl.read_parquet(workdir / "out.parquet")
+    assert out["id"].to_list() == table.column("id").to_pylist()
+    assert_allclose(out.select("a", "b").to_numpy(), (x - x.mean(axis=0)) / x.std(axis=0), rtol=1e-13, atol=1e-15)

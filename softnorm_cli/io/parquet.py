@@ -34,6 +34,7 @@ class ParquetReader(Reader):
             self.close()
             raise
         self.columns = list(self.schema.names())
+        self._row_groups_large: bool | None = None
         self.labels = pandas_index(self.metadata)
         self.position: tuple[int, int | None, str] = (0, None, "rows")
         self._sample: pl.DataFrame | None = None
@@ -74,7 +75,8 @@ class ParquetReader(Reader):
                 # the fixed chunks statistics are reduced over.
                 rows = 1 << max(10, (self.batch.bytes // (2 * _row_width(scan.collect_schema()))).bit_length() - 1)
             done = 0
-            for frame in scan.collect_batches(chunk_size=rows):
+            frames = self._paged(only, rows) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
+            for frame in frames:
                 yield Batch(frame, done + 1)
                 done += frame.height
                 self.position = (done, total, "rows")
@@ -82,6 +84,34 @@ class ParquetReader(Reader):
                 yield Batch(scan.head(0).collect(), 1)
         except pl.exceptions.PolarsError as e:
             raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+
+    def _large_row_groups(self) -> bool:
+        """Whether a row group would take more than LARGE_ROW_GROUP bytes decoded (pyarrow and
+        pandas write 1,048,576 rows a group); files too small to hold one are not opened to see."""
+        if self._row_groups_large is None:
+            self._row_groups_large = False
+            if os.path.getsize(self._path) > LARGE_ROW_GROUP:
+                import pyarrow.parquet as pq
+
+                meta = pq.read_metadata(self._path)
+                self._row_groups_large = any(
+                    meta.row_group(i).total_byte_size > LARGE_ROW_GROUP for i in range(meta.num_row_groups)
+                )
+        return self._row_groups_large
+
+    def _paged(self, only: Sequence[str] | None, rows: int) -> Iterator[pl.DataFrame]:
+        """Batches read page by page, one column chunk's pages at a time, without threads:
+        polars decodes a whole row group at once, and several of 1,048,576 rows go past
+        any memory bound."""
+        import pyarrow.parquet as pq
+
+        reader = pq.ParquetFile(self._path, pre_buffer=False, buffer_size=1 << 20)
+        for batch in reader.iter_batches(batch_size=rows, columns=None if only is None else list(only), use_threads=False):
+            yield pl.from_arrow(batch)
+
+
+#: A row group larger than this, decoded, is read page by page.
+LARGE_ROW_GROUP = 32 << 20
 
 
 def pandas_index(metadata: dict[str, str]) -> set[str]:
