@@ -1,3 +1,3 @@
-from softnorm_cli.cli import main
+from softnorm_cli.process import main
 
 main()

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from softnorm_cli.errors import InfiniteValueError, MissingValueError, NotNumericError, SoftnormError
+from softnorm_cli.errors import (
+    InfiniteValueError,
+    MissingValueError,
+    NotNumericError,
+    SoftnormError,
+)
 from softnorm_cli.io.source import NA_VALUES
 
 

@@ -793,7 +793,7 @@ _NO_DELAY = (
     "import softnorm_cli.progress as p\n"
     "p.BatchProgress.__init__.__defaults__ = (0.0,)\n"
     "sys.argv = ['softnorm'] + sys.argv[1:]\n"
-    "from softnorm_cli.cli import main\n"
+    "from softnorm_cli.process import main\n"
     "main()\n"
 )
 
@@ -864,7 +864,7 @@ def test_batch_rows_accepts(invoke_ok, ab_csv, value):
 
 
 def test_batch_rows_type_converts():
-    from softnorm_cli.cli import BatchSizeType
+    from softnorm_cli.options import BatchSizeType
 
     convert = BatchSizeType().convert
     assert convert("7", None, None) == (7, None)

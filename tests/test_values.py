@@ -364,7 +364,7 @@ def test_parquet_output_compression(invoke_ok, write_file, workdir, args, codec)
 
 
 def test_compression_choices_match_the_writer():
-    from softnorm_cli import cli
+    from softnorm_cli import options as cli
     from softnorm_cli.io import parquet
 
     assert cli.PARQUET_COMPRESSIONS == parquet.COMPRESSIONS

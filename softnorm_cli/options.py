@@ -1,0 +1,143 @@
+"""The command line's options: types that check values as they are parsed, and the
+option groups the commands share.
+
+Kept free of heavy imports: ``softnorm --help`` must not load numpy or polars.
+"""
+
+from __future__ import annotations
+
+import click
+
+from softnorm_cli.choices import AXES, NAN_POLICIES, canonical_axis
+
+STDIO = "-"
+FORMAT_CHOICE = click.Choice(["csv", "tsv", "parquet"], case_sensitive=False)
+# Kept here, not imported: the command line must not load polars to show --help.
+PARQUET_COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")
+
+
+class AxisType(click.ParamType):
+    name = "row|column|all"
+
+    def convert(self, value, param, ctx):
+        try:
+            return canonical_axis(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class RangeType(click.ParamType):
+    name = "LO,HI"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            lo, hi = (float(part) for part in value.split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not two numbers LO,HI", param, ctx)
+        if not lo < hi:
+            self.fail(f"LO must be less than HI, got {value!r}", param, ctx)
+        return lo, hi
+
+
+def _delimiter(ctx, param, value):
+    if value is None:
+        return None
+    value = {"\\t": "\t", "tab": "\t"}.get(value, value)
+    if len(value) != 1:
+        raise click.BadParameter(f"must be one character, got {value!r}")
+    return value
+
+
+class BatchSizeType(click.ParamType):
+    """``N`` rows, or a size of input such as ``64MB``: returns ``(rows, bytes)``."""
+
+    name = "N|SIZE"
+    _UNITS = {"": None, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().lower()
+        digits = text.rstrip("kmgb")
+        unit = self._UNITS.get(text[len(digits):])
+        if not digits.isdigit() or int(digits) < 1 or (unit is None and text[len(digits):]):
+            self.fail(f"{value!r} is neither a number of rows nor a size like 64MB", param, ctx)
+        return (int(digits), None) if unit is None else (None, int(digits) * unit)
+
+
+def _na_values(ctx, param, value):
+    if value is None:
+        return None
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _encoding(ctx, param, value):
+    if value is None:
+        return None
+    import codecs
+
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {value!r}") from None
+
+
+def _options(*decorators):
+    def apply(fn):
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+input_options = _options(
+    click.argument("input", default=STDIO, type=click.Path(dir_okay=True, allow_dash=True)),
+    click.option(
+        "-c", "--cols", "columns", multiple=True, metavar="COLS",
+        help="Columns to use: names, comma lists or globs ('feat_*'). Repeatable. Default: every numeric column.",
+    ),
+    click.option("--exclude", multiple=True, metavar="COLS", help="Columns to leave alone, with or without -c: names, comma lists or globs."),
+    click.option("--from", "from_format", type=FORMAT_CHOICE,
+                 help="Input format: csv or tsv for text (default: by extension); Parquet and compressed input are recognised by their content."),
+    click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+                 help="Field delimiter for CSV/TSV input and output ('\\t' for tab). Default: tab for TSV, else guessed from the first lines among , ; tab |."),
+    click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
+    click.option("--skip-rows", type=click.IntRange(min=0), default=0, metavar="N", help="Skip N lines before the header (a title line, say)."),
+    click.option("--encoding", callback=_encoding, metavar="NAME", help="Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8. Output is UTF-8."),
+    click.option("--decimal-comma", is_flag=True, help="Numbers use a decimal comma (1,5), in the input and in the written results."),
+    click.option("--na-values", callback=_na_values, metavar="LIST",
+                 help="Comma list of cells that mean a missing value, replacing the default NA,N/A,n/a,NaN,nan,-nan,NULL,null,None,<NA>,#N/A. An empty cell is always missing."),
+    click.option("--batch-rows", "batch", type=BatchSizeType(), metavar="N|SIZE",
+                 help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 8MB."),
+)
+
+output_options = _options(
+    click.option("-o", "--output", default=STDIO, type=click.Path(dir_okay=False, allow_dash=True), help="Output file. Default: stdout."),
+    click.option("--to", "to_format", type=FORMAT_CHOICE, help="Output format. Default: by the extension of -o, else the input's format."),
+    click.option("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True,
+                 help="Compression of Parquet output."),
+    click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
+    click.option("--nan", type=click.Choice(NAN_POLICIES), default="omit", show_default=True,
+                 help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
+    click.option("--decimals", type=click.IntRange(min=0), metavar="N", help="Round results to N decimals (half to even)."),
+    click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
+    click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
+    click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+                 help="Write the summary figures as JSON to PATH ('-': stdout, when the data goes to -o)."),
+    click.option("--in-place", is_flag=True, help="Replace INPUT with the result (atomically)."),
+)
+
+
+def inf_option(default: str, choices: tuple[str, ...], meaning: str):
+    return click.option("--inf", type=click.Choice(choices), default=default, show_default=True, help=f"Infinite values: {meaning}.")
+
+
+def axis_option(default: str):
+    spellings = "|".join(s for names in AXES.values() for s in names)
+    return click.option(
+        "--axis", type=AxisType(), default=default, show_default=True,
+        help=f"Normalize each row over the columns, each column over the rows, or all values as one group ({spellings}).",
+    )
