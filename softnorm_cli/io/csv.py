@@ -9,7 +9,6 @@ convert or report.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -19,11 +18,9 @@ from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.blocks import blocks, record_end
 from softnorm_cli.io.prefetch import prefetched
+from softnorm_cli.io.records import check_encoding, check_unique, describe_error, records
 from softnorm_cli.io.source import Batch, BatchSize, Dialect, Reader
 from softnorm_cli.io.text import TextInput
-
-_QUOTE = ord('"')
-_NEWLINE = ord("\n")
 
 
 class CsvReader(Reader):
@@ -132,7 +129,7 @@ class CsvReader(Reader):
         ``line`` is the file line the block starts on.
         """
         header = first and self.dialect.header
-        _check_encoding(block, self.name, line)
+        check_encoding(block, self.name, line)
         names = self._names
         if names is not None and not block.strip(b"\r\n"):
             return self._blank_block(block)
@@ -163,7 +160,7 @@ class CsvReader(Reader):
         if names is None:
             if not self.dialect.header:
                 df.columns = [str(i) for i in range(1, df.width + 1)]
-            _check_unique(df.columns, self.name)
+            check_unique(df.columns, self.name)
             names = df.columns
         if df.height and df.get_column(df.columns[-1]).null_count():
             # A short row leaves its last fields empty: only then look closer.
@@ -196,7 +193,7 @@ class CsvReader(Reader):
         self, df: pl.DataFrame, block: bytes, line: int, header: bool, width: int
     ) -> tuple[pl.DataFrame, int]:
         """Refuse short rows; drop blank lines, which are not rows (except in one column, where they are empty cells)."""
-        starts, fields = _records(block, self.delimiter)
+        starts, fields = records(block, self.delimiter)
         if header:
             starts, fields = starts[1:], fields[1:]
         if len(fields) != df.height:  # polars and this count disagree: let the csv module say where
@@ -214,7 +211,7 @@ class CsvReader(Reader):
 
     def _raise_malformed(self, block: bytes, line: int, header: bool):
         raise MalformedInputError(
-            _describe_csv_error(block, self.name, self.delimiter, line, None if header else self._names)
+            describe_error(block, self.name, self.delimiter, line, None if header else self._names)
         )
 
 
@@ -235,79 +232,11 @@ def _parses(column: pl.Series, dialect: Dialect) -> bool:
     return text.cast(pl.Float64, strict=False).is_not_null().sum() == present.sum()
 
 
-def _records(block: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
-    """Where each record of ``block`` starts and how many fields it has (0 for a blank line)."""
-    data = np.frombuffer(block, dtype=np.uint8)
-    ends_mask = data == _NEWLINE
-    separators = data == ord(delimiter)
-    quotes = data == _QUOTE
-    if quotes.any():
-        # A newline or delimiter is a real one when an even number of quotes precede it.
-        # A uint8 running count wraps at 256, which keeps its parity.
-        outside = (np.cumsum(quotes, dtype=np.uint8) & 1) == 0
-        ends_mask &= outside
-        separators &= outside
-    ends = np.flatnonzero(ends_mask)
-    if len(block) and block[-1] != _NEWLINE:
-        ends = np.append(ends, len(block))  # the last record, without a final newline
-    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    positions = np.flatnonzero(separators)
-    fields = np.searchsorted(positions, ends) - np.searchsorted(positions, starts) + 1
-    length = ends - starts
-    carriage = length == 1
-    carriage[carriage] = data[starts[carriage]] == ord("\r")
-    fields[(length == 0) | carriage] = 0
-    return starts, fields
-
-
-def _check_encoding(block: bytes, name: str, line: int) -> None:
-    """Refuse binary data and invalid UTF-8, naming the line, instead of parsing garbage."""
-    if b"\x00" in block:
-        at = line + block.count(b"\n", 0, block.index(b"\x00"))
-        raise SoftnormError(f"{name}, line {at}: not text (it holds binary data)")
-    if block.isascii():
-        return
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError as e:
-        at = line + block.count(b"\n", 0, e.start)
-        raise SoftnormError(
-            f"{name}, line {at}: not UTF-8 text (byte 0x{block[e.start]:02x}); "
-            "name the encoding with --encoding, e.g. --encoding latin-1 or cp1252"
-        ) from None
-
-
 def _tell(stream) -> int:
     try:
         return stream.tell()
     except (OSError, ValueError):
         return 0
-
-
-def _check_unique(names: list[str], source: str) -> None:
-    # polars renames a repeated name; writing that back would change the header.
-    present = set(names)
-    for name in names:
-        base = name.rpartition("_duplicated_")[0]
-        if base and base in present:
-            raise MalformedInputError(f"{source}: column name {base!r} appears more than once in the header")
-
-
-def _describe_csv_error(block: bytes, name: str, separator: str, line: int, names: list[str] | None) -> str:
-    """Find the line polars choked on, re-reading the block with the csv module (error path only)."""
-    import csv
-
-    text = block.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    width = len(names) if names else None
-    try:
-        for record in reader:
-            width = len(record) if width is None else width
-            if len(record) != width and record:
-                return f"{name}, line {line + reader.line_num - 1}: {len(record)} fields, expected {width}"
-    except csv.Error as e:
-        return f"{name}, line {line + reader.line_num - 1}: malformed CSV ({e})"
-    return f"{name}: malformed CSV"
 
 
 # -- writing ------------------------------------------------------------------
