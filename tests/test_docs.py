@@ -44,3 +44,12 @@ def test_readme_example_runs_from_the_repository_root(tmp_path, command):
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
     assert sorted(p.name for p in root.iterdir()) == ["sample_data"]  # nothing left in the repository
+
+
+def test_readme_engine_example_runs():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "engine.Job" in b]
+    scope: dict = {}
+    exec(block, scope)  # noqa: S102 - the README's own example
+    frame = scope["sink"].frame
+    assert frame["price"].round(3).to_list() == [2.449] and frame["qty"].round(3).to_list() == [-3.674]
