@@ -1,7 +1,7 @@
-"""Unit tests of the numeric kernels (softnorm_cli.kernels).
+"""Unit tests of the numeric kernels and the methods (softnorm_cli.kernels, softnorm_cli.methods).
 
 References: scipy.special.softmax / log_softmax, scipy.stats.zscore and
-scikit-learn's MinMaxScaler / StandardScaler. The spec is issue 2, "The math".
+scikit-learn's MinMaxScaler / StandardScaler. The spec is the README, "The math".
 """
 
 from __future__ import annotations
