@@ -64,7 +64,7 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     method, axis = job.method, numpy_axis(job.axis)
     # Keeping batches for apply pays only when they are sure to fit; a larger
     # table would hold KEEP_BYTES in vain before it is read again.
-    size = source.size_in_memory()
+    size = None if source.typed else source.size_in_memory()
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
     # Without keeping, a typed reader needs the selected columns alone.
