@@ -26,6 +26,7 @@ from softnorm_cli.choices import numpy_axis
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.fitted import Fitted
 from softnorm_cli.io.infer import TypeInference
+from softnorm_cli.io.source import ReadAgain
 from softnorm_cli.methods import Method
 from softnorm_cli.reduce import Reduction
 from softnorm_cli.report import Figures, Problems
@@ -66,12 +67,17 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     # table would hold KEEP_BYTES in vain before it is read again.
     size = None if source.typed else source.size_in_memory()
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
-    reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
     # Without keeping, a typed reader needs the selected columns alone.
     only = not keep and _checks_without_every_column(source)
-    for _, values in _values(source, job, columns, only=only, replay=True, keep=keep):
-        reduction.add(values)
-        _notify(on_batch, "pass 1/2: statistics")
+    while True:  # a tentative read may ask to start over
+        reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
+        try:
+            for _, values in _values(source, job, columns, only=only, replay=True, keep=keep, tentative=True):
+                reduction.add(values)
+                _notify(on_batch, "pass 1/2: statistics")
+            break
+        except ReadAgain:
+            continue
     fitted.statistics = method.finish(reduction.result())
     return fitted
 
@@ -118,12 +124,17 @@ def describe(job: Job, source, on_batch=None) -> Summary:
     """The figures of the columns ``job`` selects, for ``softnorm stats``: a fit with no method."""
     selection = choose_columns(source, job.columns, job.exclude, job.numbers)
     columns = selection.columns
-    figures, rows = Figures(), 0
-    for batch, values in _values(source, job, columns, only=_checks_without_every_column(source)):
-        if columns:
-            figures.add(values)
-        rows += batch.frame.height
-        _notify(on_batch, "reading")
+    while True:  # a tentative read may ask to start over
+        figures, rows = Figures(), 0
+        try:
+            for batch, values in _values(source, job, columns, only=_checks_without_every_column(source), tentative=True):
+                if columns:
+                    figures.add(values)
+                rows += batch.frame.height
+                _notify(on_batch, "reading")
+            break
+        except ReadAgain:
+            continue
     summary = Summary("stats", None, rows, {}, warnings=selection.warnings, skipped=selection.skipped)
     if columns:
         figures.fill(summary, columns)
@@ -151,6 +162,7 @@ def _values(
     replay: bool = False,
     keep: int = 0,
     as_text: bool = False,
+    tentative: bool = False,
 ) -> Iterator[tuple]:
     """Each batch with the selected columns' values as a float array.
 
@@ -160,14 +172,8 @@ def _values(
     ``keep`` asks the reader to hold the batches for the next read.
     """
     numeric = () if as_text else columns
-    request = (tuple(columns), job.numbers, job.method.nan, job.inf)
-    for batch in source.batches(numeric, columns if only else None, replay, keep):
-        if batch.values is not None and batch.values[0] == request:
-            values = batch.values[1]  # a kept batch: converted in the pass before
-        else:
-            values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
-            if keep:
-                batch.values = (request, values)
+    for batch in source.batches(numeric, columns if only else None, replay, keep, tentative):
+        values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
         yield batch, values
 
 

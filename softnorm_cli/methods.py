@@ -3,7 +3,7 @@
 * ``fit(x, axis)``: the partial statistics of one block (:mod:`~softnorm_cli.kernels`);
 * ``merge(a, b)``: the partial statistics of both blocks;
 * ``finish(partial)``: the figures a transform needs, as arrays that broadcast
-  against the block (``count``, ``min``, ``mean``, ``log_sum_exp``, ...);
+  against the block (``count``, ``min``, ``mean``, ``sum_exp``, ...);
 * ``transform(x, stats)``: the results; ``inverse(y, stats)``: the values
   back, for min-max and z-score;
 * ``problems(stats)``: the groups without a proper result, and why.
@@ -79,12 +79,14 @@ class Method:
 class Softmax(Method):
     r"""Softmax (or log-softmax) with temperature.
 
-    .. math:: y_i = \exp\left(\frac{x_i - m}{T} - L\right), \quad
-              L = \log \sum_j e^{(x_j - m)/T}, \quad m = \max_j x_j
+    .. math:: y_i = \frac{e^{(x_i - m)/T}}{S}, \quad
+              S = \sum_j e^{(x_j - m)/T}, \quad m = \max_j x_j
 
-    ``log=True`` gives :math:`(x_i - m)/T - L` directly, never
-    ``log(softmax)``, which underflows to -inf. +inf entries share the mass
-    equally (the limit); a group of only -inf has no softmax (NaN).
+    The statistics are ``max`` and ``sum_exp`` (S; the log-sum-exp of x / T
+    is ``max / T + log(sum_exp)``). ``log=True`` gives
+    :math:`(x_i - m)/T - \log S` directly, never ``log(softmax)``, which
+    underflows to -inf. +inf entries share the mass equally (the limit); a
+    group of only -inf has no softmax (NaN).
     """
 
     temperature: float = 1.0
@@ -92,7 +94,7 @@ class Softmax(Method):
     nan: str = "omit"
 
     name = "softmax"
-    figures = ("count", "missing", "max", "log_sum_exp", "posinf")
+    figures = ("count", "missing", "max", "sum_exp", "posinf")
 
     def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
         return ExpSums.of(x, axis, self.temperature)
@@ -101,13 +103,11 @@ class Softmax(Method):
         return a.merge(b, self.temperature)
 
     def finish(self, sums: ExpSums) -> Stats:
-        with quiet():
-            log_sum_exp = np.log(sums.sumexp)
         return {
             "count": sums.count,
             "missing": sums.missing,
             "max": sums.maximum,
-            "log_sum_exp": log_sum_exp,  # log sum exp((x - max) / T): after the shift
+            "sum_exp": sums.sumexp,  # sum of exp((x - max) / T)
             "posinf": sums.posinf,
         }
 
@@ -116,7 +116,9 @@ class Softmax(Method):
         stats = self.finish(sums)
         if exponentials is None or self.log:
             return self.transform(x, stats), stats
-        exponentials /= sums.sumexp  # finite input: no limits or gaps to handle
+        # Finite input: no limits or gaps to handle, and the very operations of
+        # transform, so that a row's result does not depend on its neighbours.
+        exponentials /= sums.sumexp
         return exponentials, stats
 
     def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
@@ -124,9 +126,11 @@ class Softmax(Method):
             shifted = x - finite_or_zero(stats["max"])
             if self.temperature != 1.0:
                 shifted = shifted / self.temperature
-            out = shifted - stats["log_sum_exp"]
-            if not self.log:
-                np.exp(out, out=out)
+            if self.log:
+                out = shifted - np.log(stats["sum_exp"])
+            else:
+                out = np.exp(shifted)
+                out /= stats["sum_exp"]
             posinf = stats["posinf"]
             if posinf.any():
                 # The limit as the +inf entries grow: they share the mass equally.

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
-from helpers import csv_records, expect_error as _error
+from helpers import csv_records, expect_error as _error, strict_json
 
 
 def minmax_of(values):
@@ -274,3 +274,74 @@ def test_long_row_is_found_whatever_columns_are_read(invoke, write_file, command
     assert result.exit_code == 1
     line = text[: text.index(",extra")].count("\n") + 1
     assert result.stderr.endswith(f"line {line}: 5 fields, expected 4\n")
+
+
+# --------------------------------------------------------------------------
+# polars' reader first, blocks of records where it needs a closer look
+# --------------------------------------------------------------------------
+
+
+def _late(rows: int, at: int, line: str) -> str:
+    body = [f"{i:05d},{i % 97},{(i * 7) % 13},note {i}\n" for i in range(rows)]
+    body[at] = line
+    return "id,a,b,note\n" + "".join(body)
+
+
+@pytest.mark.parametrize(
+    "late_line",
+    ["01234,NA,5,note\n", "01234,7,5,\n", "\n", '01234,7,5,"two\nlines"\n', "01234,n/a,,\n"],
+    ids=["marker", "empty-last-field", "blank-line", "quoted-newline", "marker-and-empty"],
+)
+@pytest.mark.parametrize("command", [["zscore"], ["softmax", "-c", "a,b"], ["minmax", "--axis", "all"], ["stats", "--json"]])
+def test_a_file_reads_as_standard_input_does(invoke_ok, write_file, late_line, command):
+    # A file is read by polars' reader until something needs a closer look,
+    # then in blocks from the same row; standard input is read in blocks throughout.
+    text = _late(6000, 4500, late_line)
+    write_file("t.csv", text)
+    args = [*command, "--batch-rows", "8KB"]
+    from_file = invoke_ok(args[0], "t.csv", *args[1:]).stdout
+    from_stdin = invoke_ok(*args, input=text).stdout
+    assert from_file == from_stdin
+    if command[0] == "stats":
+        assert strict_json(from_file)["rows"] == 6000 - (late_line == "\n")
+        return
+    rows = csv_records(from_file)
+    assert len(rows) == 6001 - (late_line == "\n")
+    assert [r[0] for r in rows[1:4]] == ["00000", "00001", "00002"] and rows[-1][0] == "05999"
+
+
+@pytest.mark.parametrize(
+    "late_line, message",
+    [
+        ("01234,7\n", "t.csv, line 4502: 2 fields, expected 4"),
+        ("01234,7,5,x,extra\n", "t.csv, line 4502: 5 fields, expected 4"),
+        ("01234,abc,5,x\n", "column 'a', row 4501: 'abc' is not a number"),
+        ('01234,7,5,"open\n', "t.csv, line 4502: a quoted field that is never closed"),
+    ],
+    ids=["short", "long", "not-a-number", "open-quote"],
+)
+def test_late_problems_in_a_file_are_found_where_they_are(invoke, write_file, late_line, message):
+    write_file("t.csv", _late(6000, 4500, late_line))
+    result = invoke("zscore", "t.csv", "-c", "a,b", "--batch-rows", "8KB")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"softnorm: error: {message}")
+
+
+@pytest.mark.parametrize("late_line, reads", [(None, 2), ("01234,7,5,\n", 1)], ids=["clean", "empty-last-field"])
+def test_polars_reads_a_clean_file_and_leaves_the_rest_to_blocks(invoke_ok, write_file, monkeypatch, late_line, reads):
+    from softnorm_cli.io import csv as csv_reader
+
+    calls = []
+    native = csv_reader.CsvReader._native_frames
+
+    def counted(self, numeric):
+        calls.append(1)
+        yield from native(self, numeric)
+
+    monkeypatch.setattr(csv_reader.CsvReader, "_native_frames", counted)
+    monkeypatch.setattr("softnorm_cli.engine.KEEP_BYTES", 0)  # two reads, not one kept in memory
+    text = _late(6000, 4500, late_line) if late_line else _late(6000, 0, "00000,0,0,note 0\n")
+    write_file("t.csv", text)
+    out = invoke_ok("zscore", "t.csv", "--batch-rows", "8KB").stdout
+    assert len(calls) == reads  # both passes, or a first try abandoned for blocks
+    assert out == invoke_ok("zscore", "--batch-rows", "8KB", input=text).stdout

@@ -44,7 +44,9 @@ class FrameSource(Reader):
     def size_in_memory(self) -> int:
         return 0  # already in memory: nothing to gain by reading it again
 
-    def _batches(self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool) -> Iterator[Batch]:
+    def _batches(
+        self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool, tentative: bool = False
+    ) -> Iterator[Batch]:
         self.position = (self.frame.height, self.frame.height, "rows")
         yield Batch(self.frame if only is None else self.frame.select(only), 1)
 

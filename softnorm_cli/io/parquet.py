@@ -60,7 +60,12 @@ class ParquetReader(Reader):
         return self._scan.select(pl.len()).collect().item() * _row_width(self.schema)
 
     def _batches(
-        self, numeric: Sequence[str] = (), only: Sequence[str] | None = None, replay: bool = False, rows: int | None = None
+        self,
+        numeric: Sequence[str] = (),
+        only: Sequence[str] | None = None,
+        replay: bool = False,
+        tentative: bool = False,
+        rows: int | None = None,
     ) -> Iterator[Batch]:
         """The table in batches of rows (Parquet columns come typed: ``numeric`` changes nothing)."""
         scan = self._scan if only is None else self._scan.select(only)

@@ -76,11 +76,15 @@ def describe_error(block: bytes, name: str, separator: str, line: int, names: li
     text = block.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     width = len(names) if names else None
+    start = 1  # the line the record being read starts on
     try:
         for record in reader:
             width = len(record) if width is None else width
             if len(record) != width and record:
                 return f"{name}, line {line + reader.line_num - 1}: {len(record)} fields, expected {width}"
+            start = reader.line_num + 1
     except csv.Error as e:
+        if "unexpected end of data" in str(e):  # an open quote takes the rest of the input
+            return f"{name}, line {line + start - 1}: a quoted field that is never closed"
         return f"{name}, line {line + reader.line_num - 1}: malformed CSV ({e})"
     return f"{name}: malformed CSV"

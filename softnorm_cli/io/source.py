@@ -61,16 +61,15 @@ class BatchSize:
 
 @dataclass
 class Batch:
-    """Consecutive rows of a table; ``first_row`` is the 1-based number of the first.
-
-    ``values`` lets a reader that keeps its batches for another read carry
-    what its user derived from them (the engine's numbers, with the request
-    they answer), so that the next read need not derive them again.
-    """
+    """Consecutive rows of a table; ``first_row`` is the 1-based number of the first."""
 
     frame: pl.DataFrame
     first_row: int
-    values: tuple | None = None
+
+
+class ReadAgain(Exception):
+    """A tentative read met something its fast way does not check: what it passed on
+    must be dropped, and the table read again (the careful way, this time)."""
 
 
 class Reader:
@@ -95,8 +94,13 @@ class Reader:
         only: Sequence[str] | None = None,
         replay: bool = False,
         keep: int = 0,
+        tentative: bool = False,
     ) -> Iterator[Batch]:
-        """The table in batches (see the module's docstring)."""
+        """The table in batches (see the module's docstring).
+
+        ``tentative``: the caller can start over (it only gathers statistics),
+        so the reader may try a faster way that can raise :class:`ReadAgain`.
+        """
         request = (tuple(numeric), None if only is None else tuple(only))
         if self._kept is not None and self._kept[0] == request:
             held = self._kept[1]
@@ -105,7 +109,7 @@ class Reader:
             yield from held
             return
         held, size = ([] if keep else None), 0
-        for batch in self._batches(numeric, only, replay or bool(keep)):
+        for batch in self._batches(numeric, only, replay or bool(keep), tentative):
             if held is not None:
                 size += batch.frame.estimated_size()
                 held = held if size <= keep else None  # larger than estimated: read again
@@ -115,7 +119,9 @@ class Reader:
         if keep:
             self._kept = None if held is None else (request, held)
 
-    def _batches(self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool) -> Iterator[Batch]:
+    def _batches(
+        self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool, tentative: bool = False
+    ) -> Iterator[Batch]:
         raise NotImplementedError
 
 

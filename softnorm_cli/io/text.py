@@ -68,6 +68,11 @@ class TextInput:
             self._live = first
 
     @property
+    def plain(self) -> bool:
+        """Whether this is a file of UTF-8 text from its first byte on, the header on its first line."""
+        return self._plain and self._offset == 0
+
+    @property
     def encoding(self) -> str:
         return self._encoding or "utf-8"
 
