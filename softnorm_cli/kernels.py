@@ -7,8 +7,10 @@ partition on a cluster. The methods that use them are in
 :mod:`softnorm_cli.methods`.
 
 Groups follow numpy's ``axis``: ``1`` each row, ``0`` each column, ``None``
-the whole block. Statistics keep the reduced axes (``keepdims``) so they
-broadcast against the block they came from.
+the whole block; statistics keep the reduced axes (``keepdims``) so they
+broadcast against the block they came from. Or they are runs of rows sorted
+by key (:class:`~softnorm_cli.segments.Segments`): statistics then have one
+row per run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from softnorm_cli.segments import Segments, along
+
+#: The groups of a block: a numpy axis, or rows sorted by key.
+Groups = int | None | Segments
 
 __all__ = ["ExpSums", "Extremes", "Moments", "finite_or_zero", "quiet", "unit"]
 
@@ -68,36 +75,36 @@ class Moments:
     scale: np.ndarray
 
     @classmethod
-    def of(cls, x: np.ndarray, axis: int | None) -> Moments:
-        """Statistics of each group of the 2-D block ``x`` along ``axis``."""
-        x, axis = _along_memory(x, axis)
-        kw = {"axis": axis, "keepdims": True}
+    def of(cls, x: np.ndarray, groups: Groups) -> Moments:
+        """Statistics of each group of the 2-D block ``x`` (see :func:`~softnorm_cli.segments.along`)."""
+        cut = along(x, groups)
+        x = cut.x
         with quiet():
             # A NaN makes its group's minimum NaN: only then look for the gaps.
-            minimum = _reduce(np.minimum, x, axis, np.inf)
+            minimum = cut.reduce(np.minimum, x, np.inf)
             gaps = bool(np.isnan(minimum).any())
             if gaps:
                 present = ~np.isnan(x)
-                count = present.sum(**kw)
-                missing = _full_count(x, axis) - count
-                minimum = _reduce(np.fmin, x, axis, np.inf)
-                maximum = _reduce(np.fmax, x, axis, -np.inf)
+                count = cut.count(present)
+                missing = cut.count() - count
+                minimum = cut.reduce(np.fmin, x, np.inf)
+                maximum = cut.reduce(np.fmax, x, -np.inf)
             else:
-                count = _full_count(x, axis)
+                count = cut.count()
                 missing = np.zeros_like(count)
-                maximum = _reduce(np.maximum, x, axis, -np.inf)
+                maximum = cut.reduce(np.maximum, x, -np.inf)
             magnitude = np.maximum(np.abs(minimum), np.abs(maximum))
             scale = np.where((count > 0) & (magnitude > 0), _power_of_two_scale(magnitude), 0.0)
             size = unit(scale)
-            scaled = x / size if (size != 1.0).any() else x
-            total = _reduce(np.add, np.where(present, scaled, 0.0) if gaps else scaled, axis, 0.0)
+            scaled = x / cut.spread(size) if (size != 1.0).any() else x
+            total = cut.reduce(np.add, np.where(present, scaled, 0.0) if gaps else scaled, 0.0)
             first = total / count
-            deviation = scaled - first
+            deviation = scaled - cut.spread(first)
             if gaps:
                 deviation = np.where(present, deviation, 0.0)
-            correction = _reduce(np.add, deviation, axis, 0.0)
+            correction = cut.reduce(np.add, deviation, 0.0)
             np.multiply(deviation, deviation, out=deviation)  # squared in place: no second block
-            m2 = _reduce(np.add, deviation, axis, 0.0) - correction * correction / count
+            m2 = cut.reduce(np.add, deviation, 0.0) - correction * correction / count
             mean_hi, mean_lo = _two_sum(first, correction / count)
             total = total * size
         return cls(
@@ -170,47 +177,6 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, np.where(np.isfinite(s), e, 0.0)
 
 
-def _along_memory(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, int]:
-    """``x`` laid out so that each column's values are contiguous, and the axis to reduce.
-
-    numpy sums a contiguous run pairwise but a strided one in a running
-    total; the same values must give the same sums however the array that
-    holds them was cut or copied. The whole block (``axis=None``) becomes
-    one column; rows are reduced column by column (see :func:`_reduce`).
-    """
-    if axis is None:
-        return x.reshape(-1, 1, order="F"), 0
-    if axis == 0 and x.strides[0] != x.itemsize and x.shape[0] > 1:
-        x = np.asfortranarray(x)
-    return x, axis
-
-
-def _reduce(ufunc: np.ufunc, x: np.ndarray, axis: int, initial: float) -> np.ndarray:
-    """``ufunc`` reduced along ``axis`` (keeping it), in an order fixed by the data alone.
-
-    Down a column numpy reduces the contiguous run pairwise. Across a row
-    the columns are combined one after another, one vectorized step per
-    column: numpy's own reduction would sum a lone row (a batch of one)
-    pairwise and every other row in a running total, so a row's result
-    would depend on the rows read with it. This is also far faster for
-    the few columns rows usually have.
-    """
-    if axis != 1:
-        return ufunc.reduce(x, axis=axis, keepdims=True, initial=initial)
-    if x.shape[1] == 0:
-        return np.full((x.shape[0], 1), initial)
-    out = x[:, :1].copy()
-    for j in range(1, x.shape[1]):
-        ufunc(out, x[:, j : j + 1], out=out)
-    return out
-
-
-def _full_count(x: np.ndarray, axis: int | None) -> np.ndarray:
-    """The number of values in each group of a block without gaps, shaped like a keepdims reduction."""
-    shape = (1, 1) if axis is None else tuple(1 if i == axis else n for i, n in enumerate(x.shape))
-    return np.full(shape, x.size if axis is None else x.shape[axis], dtype=np.int64)
-
-
 def unit(scale: np.ndarray) -> np.ndarray:
     """The scale to compute with: a group without magnitude (scale 0) is in plain units."""
     return np.where(scale == 0.0, 1.0, scale)
@@ -238,19 +204,19 @@ class Extremes:
     maximum: np.ndarray
 
     @classmethod
-    def of(cls, x: np.ndarray, axis: int | None) -> Extremes:
-        x, axis = _along_memory(x, axis)
-        kw = {"axis": axis, "keepdims": True}
+    def of(cls, x: np.ndarray, groups: Groups) -> Extremes:
+        cut = along(x, groups)
+        x = cut.x
         missing = np.isnan(x)
         if missing.any():
-            minimum = _reduce(np.fmin, x, axis, np.inf)
-            maximum = _reduce(np.fmax, x, axis, -np.inf)
-            missing_count = missing.sum(**kw)
-            count = _full_count(x, axis) - missing_count
+            minimum = cut.reduce(np.fmin, x, np.inf)
+            maximum = cut.reduce(np.fmax, x, -np.inf)
+            missing_count = cut.count(missing)
+            count = cut.count() - missing_count
         else:
-            minimum = _reduce(np.minimum, x, axis, np.inf)
-            maximum = _reduce(np.maximum, x, axis, -np.inf)
-            count = _full_count(x, axis)
+            minimum = cut.reduce(np.minimum, x, np.inf)
+            maximum = cut.reduce(np.maximum, x, -np.inf)
+            count = cut.count()
             missing_count = np.zeros_like(count)
         return cls(count, missing_count, minimum, maximum)
 
@@ -283,41 +249,43 @@ class ExpSums:
     missing: np.ndarray
 
     @classmethod
-    def of(cls, x: np.ndarray, axis: int | None, temperature: float = 1.0) -> ExpSums:
-        """The denominators of each group of the 2-D block ``x`` along ``axis``."""
-        return cls.with_exponentials(x, axis, temperature)[0]
+    def of(cls, x: np.ndarray, groups: Groups, temperature: float = 1.0) -> ExpSums:
+        """The denominators of each group of the 2-D block ``x``."""
+        return cls.with_exponentials(x, groups, temperature)[0]
 
     @classmethod
     def with_exponentials(
-        cls, x: np.ndarray, axis: int | None, temperature: float = 1.0
+        cls, x: np.ndarray, groups: Groups, temperature: float = 1.0
     ) -> tuple[ExpSums, np.ndarray | None]:
-        """The denominators, and ``exp((x - max) / T)`` when all of ``x`` is finite (else None).
+        """The denominators, and ``exp((x - max) / T)`` when all of ``x`` is finite (else None),
+        laid out as ``x`` (for numpy's groups; rows sorted by group for segments).
 
         Fitting and transforming the same block can then share the exponentials.
         """
         shape = x.shape
-        x, axis = _along_memory(x, axis)
-        kw = {"axis": axis, "keepdims": True}
+        cut = along(x, groups)
+        x = cut.x
         exponentials = None
         with quiet():
             if np.isfinite(x).all():
-                maximum = _reduce(np.maximum, x, axis, -np.inf)
-                exponentials = x - maximum
+                maximum = cut.reduce(np.maximum, x, -np.inf)
+                exponentials = x - cut.spread(maximum)
                 if temperature != 1.0:
                     exponentials /= temperature
                 np.exp(exponentials, out=exponentials)
-                sumexp = _reduce(np.add, exponentials, axis, 0.0)
-                posinf = missing = np.zeros_like(maximum, dtype=np.int64)
-                count = _full_count(x, axis)
+                sumexp = cut.reduce(np.add, exponentials, 0.0)
+                count = cut.count()
+                posinf = missing = np.zeros_like(count)
             else:
                 missing_mask = np.isnan(x)
                 posinf_mask = x == np.inf
                 finite_or_neginf = np.where(missing_mask | posinf_mask, -np.inf, x)
-                maximum = _reduce(np.maximum, finite_or_neginf, axis, -np.inf)
-                sumexp = _reduce(np.add, np.exp((finite_or_neginf - finite_or_zero(maximum)) / temperature), axis, 0.0)
-                posinf = posinf_mask.sum(**kw)
-                missing = missing_mask.sum(**kw)
-                count = (~missing_mask).sum(**kw)
+                maximum = cut.reduce(np.maximum, finite_or_neginf, -np.inf)
+                shifted = (finite_or_neginf - cut.spread(finite_or_zero(maximum))) / temperature
+                sumexp = cut.reduce(np.add, np.exp(shifted), 0.0)
+                posinf = cut.count(posinf_mask)
+                missing = cut.count(missing_mask)
+                count = cut.count(~missing_mask)
         if exponentials is not None and exponentials.shape != shape:
             exponentials = exponentials.reshape(shape, order="F")  # the whole block was one column
         return cls(maximum, sumexp, posinf, count, missing), exponentials

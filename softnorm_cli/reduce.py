@@ -10,10 +10,14 @@ for bit, whether they came as one batch or as many.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
+
+from softnorm_cli.segments import Segments
 
 #: Rows per chunk: enough that the per-chunk cost vanishes, small enough that
 #: a chunk being assembled from small batches stays small. Wide blocks get
@@ -35,60 +39,134 @@ Stats = TypeVar("Stats")
 
 
 class Reduction(Generic[Stats]):
-    """``fit`` over fixed chunks of rows, merged in order with ``merge`` (by default ``Stats.merge``)."""
+    """``fit`` over fixed chunks of rows, merged in order with ``merge`` (by default ``Stats.merge``).
+
+    Each call of :meth:`add` takes a 2-D block of values and, optionally,
+    arrays aligned with its rows (the group code of each row); ``fit`` gets a
+    chunk of each.
+    """
 
     def __init__(
         self,
-        fit: Callable[[np.ndarray], Stats],
+        fit: Callable[..., Stats],
         merge: Callable[[Stats, Stats], Stats] | None = None,
         rows: int | None = None,
     ):
         self._fit = fit
         self._merge_two = merge or (lambda a, b: a.merge(b))
         self._rows = rows  # by default chosen from the width of the first block
-        self._pending: list[np.ndarray] = []  # the rows of an unfinished chunk
+        self._pending: list[tuple[np.ndarray, ...]] = []  # the rows of an unfinished chunk
         self._pending_rows = 0
-        self._width: int | None = None
+        self._empty: tuple[np.ndarray, ...] | None = None  # arrays of no rows, shaped as the blocks
         self._total: Stats | None = None
 
-    def add(self, values: np.ndarray) -> None:
-        """Take the next rows (a 2-D block)."""
-        self._width = values.shape[1]
-        if self._rows is None:
-            self._rows = chunk_rows(self._width)
+    def add(self, values: np.ndarray, *aligned: np.ndarray) -> None:
+        """Take the next rows: a 2-D block, and arrays with one entry per row."""
+        arrays = (values, *aligned)
+        if self._empty is None:
+            self._empty = tuple(a[:0] for a in arrays)
+            self._rows = self._rows or chunk_rows(values.shape[1])
         start = 0
         if self._pending:
             start = min(len(values), self._rows - self._pending_rows)
-            self._keep(values[:start])
+            self._keep(arrays, 0, start)
             if self._pending_rows == self._rows:
-                self._merge(_stacked(self._pending, self._width))
-                self._pending, self._pending_rows = [], 0
+                self._merge(self._stacked())
         while len(values) - start >= self._rows:
-            self._merge(values[start : start + self._rows])
+            self._merge(tuple(a[start : start + self._rows] for a in arrays))
             start += self._rows
         if start < len(values):
-            self._keep(values[start:])
+            self._keep(arrays, start, len(values))
 
-    def _keep(self, rows: np.ndarray) -> None:
-        if len(rows):
-            self._pending.append(rows)  # a view: copied once, when the chunk is complete
-            self._pending_rows += len(rows)
+    def _keep(self, arrays: tuple[np.ndarray, ...], start: int, stop: int) -> None:
+        if stop > start:
+            self._pending.append(tuple(a[start:stop] for a in arrays))  # views: copied once, when the chunk is complete
+            self._pending_rows += stop - start
 
-    def _merge(self, chunk: np.ndarray) -> None:
-        stats = self._fit(chunk)
+    def _merge(self, chunk: tuple[np.ndarray, ...]) -> None:
+        stats = self._fit(*chunk)
         self._total = stats if self._total is None else self._merge_two(self._total, stats)
 
     def result(self) -> Stats:
         """The statistics of all rows taken (of no rows, if none came)."""
         if self._pending or self._total is None:
-            self._merge(_stacked(self._pending, self._width or 0))
-            self._pending, self._pending_rows = [], 0
+            self._merge(self._stacked())
         return self._total
 
+    def _stacked(self) -> tuple[np.ndarray, ...]:
+        pieces, self._pending, self._pending_rows = self._pending, [], 0
+        if self._empty is None:  # nothing ever came
+            return (np.empty((0, 0), order="F"),)
+        return tuple(_stacked([piece[i] for piece in pieces], empty) for i, empty in enumerate(self._empty))
 
-def _stacked(pieces: list[np.ndarray], width: int) -> np.ndarray:
+
+def _stacked(pieces: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
     rows = sum(len(piece) for piece in pieces)
-    out = np.empty((rows, width), order="F")
+    out = np.empty((rows, *empty.shape[1:]), dtype=empty.dtype, order="F")
     if pieces:
         np.concatenate(pieces, axis=0, out=out)
     return out
+
+
+@dataclass
+class ByGroup(Generic[Stats]):
+    """Partial statistics of some groups: one row of ``stats`` for each of ``codes`` (ascending)."""
+
+    codes: np.ndarray
+    stats: Stats
+
+
+class PerGroup:
+    """A method fitted group by group: the ``fit`` and ``merge`` a :class:`Reduction` takes,
+    for blocks whose rows come with group codes (0, 1, ... in order of appearance).
+
+    A chunk's rows are sorted by group and reduced run by run; merging
+    grows a table of every group's statistics, one row per code, and merges
+    the chunk's groups into their rows. Memory grows with the groups, not
+    the rows.
+    """
+
+    def __init__(self, method, whole_block: bool = False):
+        self.method = method
+        self.whole_block = whole_block  # axis "all": a group is every value of its rows
+
+    def fit(self, values: np.ndarray, codes: np.ndarray) -> ByGroup:
+        ordered, segments, run_codes = Segments.sort(values, codes, self.whole_block)
+        return ByGroup(run_codes, self.method.fit(ordered, segments))
+
+    def merge(self, total: ByGroup, part: ByGroup) -> ByGroup:
+        total = self._grown(total, int(part.codes[-1]) + 1 if len(part.codes) else 0, part)
+        rows = part.codes
+        merged = self.method.merge(_map(lambda a: a[rows], total.stats), part.stats)
+        for name, value in _fields(merged):
+            getattr(total.stats, name)[rows] = value
+        return total
+
+    def table(self, total: ByGroup, groups: int) -> Stats:
+        """The statistics of groups ``0 .. groups - 1``, one row each."""
+        return self._grown(total, groups, total).stats
+
+    def _grown(self, total: ByGroup, groups: int, like: ByGroup) -> ByGroup:
+        """``total`` as a table of at least ``groups`` rows, a row for every code below."""
+        have = len(total.codes)
+        dense = not have or int(total.codes[-1]) == have - 1
+        if dense and have >= groups:
+            return total
+        size = max(groups, int(total.codes[-1]) + 1 if have else 0)
+        width = _width(like.stats)
+        table = _map(lambda a: np.repeat(a, size, axis=0), self.method.fit(np.empty((0, width)), 0))
+        for name, value in _fields(total.stats):
+            getattr(table, name)[total.codes] = value
+        return ByGroup(np.arange(size), table)
+
+
+def _fields(stats) -> list[tuple[str, np.ndarray]]:
+    return [(f.name, getattr(stats, f.name)) for f in dataclasses.fields(stats)]
+
+
+def _map(fn, stats):
+    return type(stats)(**{name: fn(value) for name, value in _fields(stats)})
+
+
+def _width(stats) -> int:
+    return _fields(stats)[0][1].shape[1]
