@@ -4,8 +4,10 @@
 * ``merge(a, b)``: the partial statistics of both blocks;
 * ``finish(partial)``: the figures a transform needs, as arrays that broadcast
   against the block (``count``, ``min``, ``mean``, ``sum_exp``, ...);
-* ``transform(x, stats)``: the results; ``inverse(y, stats)``: the values
-  back, for min-max and z-score;
+* ``transform(x, stats, groups)``: the results; ``inverse(y, stats, groups)``:
+  the values back, for min-max and z-score. ``groups`` is None when the
+  statistics broadcast against the block, or the row of the statistics
+  (the group) of each row of the block;
 * ``problems(stats)``: the groups without a proper result, and why.
 
 As in scikit-learn's scalers, what was chosen and what was learned never
@@ -25,7 +27,7 @@ import numpy as np
 
 from softnorm_cli.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
 
-__all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
+__all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
 
 #: Finished statistics: name -> array, each broadcasting against the block.
 Stats = dict[str, np.ndarray]
@@ -41,6 +43,8 @@ class Method:
     name: ClassVar[str]
     #: The names of the finished statistics, as ``finish`` returns them.
     figures: ClassVar[tuple[str, ...]]
+    #: Whether ``inverse`` maps results back to the values.
+    invertible: ClassVar[bool] = False
 
     def fit(self, x: np.ndarray, axis: int | None):
         raise NotImplementedError
@@ -51,10 +55,10 @@ class Method:
     def finish(self, partial) -> Stats:
         raise NotImplementedError
 
-    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+    def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+    def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         raise NoInverseError(f"{self.name} has no inverse")
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
@@ -68,11 +72,31 @@ class Method:
     def options(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def _propagated(self, out: np.ndarray, stats: Stats) -> np.ndarray:
+    def _propagated(self, out: np.ndarray, stats: Stats, at: PerRow) -> np.ndarray:
         """With ``nan="propagate"``, blank whole groups that had a missing value, as numpy and scipy do."""
         if self.nan == "propagate" and stats["missing"].any():
-            out = np.where(stats["missing"] > 0, np.nan, out)
+            out = np.where(at(stats["missing"] > 0), np.nan, out)
         return out
+
+
+class PerRow:
+    """A group's figure for each row of a block: the figure itself when it broadcasts
+    (``groups`` is None), else its rows gathered by ``groups``, laid out like the block.
+
+    Transforms decide what they can per group first (which groups are
+    constant, say), so that only the few figures the arithmetic needs are
+    gathered to the size of the block.
+    """
+
+    def __init__(self, groups: np.ndarray | None):
+        self.groups = groups
+
+    def __call__(self, figure: np.ndarray) -> np.ndarray:
+        if self.groups is None:
+            return figure
+        # Taken along the contiguous rows of the transposed figure, then
+        # transposed back: column-major, like the values.
+        return np.take(np.ascontiguousarray(figure.T), self.groups, axis=1).T
 
 
 @dataclass(frozen=True)
@@ -121,27 +145,28 @@ class Softmax(Method):
         exponentials /= sums.sumexp
         return exponentials, stats
 
-    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+    def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
+        at = PerRow(groups)
         with quiet():
-            shifted = x - finite_or_zero(stats["max"])
+            shifted = x - at(finite_or_zero(stats["max"]))
             if self.temperature != 1.0:
                 shifted = shifted / self.temperature
             if self.log:
-                out = shifted - np.log(stats["sum_exp"])
+                out = shifted - at(np.log(stats["sum_exp"]))
             else:
                 out = np.exp(shifted)
-                out /= stats["sum_exp"]
+                out /= at(stats["sum_exp"])
             posinf = stats["posinf"]
             if posinf.any():
                 # The limit as the +inf entries grow: they share the mass equally.
                 on_inf = -np.log(posinf) if self.log else 1.0 / posinf
                 off_inf = -np.inf if self.log else 0.0
-                limit = np.where(x == np.inf, on_inf, np.where(np.isnan(x), np.nan, off_inf))
-                out = np.where(posinf > 0, limit, out)
+                limit = np.where(x == np.inf, at(on_inf), np.where(np.isnan(x), np.nan, off_inf))
+                out = np.where(at(posinf > 0), limit, out)
         undefined = _undefined(stats)
         if undefined.any():
-            out = np.where(undefined, np.nan, out)
-        return self._propagated(out, stats)
+            out = np.where(at(undefined), np.nan, out)
+        return self._propagated(out, stats, at)
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
         return [(_undefined(stats), "only -inf values; results missing")]
@@ -171,6 +196,7 @@ class MinMax(Method):
 
     name = "minmax"
     figures = ("count", "missing", "min", "max")
+    invertible = True
 
     def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
         return Extremes.of(x, axis)
@@ -178,7 +204,8 @@ class MinMax(Method):
     def finish(self, extremes: Extremes) -> Stats:
         return {"count": extremes.count, "missing": extremes.missing, "min": extremes.minimum, "max": extremes.maximum}
 
-    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+    def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
+        at = PerRow(groups)
         minimum, maximum = stats["min"], stats["max"]
         with quiet():
             span = maximum - minimum
@@ -186,7 +213,7 @@ class MinMax(Method):
             if halve:  # max - min overflows past 1.8e308: halve everything, exactly
                 x, minimum, span = x * 0.5, minimum * 0.5, maximum * 0.5 - minimum * 0.5
             # Dividing before scaling maps the maximum to exactly hi on [0, 1].
-            fraction = (x - minimum) / np.where(_constant(stats), 1.0, span)
+            fraction = (x - at(minimum)) / at(np.where(_constant(stats), 1.0, span))
             if np.isfinite(self.hi - self.lo):
                 out = self.lo + fraction * (self.hi - self.lo)
             else:  # a range wider than 1.8e308 (-1e308,1e308): in halves, exactly scaled back
@@ -196,9 +223,10 @@ class MinMax(Method):
             # Rounding may step a hair outside [lo, hi]; for the data the range
             # came from, the range is a promise.
             clipped = np.where((fraction >= 0) & (fraction <= 1), clipped, out)
-        return self._propagated(clipped, stats)
+        return self._propagated(clipped, stats, at)
 
-    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+    def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
+        at = PerRow(groups)
         minimum, maximum = stats["min"], stats["max"]
         with quiet():
             fraction = (y - self.lo) / (self.hi - self.lo)
@@ -206,9 +234,9 @@ class MinMax(Method):
                 fraction = (y * 0.5 - self.lo * 0.5) / (self.hi * 0.5 - self.lo * 0.5)
             span = maximum - minimum
             if np.isinf(span[np.isfinite(minimum) & np.isfinite(maximum)]).any():
-                out = (minimum * 0.5 + fraction * (maximum * 0.5 - minimum * 0.5)) * 2.0
+                out = (at(minimum * 0.5) + fraction * at(maximum * 0.5 - minimum * 0.5)) * 2.0
             else:
-                out = minimum + fraction * span
+                out = at(minimum) + fraction * at(span)
         return np.where(np.isnan(y), np.nan, out)
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
@@ -230,9 +258,9 @@ class ZScore(Method):
     sum ``mean + mean_lo`` of two doubles, exact for data far from zero. For
     values near the ends of the float64 range, ``mean``, ``mean_lo`` and
     ``std`` are in units of ``scale`` (a power of two); otherwise ``scale``
-    is 1. A constant group maps to 0, as scikit-learn's ``StandardScaler``
-    does; a group of ``ddof`` values or fewer has no standard deviation and
-    maps to NaN.
+    is 1. A constant group maps to 0 and is only centred, as in
+    scikit-learn's ``StandardScaler``; a group of ``ddof`` values or fewer
+    has no standard deviation and maps to NaN.
     """
 
     ddof: int = 0
@@ -240,6 +268,7 @@ class ZScore(Method):
 
     name = "zscore"
     figures = ("count", "missing", "min", "max", "mean", "mean_lo", "std", "scale")
+    invertible = True
 
     def fit(self, x: np.ndarray, axis: int | None) -> Moments:
         return Moments.of(x, axis)
@@ -256,22 +285,35 @@ class ZScore(Method):
             "scale": unit(m.scale),
         }
 
-    def transform(self, x: np.ndarray, stats: Stats) -> np.ndarray:
+    def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
+        at = PerRow(groups)
+        original = x
         with quiet():
             scale = stats["scale"]
             if (scale != 1.0).any():
-                x = x / scale
-            out = ((x - stats["mean"]) - stats["mean_lo"]) / stats["std"]
-        constant = _constant(stats) & (stats["count"] > self.ddof)
+                x = x / at(scale)
+            out = ((x - at(stats["mean"])) - at(stats["mean_lo"])) / at(self._divisor(stats))
+        constant = self._constant(stats)
         if constant.any():
             # Decided from min == max: the computed std of [-0.087] * 3 is
             # 1.4e-17, not 0, and dividing by it would make noise look large.
-            out = np.where(constant, np.where(np.isnan(x), np.nan, 0.0), out)
-        return self._propagated(out, stats)
+            # The group's own values become exactly 0; others (new data,
+            # with saved parameters) their distance from it, as in
+            # scikit-learn's StandardScaler.
+            out = np.where(at(constant) & (original == at(stats["min"])), 0.0, out)
+        return self._propagated(out, stats, at)
 
-    def inverse(self, y: np.ndarray, stats: Stats) -> np.ndarray:
+    def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
+        at = PerRow(groups)
         with quiet():
-            return ((y * stats["std"] + stats["mean_lo"]) + stats["mean"]) * stats["scale"]
+            return ((y * at(self._divisor(stats)) + at(stats["mean_lo"])) + at(stats["mean"])) * at(stats["scale"])
+
+    def _constant(self, stats: Stats) -> np.ndarray:
+        return _constant(stats) & (stats["count"] > self.ddof)
+
+    def _divisor(self, stats: Stats) -> np.ndarray:
+        """The std, or for a constant group 1 (in plain units: scale is a power of two)."""
+        return np.where(self._constant(stats), 1.0 / stats["scale"], stats["std"])
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
         too_few = (stats["count"] > 0) & (stats["count"] <= self.ddof)
