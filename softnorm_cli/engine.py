@@ -23,14 +23,15 @@ import numpy as np
 
 from softnorm_cli import __version__
 from softnorm_cli.choices import numpy_axis
-from softnorm_cli.errors import SoftnormError
+from softnorm_cli.errors import ColumnNotFoundError, SoftnormError
 from softnorm_cli.fitted import Fitted
 from softnorm_cli.io.infer import TypeInference
 from softnorm_cli.io.source import ReadAgain
+from softnorm_cli.keys import UNSEEN, KeyIndex, UnseenGroupError
 from softnorm_cli.methods import Method
-from softnorm_cli.reduce import Reduction
+from softnorm_cli.reduce import PerGroup, Reduction
 from softnorm_cli.report import Figures, Problems
-from softnorm_cli.selection import Selection, select
+from softnorm_cli.selection import Selection, matching, select
 from softnorm_cli.summary import Summary
 from softnorm_cli.values import Numbers, to_matrix, with_results
 
@@ -52,14 +53,18 @@ class Job:
     suffix: str | None = None
     decimals: int | None = None
     figures: bool = False  # gather before/after figures for the summary
+    group_by: Sequence[str] = ()  # key columns: statistics per group of rows (column and all axes)
+    unseen: str = "error"  # a group the statistics do not know: an error, or missing results
+    inverse: bool = False  # map results back to the values they came from
 
 
 def fit(job: Job, source, on_batch=None) -> Fitted:
     """Choose the columns and fit the method's statistics over every batch of ``source``."""
-    selection = choose_columns(source, job.columns, job.exclude, job.numbers)
+    group_by = matching(source.columns, job.group_by) if job.group_by else []
+    selection = choose_columns(source, job.columns, job.exclude, job.numbers, group_by)
     columns = selection.columns
     options = {**job.method.options(), "inf": job.inf}
-    fitted = Fitted(job.method.name, options, job.axis, columns, version=__version__, selection=selection)
+    fitted = Fitted(job.method.name, options, job.axis, columns, group_by=group_by, version=__version__, selection=selection)
     if job.axis == "row" or not columns:
         return fitted
     method, axis = job.method, numpy_axis(job.axis)
@@ -67,40 +72,82 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     # table would hold KEEP_BYTES in vain before it is read again.
     size = None if source.typed else source.size_in_memory()
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
-    # Without keeping, a typed reader needs the selected columns alone.
-    only = not keep and _checks_without_every_column(source)
+    # Without keeping, a typed reader needs the selected columns (and keys) alone.
+    only = [*columns, *group_by] if not keep and _checks_without_every_column(source) else None
     while True:  # a tentative read may ask to start over
-        reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
+        keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
+        rows = 0
+        if keys is None:
+            reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
+        else:
+            per_group = PerGroup(method, whole_block=axis is None)
+            reduction = Reduction(per_group.fit, per_group.merge)
         try:
-            for _, values in _values(source, job, columns, only=only, replay=True, keep=keep, tentative=True):
-                reduction.add(values)
+            for batch, values in _values(source, job, columns, only=only, replay=True, keep=keep, tentative=True):
+                if keys is None:
+                    reduction.add(values)
+                else:
+                    reduction.add(values, keys.codes(batch.frame, batch.first_row))
+                rows += batch.frame.height
                 _notify(on_batch, "pass 1/2: statistics")
             break
         except ReadAgain:
             continue
-    fitted.statistics = method.finish(reduction.result())
+    if keys is None:
+        fitted.statistics = method.finish(reduction.result())
+    else:
+        fitted.statistics = method.finish(per_group.table(reduction.result(), len(keys)))
+        fitted.keys = keys.keys()
+    fitted.rows = rows
     return fitted
 
 
+def fit_summary(fitted: Fitted) -> Summary:
+    """What a fit without apply tells: the rows and groups it saw, and the groups without a proper result."""
+    problems = Problems(fitted.axis, fitted.columns, fitted.group_by, fitted.keys)
+    if fitted.statistics is not None:
+        problems.add(fitted.method, fitted.statistics)
+    selection = fitted.selection
+    groups = None
+    if fitted.group_by:
+        groups = {"by": list(fitted.group_by), "count": len(fitted.keys)}
+    return Summary(
+        fitted.command,
+        fitted.axis,
+        fitted.rows,
+        {},
+        warnings=(selection.warnings if selection else []) + problems.finish(),
+        skipped=selection.skipped if selection else {},
+        groups=groups,
+    )
+
+
 def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
-    """Transform every batch of ``source`` with ``fitted`` and write it to ``sink``."""
+    """Transform every batch of ``source`` with ``fitted`` (or map it back, with ``job.inverse``) and write it to ``sink``."""
     method, columns = fitted.method, fitted.columns
+    for name in [*columns, *fitted.group_by]:
+        if name not in source.columns:
+            raise ColumnNotFoundError(name, source.columns, f"of the parameters is not in {source.name}")
     two_pass = fitted.statistics is not None
-    stats = fitted.stats_of(0)
     selection: Selection | None = fitted.selection
-    problems = Problems(fitted.axis, columns)
+    problems = Problems(fitted.axis, columns, fitted.group_by, fitted.keys)
     if two_pass:
-        problems.add(method, stats)
+        problems.add(method, fitted.statistics)
     figures = Figures() if job.figures and columns else None
+    groups = Groups(fitted, job.numbers.na_values) if fitted.group_by and two_pass else None
     types = _output_types(job, source, sink, columns)
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
     for batch, values in _values(source, job, columns, as_text=bool(job.suffix)):
-        if two_pass:
-            out = method.transform(values, stats)
-        else:  # each row is a group of its own: every batch is fitted alone
+        if not two_pass:  # each row is a group of its own: every batch is fitted alone
             out, row_stats = method.fit_transform(values, numpy_axis(fitted.axis))
             problems.add(method, row_stats, batch.first_row)
+        else:
+            codes, unseen = (None, None) if groups is None else groups.of(batch, job.unseen)
+            apply_method = method.inverse if job.inverse else method.transform
+            out = apply_method(values, fitted.statistics, codes)
+            if unseen is not None:
+                out[unseen] = np.nan
         if figures is not None:
             figures.add(values, out, _row_sums(method, out) if fitted.axis == "row" else None)
         frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
@@ -114,10 +161,47 @@ def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
         {},
         warnings=(selection.warnings if selection else []) + problems.finish(),
         skipped=selection.skipped if selection else {},
+        groups=None if groups is None else groups.summary(),
     )
     if figures is not None:
         figures.fill(summary, columns, fitted.axis == "row" and getattr(method, "log", False))
     return summary
+
+
+class Groups:
+    """The groups of the rows being transformed: each row's group, and how many rows each group has."""
+
+    def __init__(self, fitted: Fitted, na_values: Sequence[str]):
+        self.fitted = fitted
+        self.keys = KeyIndex(fitted.group_by, na_values, keys=fitted.keys)
+        self.rows = np.zeros(len(fitted.keys), dtype=np.int64)
+        self.unseen_rows = 0
+
+    def of(self, batch, unseen: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The group of each row of ``batch``, and which rows are in groups the statistics lack (or None)."""
+        codes = self.keys.codes(batch.frame, batch.first_row)
+        missing = codes == UNSEEN
+        if missing.any():
+            first = int(np.argmax(missing))
+            if unseen == "error":
+                raise UnseenGroupError(self.keys.names, self.keys.key_of(batch.frame, first), batch.first_row + first)
+            self.unseen_rows += int(missing.sum())
+            codes = np.where(missing, 0, codes)
+        self.rows += np.bincount(codes[~missing] if missing.any() else codes, minlength=len(self.rows))
+        return codes, (missing if missing.any() else None)
+
+    def summary(self) -> dict:
+        """How many groups, and the smallest and largest by rows, for the summary."""
+        seen = np.flatnonzero(self.rows)
+        info = {"by": list(self.fitted.group_by), "count": len(self.rows), "with_rows": int(seen.size)}
+        if seen.size:
+            keys = self.fitted.keys
+            small, large = seen[np.argmin(self.rows[seen])], seen[np.argmax(self.rows[seen])]
+            info["smallest"] = {"key": list(keys[small]), "rows": int(self.rows[small])}
+            info["largest"] = {"key": list(keys[large]), "rows": int(self.rows[large])}
+        if self.unseen_rows:
+            info["unseen_rows"] = self.unseen_rows
+        return info
 
 
 def describe(job: Job, source, on_batch=None) -> Summary:
@@ -127,7 +211,8 @@ def describe(job: Job, source, on_batch=None) -> Summary:
     while True:  # a tentative read may ask to start over
         figures, rows = Figures(), 0
         try:
-            for batch, values in _values(source, job, columns, only=_checks_without_every_column(source), tentative=True):
+            only = columns if _checks_without_every_column(source) else None
+            for batch, values in _values(source, job, columns, only=only, tentative=True):
                 if columns:
                     figures.add(values)
                 rows += batch.frame.height
@@ -141,10 +226,15 @@ def describe(job: Job, source, on_batch=None) -> Summary:
     return summary
 
 
-def choose_columns(source, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers()) -> Selection:
-    """The columns to normalize in ``source``, chosen from its first rows."""
+def choose_columns(
+    source, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers(), keys: Sequence[str] = ()
+) -> Selection:
+    """The columns to normalize in ``source``, chosen from its first rows; group ``keys`` never are."""
     sample = source.sample()
-    selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels)
+    for name in keys:
+        if name not in sample.columns:
+            raise ColumnNotFoundError(name, sample.columns)
+    selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels, keys=keys)
     if not selection.columns and sample.height:
         skipped = "; ".join(f"{name}: {why}" for name, why in list(selection.skipped.items())[:5])
         raise SoftnormError(
@@ -158,7 +248,7 @@ def _values(
     source,
     job: Job,
     columns: list[str],
-    only: bool = False,
+    only: list[str] | None = None,
     replay: bool = False,
     keep: int = 0,
     as_text: bool = False,
@@ -167,12 +257,12 @@ def _values(
     """Each batch with the selected columns' values as a float array.
 
     The reader parses the selected columns straight to numbers unless their
-    text is written out again (``as_text``, for ``--suffix``); with ``only``
+    text is written out again (``as_text``, for ``--suffix``); given ``only``
     it reads no other column; ``replay`` lets standard input be read again,
     ``keep`` asks the reader to hold the batches for the next read.
     """
     numeric = () if as_text else columns
-    for batch in source.batches(numeric, columns if only else None, replay, keep, tentative):
+    for batch in source.batches(numeric, only, replay, keep, tentative):
         values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
         yield batch, values
 

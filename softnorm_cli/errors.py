@@ -11,8 +11,8 @@ class SoftnormError(Exception):
 
 
 class ColumnNotFoundError(SoftnormError):
-    def __init__(self, name: str, columns: list[str]):
-        message = f"column {name!r} not found"
+    def __init__(self, name: str, columns: list[str], what: str = "not found"):
+        message = f"column {name!r} {what}"
         close = difflib.get_close_matches(name, columns, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"

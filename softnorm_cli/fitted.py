@@ -14,6 +14,7 @@ are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,8 +51,9 @@ class Fitted:
     group_by: list[str] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=lambda: [()])
     version: str = ""
-    #: How the columns were chosen, for the summary; not part of the record.
+    #: How the columns were chosen, and how many rows the fit saw, for the summary; not part of the record.
     selection: Any = field(default=None, compare=False, repr=False)
+    rows: int = field(default=0, compare=False, repr=False)
 
     @property
     def method(self) -> Method:
@@ -60,12 +62,6 @@ class Fitted:
     @property
     def targets(self) -> list[str]:
         return [BLOCK] if self.axis == "all" else list(self.columns)
-
-    def stats_of(self, group: int = 0) -> Stats | None:
-        """The statistics of one group, shaped ``(1, targets)`` to broadcast against a block."""
-        if self.statistics is None:
-            return None
-        return {name: values[group : group + 1] for name, values in self.statistics.items()}
 
     # -- JSON -----------------------------------------------------------------
 
@@ -89,6 +85,18 @@ class Fitted:
             "groups": groups,
         }
 
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text for people too: a line per field, and per group."""
+        data = self.to_dict()
+        groups = data.pop("groups")
+        lines = [f"  {json.dumps(key)}: {json.dumps(value)}," for key, value in data.items()]
+        if groups:
+            body = ",\n".join(f"    {json.dumps(group)}" for group in groups)
+            lines.append(f'  "groups": [\n{body}\n  ]')
+        else:
+            lines.append('  "groups": []')
+        return "{\n" + "\n".join(lines) + "\n}\n"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fitted:
         try:
@@ -102,10 +110,22 @@ class Fitted:
                 group_by=list(data.get("group_by", [])),
                 version=data.get("softnorm", ""),
             )
+            names = fitted.method.figures  # the command and its options must make a method
             groups = data["groups"]
+            if fitted.axis not in ("row", "column", "all") or (fitted.axis == "row" and groups):
+                raise ValueError(f"axis {fitted.axis!r} with {len(groups)} groups of statistics")
+            for number, group in enumerate(groups, 1):
+                if len(group["key"]) != len(fitted.group_by):
+                    raise ValueError(f"group {number}: key {group['key']!r} does not match group_by {fitted.group_by!r}")
+                for target in fitted.targets:
+                    have = set(group["statistics"][target])
+                    if have != set(names):
+                        raise ValueError(
+                            f"group {number}, column {target!r} has the figures {', '.join(sorted(have)) or 'none'}; "
+                            f"{fitted.command} needs {', '.join(names)}"
+                        )
             if groups:
                 fitted.keys = [tuple(group["key"]) for group in groups]
-                names = fitted.method.figures
                 fitted.statistics = {
                     name: np.array(
                         [[_decode(group["statistics"][t][name]) for t in fitted.targets] for group in groups],
@@ -113,9 +133,6 @@ class Fitted:
                     )
                     for name in names
                 }
-            fitted.method  # noqa: B018 - the command and its options must make a method
-            if groups and any(set(group["statistics"][t]) != set(names) for group in groups for t in fitted.targets):
-                raise ValueError(f"each target needs exactly the figures {', '.join(names)}")
         except FittedFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:

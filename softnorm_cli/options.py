@@ -141,3 +141,27 @@ def axis_option(default: str):
         "--axis", type=AxisType(), default=default, show_default=True,
         help=f"Normalize each row over the columns, each column over the rows, or all values as one group ({spellings}).",
     )
+
+
+def _names(ctx, param, value):
+    """Repeatable comma lists as one tuple of names (a name with a comma needs its own option)."""
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
+group_option = click.option(
+    "-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS",
+    help="Normalize within each group of rows sharing the values of these columns (comma list); "
+    "needs --axis column or all. A missing key is a group of its own.",
+)
+
+params_options = _options(
+    click.option("--save-params", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Also write the fitted statistics and options as JSON to FILE, to apply them to other data."),
+    click.option("--params", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Apply the statistics of a --save-params FILE instead of fitting; the options come from FILE."),
+    click.option("--fit-only", is_flag=True, help="With --save-params: only fit and write FILE, no data output."),
+    click.option("--inverse", is_flag=True, help="With --params: map normalized values back to the original ones."),
+    click.option("--unseen", type=click.Choice(["error", "nan"]), default="error", show_default=True,
+                 help="With --params: a group missing from FILE stops with an error, or gets missing results."),
+)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from softnorm_cli.kernels import Moments
+from softnorm_cli.keys import describe
 from softnorm_cli.methods import Method, Stats
 from softnorm_cli.reduce import Reduction
 from softnorm_cli.summary import Summary, column_figures
@@ -13,25 +14,40 @@ from softnorm_cli.summary import Summary, column_figures
 class Problems:
     """Collects the groups a method could not normalize, as one line each."""
 
-    def __init__(self, axis: str, columns: list[str]):
+    def __init__(self, axis: str, columns: list[str], group_by: list[str] = (), keys: list[tuple] = ((),)):
         self.axis = axis
         self.columns = columns
+        self.group_by = list(group_by)
+        self.keys = keys
         self._rows: dict[str, list[int]] = {}  # message -> [count, first row]
         self.lines: list[str] = []
 
     def add(self, method: Method, stats: Stats, first_row: int = 1) -> None:
         found = method.problems(stats) + [(stats["count"] == 0, "no values; results missing")]
         for mask, what in found:
-            hits = np.flatnonzero(np.ravel(mask))
-            if not hits.size:
+            if not mask.any():
                 continue
             if self.axis == "row":
+                hits = np.flatnonzero(np.ravel(mask))
                 seen = self._rows.setdefault(what, [0, first_row + int(hits[0])])
                 seen[0] += hits.size
-            elif self.axis == "column":
-                self.lines.extend(f"column {self.columns[i]!r}: {what}" for i in hits)
-            else:
-                self.lines.append(f"columns {_names(self.columns)} (one block): {what}")
+                continue
+            targets = [f"column {name!r}" for name in self.columns]
+            if self.axis == "all":
+                targets = [f"columns {_names(self.columns)} (one block)"]
+            for target, hits in zip(targets, mask.T):
+                if not self.group_by:
+                    if hits[0]:
+                        self.lines.append(f"{target}: {what}")
+                elif hits.any():
+                    self.lines.append(f"{target}: {self._groups(np.flatnonzero(hits))}: {what}")
+
+    def _groups(self, hits: np.ndarray, shown: int = 5) -> str:
+        named = ", ".join(describe(self.group_by, self.keys[i]) for i in hits[:shown])
+        if hits.size == 1:
+            return f"group {named}"
+        more = f" and {hits.size - shown:,} more" if hits.size > shown else ""
+        return f"{hits.size:,} groups ({named}{more})"
 
     def finish(self) -> list[str]:
         for what, (count, first) in self._rows.items():

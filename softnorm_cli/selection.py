@@ -40,20 +40,24 @@ def select(
     numbers: Numbers = Numbers(),
     typed: bool = False,
     labels: Collection[str] = (),
+    keys: Collection[str] = (),
 ) -> Selection:
     """Choose columns from ``sample``: those ``patterns`` name, else every numeric one; minus ``exclude``.
 
     ``typed``: the columns have real types (Parquet), so text is text; else
     a text column is numeric when its present cells all parse as numbers and
-    are not zero-padded integers. ``labels`` are row labels (an index), never
-    chosen automatically.
+    are not zero-padded integers. ``labels`` are row labels (an index) and
+    ``keys`` the group keys: never chosen automatically, and keys not at all.
     """
     names = sample.columns
     if patterns:
         selection = Selection(matching(names, patterns))
+        clash = next((name for name in selection.columns if name in keys), None)
+        if clash is not None:
+            raise SoftnormError(f"column {clash!r} is a group key (-g); it cannot be normalized as well")
     else:
         selection = Selection([])
-        for name, (reason, warning) in _why_not(sample, typed, set(labels), numbers).items():
+        for name, (reason, warning) in _why_not(sample, typed, set(labels), set(keys), numbers).items():
             if reason is None:
                 selection.columns.append(name)
             else:
@@ -97,7 +101,7 @@ def _shown(names: Sequence[str]) -> str:
 
 
 def _why_not(
-    sample: pl.DataFrame, typed: bool, labels: set[str], numbers: Numbers
+    sample: pl.DataFrame, typed: bool, labels: set[str], keys: set[str], numbers: Numbers
 ) -> dict[str, tuple[str | None, str | None]]:
     """Per column, why it is not normalized automatically (None: it is), and a warning if that may surprise.
 
@@ -108,7 +112,9 @@ def _why_not(
     verdicts: dict[str, tuple[str | None, str | None]] = {}
     text = []
     for name, dtype in schema.items():
-        if name in labels:
+        if name in keys:
+            verdicts[name] = ("group key (-g)", None)
+        elif name in labels:
             verdicts[name] = ("row labels (an index)", None)
         elif dtype == pl.Null:
             verdicts[name] = ("no values", None)

@@ -49,6 +49,10 @@ class Summary:
     input: str | None = None
     output: str | None = None
     elapsed: float | None = None  # seconds
+    #: With --group-by: the key columns, how many groups, the smallest and largest by rows.
+    groups: dict | None = None
+    #: The parameters file read (--params) or written (--save-params).
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The figures as strict JSON data: NaN and infinities become null."""
@@ -64,6 +68,8 @@ class Summary:
             "elapsed": self.elapsed,
             "columns": columns,
             "skipped": dict(self.skipped),
+            "groups": self.groups,
+            "parameters": dict(self.parameters),
             "row_sums": None if self.row_sums is None else _strict(dict(zip(("min", "max"), self.row_sums))),
             "warnings": list(self.warnings),
         }
@@ -117,6 +123,10 @@ def render(summary: Summary, console) -> None:
         facts.append(f"{summary.elapsed:.2f} s")
     _print(console, Text(title, style="bold"))
     _print(console, Text(" · ".join(facts)))
+    for role, path in summary.parameters.items():
+        _print(console, Text(f"parameters {role} {path}"))
+    if summary.groups is not None:
+        _print(console, Text(_groups_line(summary.groups)))
     lines = _table(summary)
     if lines:
         _print(console, Text(""))
@@ -136,6 +146,26 @@ def render(summary: Summary, console) -> None:
         # The warnings themselves were printed as they were found, one line each.
         count = len(summary.warnings)
         _print(console, Text(f"{count} warning{'s' if count != 1 else ''}, listed above", style="yellow"))
+
+
+def _groups_line(groups: dict) -> str:
+    """``1,000 groups by grp; rows per group: 812 (grp='k0421') to 1,204 (grp='k0007')``."""
+    from softnorm_cli.keys import describe
+
+    line = f"{_count(groups['count'], 'group')} by {', '.join(groups['by'])}"
+    if "smallest" in groups:
+        small, large = groups["smallest"], groups["largest"]
+        line += (
+            f"; rows per group: {small['rows']:,} ({describe(groups['by'], small['key'])})"
+            f" to {large['rows']:,} ({describe(groups['by'], large['key'])})"
+        )
+    if groups.get("unseen_rows"):
+        line += f"; {_count(groups['unseen_rows'], 'row')} in groups the parameters lack (results missing)"
+    return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _print(console, text) -> None:

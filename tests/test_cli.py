@@ -22,7 +22,9 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from softnorm_cli import __version__
 
 FIGURE_KEYS = ["count", "missing", "min", "max", "mean", "std", "sum"]
-SUMMARY_KEYS = ["command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "row_sums", "warnings"]
+SUMMARY_KEYS = [
+    "command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "groups", "parameters", "row_sums", "warnings"
+]
 
 
 def strict_json(text: str):

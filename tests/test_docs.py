@@ -14,24 +14,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def readme_commands() -> list[str]:
-    """Every softnorm command line in the README's ``sh`` blocks (after ``pip install ... &&``)."""
+def readme_blocks() -> list[list[str]]:
+    """The softnorm command lines of each of the README's ``sh`` blocks (after ``pip install ... &&``),
+    in order: a later line may use what an earlier one wrote."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    commands = []
+    blocks = []
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+        commands = []
         for line in block.splitlines():
             line = line.split(" && ", 1)[-1].strip() if line.startswith("pip ") else line.strip()
             if re.match(r"(softnorm|cat) ", line) and "softnorm" in line:
                 commands.append(line)
-    return commands
+        if commands:
+            blocks.append(commands)
+    return blocks
 
 
 def test_the_readme_has_examples():
-    assert len(readme_commands()) >= 12
+    assert sum(map(len, readme_blocks())) >= 12
 
 
-@pytest.mark.parametrize("command", readme_commands())
-def test_readme_example_runs_from_the_repository_root(tmp_path, command):
+@pytest.mark.parametrize("commands", readme_blocks(), ids=lambda commands: commands[0])
+def test_readme_examples_run_from_the_repository_root(tmp_path, commands):
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "sample_data", root / "sample_data")
     scratch = tmp_path / "tmp"
@@ -40,9 +44,12 @@ def test_readme_example_runs_from_the_repository_root(tmp_path, command):
     env = {**os.environ, "TMPDIR": str(scratch), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     if not shutil.which("softnorm", path=env["PATH"]):
         pytest.skip("the softnorm script is not installed next to this Python")
-    proc = subprocess.run(["bash", "-c", f"set -eo pipefail; {command}"], cwd=root, env=env, capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert b"Traceback" not in proc.stderr
+    for command in commands:
+        proc = subprocess.run(
+            ["bash", "-c", f"set -eo pipefail; {command}"], cwd=root, env=env, capture_output=True, timeout=60
+        )
+        assert proc.returncode == 0, f"{command}\n{proc.stderr.decode()}"
+        assert b"Traceback" not in proc.stderr
     assert sorted(p.name for p in root.iterdir()) == ["sample_data"]  # nothing left in the repository
 
 

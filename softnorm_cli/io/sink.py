@@ -23,6 +23,7 @@ from typing import BinaryIO
 import polars as pl
 
 from softnorm_cli.errors import SoftnormError
+from softnorm_cli.files import umask
 from softnorm_cli.io import csv, parquet, sniff
 
 STDIO = "-"
@@ -146,14 +147,8 @@ class Sink:
                 # Keep the permissions of a file that is being replaced.
                 os.chmod(self._tmp, os.stat(self.path).st_mode & 0o7777)
             else:
-                os.chmod(self._tmp, 0o666 & ~_umask())
+                os.chmod(self._tmp, 0o666 & ~umask())
             os.replace(self._tmp, self.path)
         except OSError as e:
             raise OSError(e.errno, e.strerror, self.path) from None
         self._tmp = None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
