@@ -22,8 +22,8 @@ import argparse
 import faulthandler
 import multiprocessing as mp
 import os
-import signal
 import shutil
+import signal
 import sys
 import tempfile
 import time

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark softnorm against the tools a user would otherwise reach for.
 
-    python benchmarks/run.py [--suite standard|wide|all|big] [--rows 1000000 5000000] [--runs 3]
-                             [--wide-shapes 2000x500 100000x2] [--big] [--big-rows 12000000]
+    python benchmarks/run.py [--suite standard|wide|groups|all|big] [--rows 1000000 5000000] [--runs 3]
+                             [--wide-shapes 2000x500 100000x2] [--group-keys 1000] [--big] [--big-rows 12000000]
                              [--out benchmarks/results.json] [--data-dir benchmarks/data]
                              [--only softnorm,polars,duckdb,pandas]
                              [--jobs softmax,minmax,zscore,io,stats]
@@ -50,6 +50,7 @@ N_GROUPS = 50
 ID_WIDTH = 7
 FLOATS = ["f0", "f1", "f2", "f3", "f4", "f5"]
 COLUMNS = ["id", "group", *FLOATS]
+TEXT = ["id", "group"]  # passed through as text
 
 NORM_JOBS = ["softmax", "minmax", "zscore"]
 ALL_JOBS = [*NORM_JOBS, "io"]
@@ -66,6 +67,9 @@ DATA_SUFFIX = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": "-pyarro
 RTOL = 1e-9
 ATOL = 1e-9
 ATOL_ZSCORE_F5 = 1e-6  # 1e9 + noise: the mean itself carries ~1e-7 of rounding
+# Group z-scores: a float64 mean is off by a few units in its last place, and a z-score by that over
+# the group's std, which in groups of two or three rows (many keys) can be tiny.
+ZSCORE_ULPS = 8
 
 # The wide suite: few rows, very many float columns c0..cN-1 after a text id.
 WIDE_DATA_VERSION = "v1"  # bump when the generated wide data changes
@@ -75,7 +79,23 @@ WIDE_TOOLS = ["softnorm", "polars", "pandas"]  # DuckDB is not run on wide table
 WIDE_PARQUET_MAX_COLS = 2000  # wider tables only as CSV: their Parquet is mostly metadata
 WIDE_FORMATS = ["csv", "parquet"]  # no parquet-pyarrow for wide tables
 WIDE_ID_WIDTH = 3
-SUITES = ["standard", "wide", "all", "big"]  # big: only the big CSV case (as --big, without the standard suite)
+
+# The group suite: each statistic within each group of rows sharing the key grp (softnorm -g grp),
+# on tables of its own: id, grp (one of --group-keys keys, rows in no order of it), f0..f4.
+GROUPS_DATA_VERSION = "v1"  # bump when the generated group data changes
+GROUPS_SEED = 20240612
+GROUP_KEYS = [1000]  # keys per table, unless --group-keys
+GROUP_KEY = "grp"
+GROUP_FLOATS = ["f0", "f1", "f2", "f3", "f4"]
+GROUP_TEXT = ["id", GROUP_KEY]
+GROUP_COLUMNS = [*GROUP_TEXT, *GROUP_FLOATS]
+GROUP_JOBS = ["softmax", "minmax", "zscore"]  # softmax down each column (--axis column), within each group
+GROUP_JOB_COLS = {"softmax": ["f0", "f1", "f2"], "minmax": GROUP_FLOATS, "zscore": GROUP_FLOATS}
+GROUP_FORMATS = ["csv", "parquet-pyarrow"]  # the Parquet input as pyarrow writes it by default
+GROUP_DATA_SUFFIX = {"csv": ".csv", "parquet-pyarrow": ".parquet"}
+GROUP_OFFSETS = 100  # f0 is shifted by (key number mod GROUP_OFFSETS), so that the groups differ
+
+SUITES = ["standard", "wide", "groups", "all", "big"]  # all: the first three; big: only the big CSV case (as --big)
 
 # The big CSV case (--big): one large CSV, CSV to CSV, softnorm and the polars one-liner.
 BIG_ROWS = 12_000_000  # about 1.5 GiB of CSV
@@ -88,7 +108,10 @@ BIG_RUNS = 1  # timed runs of the big case, without warm-up, unless --runs
 TARGET_SOFTMAX = 1.0  # softmax (row axis), every size and format, the big CSV included
 TARGET_COLUMN = {1_000_000: 1.1, 5_000_000: 1.0}  # minmax and zscore (column axis), by rows, every format
 TARGET_PARQUET = 1.0  # Parquet to Parquet, both Parquet formats, every job and size
-TARGET_PEAK_MIB = 300.0  # softnorm's peak RSS, every job, size and format, the big CSV included
+TARGET_PEAK_MIB = 300.0  # softnorm's peak RSS, every job, size and format, the big CSV and the group target's cases included
+TARGET_GROUP = 1.0  # group jobs, every job and format, at TARGET_GROUP_ROWS rows with TARGET_GROUP_KEYS keys
+TARGET_GROUP_ROWS = [1_000_000, 5_000_000]
+TARGET_GROUP_KEYS = 1000
 
 GNU_TIME = "/usr/bin/time"
 
@@ -127,11 +150,21 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def duckdb_sql(job: str, inp: str, out: str) -> str:
+def _duckdb_read(inp: str, text: list[str]) -> str:
+    """The table function that reads ``inp``, with the ``text`` columns of a CSV read as VARCHAR."""
     if _fmt_of(inp) == "csv":
-        src = f"read_csv({_sql_str(inp)}, header = true, types = {{'id': 'VARCHAR'}})"
-    else:
-        src = f"read_parquet({_sql_str(inp)})"
+        types = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in text)
+        return f"read_csv({_sql_str(inp)}, header = true, types = {{{types}}})"
+    return f"read_parquet({_sql_str(inp)})"
+
+
+def _duckdb_copy(query: str, out: str) -> str:
+    options = "FORMAT csv, HEADER true" if _fmt_of(out) == "csv" else "FORMAT parquet"
+    return f"COPY ({query}) TO {_sql_str(out)} ({options})"
+
+
+def duckdb_sql(job: str, inp: str, out: str) -> str:
+    src = _duckdb_read(inp, ["id"])
     cols = JOB_COLS[job]
     q = lambda c: '"' + c + '"'  # noqa: E731
     if job == "softmax":
@@ -146,16 +179,38 @@ def duckdb_sql(job: str, inp: str, out: str) -> str:
     else:
         exprs = {}
     select = ", ".join(f"{exprs[c]} AS {q(c)}" if c in exprs else q(c) for c in COLUMNS)
-    options = "FORMAT csv, HEADER true" if _fmt_of(out) == "csv" else "FORMAT parquet"
-    return f"COPY (SELECT {select} FROM {src}) TO {_sql_str(out)} ({options})"
+    return _duckdb_copy(f"SELECT {select} FROM {src}", out)
 
 
-def peer_duckdb(job: str, inp: str, out: str) -> None:
-    """DuckDB SQL with window functions over the whole table."""
+def duckdb_group_sql(job: str, inp: str, out: str) -> str:
+    """Group jobs: window functions ``OVER (PARTITION BY grp)``, a constant group made 0 as softnorm does."""
+    q = lambda c: '"' + c + '"'  # noqa: E731
+    w = f"OVER (PARTITION BY {q(GROUP_KEY)})"
+    cols = GROUP_JOB_COLS[job]
+    # A partitioned window returns the rows partition by partition: only ORDER BY promises the
+    # input's order back, so each row takes its number as read.
+    src = f"(SELECT *, row_number() OVER () AS __row FROM {_duckdb_read(inp, GROUP_TEXT)})"
+    if job == "softmax":
+        # An aggregate window cannot hold another window, so exp(x - max) is taken in a subquery.
+        shifted = ", ".join(f"exp({q(c)} - max({q(c)}) {w}) AS e_{c}" for c in cols)
+        src = f"(SELECT *, {shifted} FROM {src})"
+        exprs = {c: f"e_{c} / sum(e_{c}) {w}" for c in cols}
+    elif job == "minmax":
+        exprs = {c: f"CASE WHEN max({q(c)}) {w} = min({q(c)}) {w} THEN 0 "
+                    f"ELSE ({q(c)} - min({q(c)}) {w}) / (max({q(c)}) {w} - min({q(c)}) {w}) END" for c in cols}
+    else:
+        exprs = {c: f"CASE WHEN stddev_pop({q(c)}) {w} = 0 THEN 0 "
+                    f"ELSE ({q(c)} - avg({q(c)}) {w}) / stddev_pop({q(c)}) {w} END" for c in cols}
+    select = ", ".join(f"{exprs[c]} AS {q(c)}" if c in exprs else q(c) for c in GROUP_COLUMNS)
+    return _duckdb_copy(f"SELECT {select} FROM {src} ORDER BY __row", out)
+
+
+def peer_duckdb(job: str, inp: str, out: str, sql=duckdb_sql) -> None:
+    """DuckDB SQL with window functions over the whole table (over each group with duckdb_group_sql)."""
     import duckdb
 
     con = duckdb.connect()
-    con.execute(duckdb_sql(job, inp, out))
+    con.execute(sql(job, inp, out))
     con.close()
 
 
@@ -255,8 +310,55 @@ def peer_pandas_wide(job: str, inp: str, out: str) -> None:
         df.to_parquet(out, index=False)
 
 
+def peer_polars_groups(job: str, inp: str, out: str) -> None:
+    """Group jobs, polars: the lazy one-liner with each column's expression ``.over("grp")``."""
+    import polars as pl
+
+    text = {c: pl.String for c in GROUP_TEXT}  # id keeps its leading zeros
+    lf = pl.scan_csv(inp, schema_overrides=text) if _fmt_of(inp) == "csv" else pl.scan_parquet(inp)
+    cols = GROUP_JOB_COLS[job]
+    if job == "softmax":
+        e = {c: (pl.col(c) - pl.col(c).max()).exp() for c in cols}
+        lf = lf.with_columns([(e[c] / e[c].sum()).over(GROUP_KEY) for c in cols])
+    elif job == "minmax":
+        # fill_nan: a constant group is 0/0, which softnorm makes 0.
+        lf = lf.with_columns([((pl.col(c) - pl.col(c).min()) / (pl.col(c).max() - pl.col(c).min())).over(GROUP_KEY).fill_nan(0.0)
+                              for c in cols])
+    elif job == "zscore":
+        lf = lf.with_columns([((pl.col(c) - pl.col(c).mean()) / pl.col(c).std(ddof=0)).over(GROUP_KEY).fill_nan(0.0)
+                              for c in cols])
+    if _fmt_of(out) == "csv":
+        lf.sink_csv(out)
+    else:
+        lf.sink_parquet(out)
+
+
+def peer_pandas_groups(job: str, inp: str, out: str) -> None:
+    """Group jobs, pandas: ``df.groupby("grp")[cols].transform(...)``."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(inp, dtype={c: str for c in GROUP_TEXT}) if _fmt_of(inp) == "csv" else pd.read_parquet(inp)
+    cols = GROUP_JOB_COLS[job]
+    g = df.groupby(GROUP_KEY, sort=False)[cols]
+    if job == "softmax":
+        e = np.exp(df[cols] - g.transform("max"))
+        df[cols] = e / e.groupby(df[GROUP_KEY], sort=False).transform("sum")
+    elif job == "minmax":
+        lo = g.transform("min")
+        df[cols] = ((df[cols] - lo) / (g.transform("max") - lo)).fillna(0.0)  # a constant group: 0/0, made 0
+    elif job == "zscore":
+        df[cols] = ((df[cols] - g.transform("mean")) / g.transform("std", ddof=0)).fillna(0.0)
+    if _fmt_of(out) == "csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+
+
 PEERS = {"polars": peer_polars, "duckdb": peer_duckdb, "pandas": peer_pandas, FLOOR: peer_polars}
 WIDE_PEERS = {"polars": peer_polars_wide, "pandas": peer_pandas_wide}
+GROUP_PEERS = {"polars": peer_polars_groups, "duckdb": lambda job, inp, out: peer_duckdb(job, inp, out, duckdb_group_sql),
+               "pandas": peer_pandas_groups}
 PEER_MODULES = {"polars": ["polars"], "duckdb": ["duckdb"], "pandas": ["pandas", "numpy"], FLOOR: ["polars"]}
 
 
@@ -270,6 +372,14 @@ def tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
         return [*softnorm_command(), job, inp, "-c", ",".join(JOB_COLS[job]), "-o", out]
     peer_job = "io" if tool == FLOOR else job
     return [sys.executable, RUN_PY, "--peer", tool, "--job", peer_job, "--input", inp, "--output", out]
+
+
+def group_tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
+    """Group jobs: each statistic within each group of rows sharing ``grp`` (softmax down the columns)."""
+    if tool == "softnorm":
+        axis = ["--axis", "column"] if job == "softmax" else []
+        return [*softnorm_command(), job, inp, "-c", ",".join(GROUP_JOB_COLS[job]), *axis, "-g", GROUP_KEY, "-o", out, "-q"]
+    return [sys.executable, RUN_PY, "--peer", tool, "--suite", "groups", "--job", job, "--input", inp, "--output", out]
 
 
 def wide_tool_command(tool: str, job: str, inp: str, out: str) -> list[str]:
@@ -299,65 +409,116 @@ def generate_data(data_dir: Path, rows: int, formats: list[str] = FORMATS) -> di
     Chunk k is drawn from its own generator seeded (SEED, k), so a smaller
     size is a prefix of a larger one.
     """
+    return _generate(data_paths(data_dir, rows, formats), rows, _bench_chunk, f"{rows:,} rows")
+
+
+def _bench_chunk(k: int, start: int, n: int):
+    """Rows ``start`` .. ``start + n - 1`` of the standard table, chunk ``k``."""
     import numpy as np
     import polars as pl
 
-    paths = data_paths(data_dir, rows, formats)
+    rng = np.random.default_rng([SEED, k])
+    return pl.DataFrame(
+        {
+            "n": np.arange(start + 1, start + n + 1, dtype=np.int64),
+            "k": rng.integers(0, N_GROUPS, n),
+            "f0": rng.standard_normal(n),
+            "f1": rng.standard_normal(n) * 10.0,
+            "f2": rng.standard_normal(n) * 0.1,
+            "f3": rng.standard_normal(n) * 1000.0,
+            "f4": rng.standard_normal(n) * 0.001,
+            "f5": 1e9 + rng.standard_normal(n),
+        }
+    ).select(
+        pl.col("n").cast(pl.String).str.zfill(ID_WIDTH).alias("id"),
+        (pl.lit("g") + pl.col("k").cast(pl.String)).alias("group"),
+        *FLOATS,
+    )
+
+
+def _generate(paths: dict[str, Path], rows: int, chunk, what: str, text: list[str] = TEXT,
+              floats: list[str] = FLOATS) -> dict[str, Path]:
+    """Write the CSV of ``paths`` from ``chunk(k, start, n)`` (a polars DataFrame per CHUNK_ROWS rows),
+    then the other formats of ``paths`` from it; ``text`` and ``floats`` are the columns' types for pyarrow."""
+    import polars as pl
+
     if all(p.exists() for p in paths.values()):
         return paths
+    data_dir = paths["csv"].parent
     data_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    log(f"generating {rows:,} rows ({', '.join(paths)}) in {data_dir} ...")
+    log(f"generating {what} ({', '.join(paths)}) in {data_dir} ...")
     tmps = {fmt: p.with_name(p.name + f".tmp{os.getpid()}") for fmt, p in paths.items()}
     csv_tmp = tmps["csv"]
     try:
         if not paths["csv"].exists():
             with open(csv_tmp, "wb") as fh:
                 for k, start in enumerate(range(0, rows, CHUNK_ROWS)):
-                    n = min(CHUNK_ROWS, rows - start)
-                    rng = np.random.default_rng([SEED, k])
-                    df = pl.DataFrame(
-                        {
-                            "n": np.arange(start + 1, start + n + 1, dtype=np.int64),
-                            "k": rng.integers(0, N_GROUPS, n),
-                            "f0": rng.standard_normal(n),
-                            "f1": rng.standard_normal(n) * 10.0,
-                            "f2": rng.standard_normal(n) * 0.1,
-                            "f3": rng.standard_normal(n) * 1000.0,
-                            "f4": rng.standard_normal(n) * 0.001,
-                            "f5": 1e9 + rng.standard_normal(n),
-                        }
-                    ).select(
-                        pl.col("n").cast(pl.String).str.zfill(ID_WIDTH).alias("id"),
-                        (pl.lit("g") + pl.col("k").cast(pl.String)).alias("group"),
-                        *FLOATS,
-                    )
-                    df.write_csv(fh, include_header=(k == 0))
+                    chunk(k, start, min(CHUNK_ROWS, rows - start)).write_csv(fh, include_header=(k == 0))
             os.replace(csv_tmp, paths["csv"])
         if "parquet" in paths and not paths["parquet"].exists():
             pl.scan_csv(paths["csv"], schema_overrides={"id": pl.String}).sink_parquet(tmps["parquet"])
             os.replace(tmps["parquet"], paths["parquet"])
         if "parquet-pyarrow" in paths and not paths["parquet-pyarrow"].exists():
-            write_pyarrow_parquet(paths["csv"], tmps["parquet-pyarrow"])
+            write_pyarrow_parquet(paths["csv"], tmps["parquet-pyarrow"], text, floats)
             os.replace(tmps["parquet-pyarrow"], paths["parquet-pyarrow"])
     finally:
         for p in tmps.values():
             p.unlink(missing_ok=True)
-    log(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s: "
+    log(f"generated {what} in {time.perf_counter() - t0:.1f} s: "
         + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.0f} MiB" for p in paths.values())
         + (f" ({parquet_layout(paths['parquet-pyarrow'])})" if "parquet-pyarrow" in paths else ""))
     return paths
 
 
-def write_pyarrow_parquet(csv_path: Path, out: Path) -> None:
+def group_data_paths(data_dir: Path, rows: int, keys: int, formats: list[str] = GROUP_FORMATS) -> dict[str, Path]:
+    stem = f"softnorm-groups-{GROUPS_DATA_VERSION}-{rows}-{keys}"
+    return {fmt: data_dir / (stem + GROUP_DATA_SUFFIX[fmt]) for fmt in ["csv", *[f for f in formats if f != "csv" and f in GROUP_FORMATS]]}
+
+
+def generate_group_data(data_dir: Path, rows: int, keys: int, formats: list[str] = GROUP_FORMATS) -> dict[str, Path]:
+    """The group table of ``rows`` rows and ``keys`` keys, as generate_data writes the standard one.
+
+    Chunk k is drawn from a generator seeded (GROUPS_SEED, keys, k): with the same keys, a smaller
+    size is a prefix of a larger one.
+    """
+    return _generate(group_data_paths(data_dir, rows, keys, formats), rows, lambda k, start, n: _group_chunk(keys, k, start, n),
+                     f"the group table, {rows:,} rows with {keys:,} keys", GROUP_TEXT, GROUP_FLOATS)
+
+
+def _group_chunk(keys: int, k: int, start: int, n: int):
+    """Rows ``start`` .. ``start + n - 1`` of the group table: keys k0000.. drawn uniformly, in no order."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng([GROUPS_SEED, keys, k])
+    key = rng.integers(0, keys, n)
+    return pl.DataFrame(
+        {
+            "n": np.arange(start + 1, start + n + 1, dtype=np.int64),
+            "k": key,
+            "f0": rng.standard_normal(n) + key % GROUP_OFFSETS,
+            "f1": rng.standard_normal(n) * 10.0,
+            "f2": rng.standard_normal(n) * 0.1,
+            "f3": rng.standard_normal(n) * 1000.0,
+            "f4": 1e9 + rng.standard_normal(n),
+        }
+    ).select(
+        pl.col("n").cast(pl.String).str.zfill(ID_WIDTH).alias("id"),
+        (pl.lit("k") + pl.col("k").cast(pl.String).str.zfill(len(str(keys)))).alias(GROUP_KEY),
+        *GROUP_FLOATS,
+    )
+
+
+def write_pyarrow_parquet(csv_path: Path, out: Path, text: list[str] = TEXT, floats: list[str] = FLOATS) -> None:
     """The table as pyarrow (and pandas' to_parquet) writes it: ``pyarrow.parquet.write_table`` with its
     defaults (row groups of up to 1,048,576 rows, snappy). Read from the CSV by pyarrow with the types
-    stated: ``id`` and ``group`` text, the floats float64 (parsed exactly, as polars does)."""
+    stated: the ``text`` columns (``id`` and ``group``) text, the floats float64 (parsed exactly, as polars does)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {"id": pa.string(), "group": pa.string(), **{c: pa.float64() for c in FLOATS}}
+    types = {**{c: pa.string() for c in text}, **{c: pa.float64() for c in floats}}
     table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(column_types=types))
     pq.write_table(table, out)
 
@@ -572,23 +733,28 @@ def available_tools(wanted: list[str]) -> tuple[list[str], list[str]]:
 
 
 def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: Path, runs: int, timeout: float,
-             cols: int | None = None, *, suite: str | None = None, warmup: bool = True,
+             cols: int | None = None, *, keys: int | None = None, suite: str | None = None, warmup: bool = True,
              time_file: Path | None = None) -> tuple[list[dict], dict[str, Path]]:
     """Warm up every tool once (unless not ``warmup``), then ``runs`` rounds, the tools interleaved in each round.
 
-    ``cols`` makes it a case of the wide suite; ``suite`` names it otherwise (standard or big).
+    ``cols`` makes it a case of the wide suite, ``keys`` one of the group suite (a table with that
+    many group keys); ``suite`` names it otherwise (standard or big).
     ``time_file``: measure the peak with GNU time, which writes it there (see ``measure``).
     A job that prints its result (``stats``) has the warm-up's standard output kept as its
     output, for the check; the timed runs print to /dev/null.
     """
     wide = cols is not None
-    suite = "wide" if wide else (suite or "standard")
-    tag = f"wide-{job}-{cols}x{rows}" if wide else f"{suite}-{job}-{rows}-{fmt}"
+    suite = "wide" if wide else "groups" if keys is not None else (suite or "standard")
+    if wide:
+        tag, command, size = f"wide-{job}-{cols}x{rows}", wide_tool_command, f"{cols:,}x{rows:,}"
+    elif suite == "groups":
+        tag, command, size = f"groups-{job}-{rows}-{keys}-{fmt}", group_tool_command, f"{rows:,}/{keys:,} keys"
+    else:
+        tag, command, size = f"{suite}-{job}-{rows}-{fmt}", tool_command, f"{rows:,}"
     outs = {t: work / f"{tag}-{t}{'.json' if job == 'stats' else EXT[fmt]}" for t in tools}
-    command = wide_tool_command if wide else tool_command
-    size = f"{cols:,}x{rows:,}" if wide else f"{rows:,}"
     recs = {
         t: {"suite": suite, "job": job, "rows": rows, **({"cols": cols} if wide else {}),
+            **({"keys": keys} if keys is not None else {}),
             "format": fmt, "tool": t, "command": command(t, job, str(inp), str(outs[t])),
             "walls_s": [], "peaks_mib": [], "warmup_s": None, "error": None}
         for t in tools
@@ -626,11 +792,11 @@ def run_case(tools: list[str], job: str, rows: int, fmt: str, inp: Path, work: P
 # --------------------------------------------------------------------------
 
 
-def read_table(path: Path):
+def read_table(path: Path, text: list[str] = TEXT, floats: list[str] = FLOATS):
     import polars as pl
 
     if _fmt_of(str(path)) == "csv":
-        return pl.read_csv(path, schema_overrides={"id": pl.String, "group": pl.String, **{c: pl.Float64 for c in FLOATS}})
+        return pl.read_csv(path, schema_overrides={**{c: pl.String for c in text}, **{c: pl.Float64 for c in floats}})
     return pl.read_parquet(path)
 
 
@@ -651,30 +817,91 @@ def expected_floats(job: str, x):
     return y
 
 
-def check_outputs(job: str, rows: int, fmt: str, inp: Path, outs: dict[str, Path]) -> list[dict]:
-    """Compare each tool's output with the numpy reference (so all tools with one another)."""
+def expected_group_floats(job: str, key, x):
+    """The group jobs' reference, in float64 with numpy: rows sorted by ``key`` (integer codes), each
+    figure a ``ufunc.reduceat`` over a run of equal keys. Returns it, and for zscore each row's group
+    mean and std (0 in a constant group), which the z-score's tolerance needs (else None, None).
+
+    The mean is that of ``x - min`` of the group, which is exact near 1e9 (f4), so the reference's
+    z-scores are accurate to the last bits whatever the group's size.
+    """
+    import numpy as np
+
+    order = np.argsort(key, kind="stable")
+    xs, ks = x[order], key[order]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    n = np.diff(np.r_[starts, len(ks)])
+
+    def per_row(ufunc, a):  # each group's figure, on every row of the group
+        return np.repeat(ufunc.reduceat(a, starts, axis=0), n, axis=0)
+
+    lo, hi = per_row(np.minimum, xs), per_row(np.maximum, xs)
+    ys, figures = xs.copy(), []
+    rows_n = np.repeat(n, n)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if job == "softmax":
+            k = len(GROUP_JOB_COLS["softmax"])
+            e = np.exp(xs[:, :k] - hi[:, :k])
+            ys[:, :k] = e / per_row(np.add, e)
+        elif job == "minmax":
+            ys = np.where(hi > lo, (xs - lo) / (hi - lo), 0.0)
+        elif job == "zscore":
+            m = per_row(np.add, xs - lo) / rows_n
+            d = (xs - lo) - m  # x - mean
+            std = np.where(hi > lo, np.sqrt(per_row(np.add, d * d) / rows_n), 0.0)
+            ys = np.where(hi > lo, d / std, 0.0)
+            figures = [lo + m, std]
+    out = [ys, *figures]
+    for i, a in enumerate(out):
+        out[i] = np.empty_like(a)
+        out[i][order] = a  # back to the input's order
+    return out[0], *(out[1:] or [None, None])
+
+
+def check_outputs(job: str, rows: int, fmt: str, inp: Path, outs: dict[str, Path], keys: int | None = None) -> list[dict]:
+    """Compare each tool's output with the numpy reference (so all tools with one another).
+
+    ``keys``: a table of the group suite, with the reference computed within each group.
+    """
     import numpy as np
     import polars as pl
 
-    inp_table = read_table(inp)
-    x = inp_table.select(FLOATS).to_numpy().astype(np.float64)
-    inp_table = inp_table.select("id", "group")  # the floats are in x now (the big CSV is 12M rows)
-    want = expected_floats(job, x)
+    groups = keys is not None
+    text, floats = (GROUP_TEXT, GROUP_FLOATS) if groups else (TEXT, FLOATS)
+    inp_table = read_table(inp, text, floats)
+    x = inp_table.select(floats).to_numpy().astype(np.float64)
+    inp_table = inp_table.select(text)  # the floats are in x now (the big CSV is 12M rows)
+    size = {"keys": keys} if groups else {}
+    atol = {c: ATOL for c in floats}
+    if groups:
+        # Integer codes for the keys: the reference sorts and splits on them.
+        want, mean, std = expected_group_floats(job, inp_table[GROUP_KEY].rank("dense").to_numpy(), x)
+        if job == "zscore":
+            # f4 (1e9 + noise) keeps the standard suite's looser tolerance for f5; below it, ZSCORE_ULPS
+            # units in the last place of the group's mean over its std. A constant group must give 0.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cond = np.where(std > 0, ZSCORE_ULPS * np.spacing(np.abs(mean)) / std, 0.0)
+            atol = {c: np.maximum(ATOL_ZSCORE_F5 if c == "f4" else ATOL, cond[:, j]) for j, c in enumerate(floats)}
+    else:
+        want = expected_floats(job, x)
+        if job == "zscore":
+            atol["f5"] = ATOL_ZSCORE_F5
     checks = []
     for tool, path in outs.items():
         problems, notes = [], []
         try:
-            got = read_table(path)
+            got = read_table(path, text, floats)
         except Exception as exc:  # noqa: BLE001 - report, do not abort
-            checks.append({"job": job, "rows": rows, "format": fmt, "tool": tool, "ok": False,
+            checks.append({"job": job, "rows": rows, **size, "format": fmt, "tool": tool, "ok": False,
                            "problems": [f"cannot read output: {exc}"], "notes": []})
             continue
-        if got.columns != COLUMNS:
-            problems.append(f"columns {got.columns}, expected {COLUMNS}")
+        columns = [*text, *floats]
+        if got.columns != columns:
+            problems.append(f"columns {got.columns}, expected {columns}")
         if got.height != inp_table.height:
             problems.append(f"{got.height} rows, expected {inp_table.height}")
         if not problems:
-            for c in ("id", "group"):
+            for c in text:
                 s = got[c]
                 if s.dtype != pl.String:
                     notes.append(f"{c} written as {s.dtype}, not text")
@@ -685,17 +912,17 @@ def check_outputs(job: str, rows: int, fmt: str, inp: Path, outs: dict[str, Path
                     i = int(bad.arg_max())
                     problems.append(f"column {c}: {nbad} of {rows} values differ from the input text, "
                                     f"first at row {i}: {s[i]!r} instead of {inp_table[c][i]!r}")
-            y = got.select(FLOATS).to_numpy().astype(np.float64)
-            for j, c in enumerate(FLOATS):
-                atol = ATOL_ZSCORE_F5 if (job == "zscore" and c == "f5") else ATOL
-                close = np.isclose(y[:, j], want[:, j], rtol=RTOL, atol=atol, equal_nan=True)
+            y = got.select(floats).to_numpy().astype(np.float64)
+            for j, c in enumerate(floats):
+                close = np.isclose(y[:, j], want[:, j], rtol=RTOL, atol=atol[c], equal_nan=True)
                 if not close.all():
                     diff = np.abs(y[:, j] - want[:, j])
                     diff[close] = 0
                     i = int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)))
+                    tol = f"{atol[c]:g}" if np.ndim(atol[c]) == 0 else f"{float(atol[c][i]):g} (here)"
                     problems.append(f"column {c}: {int((~close).sum())} of {rows} values outside rtol {RTOL:g} "
-                                    f"atol {atol:g}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
-        checks.append({"job": job, "rows": rows, "format": fmt, "tool": tool, "ok": not problems,
+                                    f"atol {tol}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
+        checks.append({"job": job, "rows": rows, **size, "format": fmt, "tool": tool, "ok": not problems,
                        "problems": problems, "notes": notes})
     return checks
 
@@ -867,16 +1094,31 @@ def wide_table_rows(results: list[dict], shapes: list[tuple[int, int]]) -> list[
     for r in sorted(results, key=lambda r: (shapes.index((r["cols"], r["rows"])) if (r["cols"], r["rows"]) in shapes else len(shapes),
                                             r["cols"], r["rows"], FORMATS.index(r["format"]), WIDE_JOBS.index(r["job"]),
                                             torder[r["tool"]])):
-        sn = idx.get((r["job"], r["cols"], r["rows"], r["format"], "softnorm"))
-        sn = sn["median_wall_s"] if sn else None
-        vs_sn = ""
-        if r["error"]:
-            wall_s, peak_s = "FAILED", ""
-        else:
-            wall_s, peak_s = f"{r['median_wall_s']:.3f}", f"{r['peak_mib']:.0f}"
-            if r["tool"] != "softnorm" and sn:
-                vs_sn = ratio_text(r["median_wall_s"] / sn)
-        out.append([r["job"], f"{r['cols']:,} x {r['rows']:,}", r["format"], r["tool"], wall_s, peak_s, vs_sn])
+        sn = wall(idx, (r["job"], r["cols"], r["rows"], r["format"], "softnorm"))
+        out.append([r["job"], f"{r['cols']:,} x {r['rows']:,}", r["format"], r["tool"], *_timing_cells(r, sn)])
+    return out
+
+
+def _timing_cells(r: dict, sn: float | None) -> list[str]:
+    """median wall s, peak MiB and tool/softnorm wall of a result, given softnorm's median wall ``sn``."""
+    if r["error"]:
+        return ["FAILED", "", ""]
+    vs_sn = ratio_text(r["median_wall_s"] / sn) if r["tool"] != "softnorm" and sn else ""
+    return [f"{r['median_wall_s']:.3f}", f"{r['peak_mib']:.0f}", vs_sn]
+
+
+def group_index(results: list[dict]) -> dict:
+    return {(r["job"], r["rows"], r["keys"], r["format"], r["tool"]): r for r in results}
+
+
+def group_table_rows(results: list[dict]) -> list[list[str]]:
+    idx = group_index(results)
+    torder = {t: i for i, t in enumerate(TOOLS)}
+    out = []
+    for r in sorted(results, key=lambda r: (r["rows"], r["keys"], GROUP_FORMATS.index(r["format"]), GROUP_JOBS.index(r["job"]),
+                                            torder[r["tool"]])):
+        sn = wall(idx, (r["job"], r["rows"], r["keys"], r["format"], "softnorm"))
+        out.append([r["job"], f"{r['rows']:,} / {r['keys']:,}", r["format"], r["tool"], *_timing_cells(r, sn)])
     return out
 
 
@@ -886,6 +1128,8 @@ TITLE = "softnorm benchmark (whole process; median of timed runs, max peak RSS)"
 WIDE_HEADERS = ["job", "columns x rows", "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall"]
 WIDE_RIGHT = {1, 4, 5}
 WIDE_TITLE = "wide tables (whole process; median of timed runs, max peak RSS)"
+GROUP_HEADERS = ["job", "rows / keys", "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall"]
+GROUP_TITLE = f"group jobs, -g {GROUP_KEY} (whole process; median of timed runs, max peak RSS)"
 
 
 def print_table(rows: list[list[str]], plain: bool, headers: list[str] = HEADERS, right: set[int] = RIGHT,
@@ -936,6 +1180,58 @@ def target_cases(standard: list[dict], big: list[dict]) -> list[dict]:
     return cases
 
 
+def group_cases(groups: list[dict]) -> list[dict]:
+    """The (job, rows, keys, format) cases of the group suite, as target_cases gives the others."""
+    idx = group_index(groups)
+    keys = sorted({(r["job"], r["rows"], r["keys"], r["format"]) for r in groups},
+                  key=lambda c: (c[1], c[2], GROUP_FORMATS.index(c[3]), GROUP_JOBS.index(c[0])))
+    return [{"suite": "groups", "job": job, "rows": rows, "keys": k, "format": fmt,
+             "name": case_label({"suite": "groups", "job": job, "rows": rows, "keys": k, "format": fmt}),
+             "softnorm": idx.get((job, rows, k, fmt, "softnorm")), "polars": idx.get((job, rows, k, fmt, "polars"))}
+            for job, rows, k, fmt in keys]
+
+
+def _target(title: str, met: list[str], not_met: list[str], not_measured: list[str]) -> dict:
+    status = "NOT MET" if not_met else "MET" if met else "NOT MEASURED"
+    return {"target": title, "status": status, "met": met, "not_met": not_met, "not_measured": not_measured}
+
+
+def _ratio_target(title: str, selected: list[dict], limit_of, peak_limit: float | None = None) -> dict:
+    """softnorm/polars <= ``limit_of(case)`` on each case of ``selected``, and softnorm's peak <= ``peak_limit`` if given."""
+    met, not_met, not_measured = [], [], []
+    for c in selected:
+        sn, pol, limit = c["softnorm"], c["polars"], limit_of(c)
+        if sn is None:
+            continue  # softnorm not run (--only)
+        if sn["median_wall_s"] is None:
+            not_met.append(f"{c['name']}: softnorm failed")
+            continue
+        peak_ok = peak_limit is None or sn["peak_mib"] <= peak_limit
+        peak = "" if peak_limit is None else f", softnorm peak {sn['peak_mib']:.0f} MiB (limit {peak_limit:g})"
+        if pol is None or pol["median_wall_s"] is None:
+            (not_measured if peak_ok else not_met).append(f"{c['name']}: polars " + ("not run" if pol is None else "failed") + peak)
+        else:
+            r = sn["median_wall_s"] / pol["median_wall_s"]
+            shown = f"{r:.3f}" if round(r, 2) <= limit < r else f"{r:.2f}"  # 1.004 is not "1.00 <= 1.0"
+            (met if r <= limit and peak_ok else not_met).append(f"{c['name']}: softnorm/polars = {shown} (limit {limit:.1f})" + peak)
+    return _target(title, met, not_met, not_measured)
+
+
+def evaluate_group_target(groups: list[dict]) -> dict:
+    """The group jobs' target: speed against the polars one-liner and softnorm's peak, at the target sizes."""
+    cases = group_cases(groups)
+    sizes = " and ".join(f"{rows:,}" for rows in TARGET_GROUP_ROWS)
+    target = _ratio_target(
+        f"group jobs (-g {GROUP_KEY}): softnorm/polars <= {TARGET_GROUP:.1f} and softnorm peak memory <= {TARGET_PEAK_MIB:g} MiB "
+        f"at {sizes} rows with {TARGET_GROUP_KEYS:,} keys, every job and format",
+        [c for c in cases if c["rows"] in TARGET_GROUP_ROWS and c["keys"] == TARGET_GROUP_KEYS],
+        lambda c: TARGET_GROUP, TARGET_PEAK_MIB)
+    run = {(c["rows"], c["keys"]) for c in cases}
+    target["not_measured"] += [f"{rows:,} rows with {TARGET_GROUP_KEYS:,} keys: not in --rows and --group-keys"
+                               for rows in TARGET_GROUP_ROWS if (rows, TARGET_GROUP_KEYS) not in run]
+    return target
+
+
 def evaluate_targets(standard: list[dict], big: list[dict]) -> list[dict]:
     """The speed targets, each MET, NOT MET (every case that misses, with its ratio) or NOT MEASURED.
 
@@ -944,28 +1240,8 @@ def evaluate_targets(standard: list[dict], big: list[dict]) -> list[dict]:
     """
     cases = target_cases(standard, big)
 
-    def finish(title, met, not_met, not_measured):
-        status = "NOT MET" if not_met else "MET" if met else "NOT MEASURED"
-        return {"target": title, "status": status, "met": met, "not_met": not_met, "not_measured": not_measured}
-
-    def ratio_target(title, selected, limit_of):
-        met, not_met, not_measured = [], [], []
-        for c in selected:
-            sn, pol, limit = c["softnorm"], c["polars"], limit_of(c)
-            if sn is None:
-                continue  # softnorm not run (--only)
-            if sn["median_wall_s"] is None:
-                not_met.append(f"{c['name']}: softnorm failed")
-            elif pol is None or pol["median_wall_s"] is None:
-                not_measured.append(f"{c['name']}: polars " + ("not run" if pol is None else "failed"))
-            else:
-                r = sn["median_wall_s"] / pol["median_wall_s"]
-                shown = f"{r:.3f}" if round(r, 2) <= limit < r else f"{r:.2f}"  # 1.004 is not "1.00 <= 1.0"
-                (met if r <= limit else not_met).append(f"{c['name']}: softnorm/polars = {shown} (limit {limit:.1f})")
-        return finish(title, met, not_met, not_measured)
-
     column = [c for c in cases if c["job"] in ("minmax", "zscore") and c["suite"] == "standard"]
-    column_target = ratio_target(
+    column_target = _ratio_target(
         "minmax and zscore (column axis): softnorm/polars <= "
         + " and <= ".join(f"{limit:.1f} at {rows:,} rows" for rows, limit in TARGET_COLUMN.items()) + ", every format",
         [c for c in column if c["rows"] in TARGET_COLUMN], lambda c: TARGET_COLUMN[c["rows"]])
@@ -973,11 +1249,11 @@ def evaluate_targets(standard: list[dict], big: list[dict]) -> list[dict]:
         run_rows = {c["rows"] for c in column}
         column_target["not_measured"] += [f"{rows:,} rows: not in --rows" for rows in TARGET_COLUMN if rows not in run_rows]
     targets = [
-        ratio_target(f"softmax (row axis): softnorm/polars <= {TARGET_SOFTMAX:.1f} at every size and format (big CSV included)",
-                     [c for c in cases if c["job"] == "softmax"], lambda c: TARGET_SOFTMAX),
+        _ratio_target(f"softmax (row axis): softnorm/polars <= {TARGET_SOFTMAX:.1f} at every size and format (big CSV included)",
+                      [c for c in cases if c["job"] == "softmax"], lambda c: TARGET_SOFTMAX),
         column_target,
-        ratio_target(f"Parquet to Parquet ({', '.join(PARQUET_FORMATS)}): softnorm/polars <= {TARGET_PARQUET:.1f} on every job and size",
-                     [c for c in cases if c["format"] in PARQUET_FORMATS], lambda c: TARGET_PARQUET),
+        _ratio_target(f"Parquet to Parquet ({', '.join(PARQUET_FORMATS)}): softnorm/polars <= {TARGET_PARQUET:.1f} on every job and size",
+                      [c for c in cases if c["format"] in PARQUET_FORMATS], lambda c: TARGET_PARQUET),
     ]
     met, not_met = [], []
     for c in cases:
@@ -989,13 +1265,14 @@ def evaluate_targets(standard: list[dict], big: list[dict]) -> list[dict]:
             continue
         peer = f" (polars {pol['peak_mib']:.0f} MiB)" if pol and pol["peak_mib"] is not None else ""
         (met if sn["peak_mib"] <= TARGET_PEAK_MIB else not_met).append(f"{c['name']}: softnorm {sn['peak_mib']:.0f} MiB{peer}")
-    targets.append(finish(f"softnorm peak memory <= {TARGET_PEAK_MIB:g} MiB on every job, size and format (big CSV included)",
-                          met, not_met, []))
+    targets.append(_target(f"softnorm peak memory <= {TARGET_PEAK_MIB:g} MiB on every job, size and format (big CSV included)",
+                           met, not_met, []))
     return targets
 
 
-def markdown_table(standard: list[dict], big: list[dict]) -> str:
-    """One row per (job, rows, format): softnorm and the polars one-liner, for the project README."""
+def markdown_table(standard: list[dict], big: list[dict], groups: list[dict] = ()) -> str:
+    """One row per (job, rows, format): softnorm and the polars one-liner, for the project README;
+    then, if the group suite ran, a second table with one row per (job, rows, keys, format)."""
     def secs(r):
         if r is None:
             return "-"
@@ -1004,13 +1281,22 @@ def markdown_table(standard: list[dict], big: list[dict]) -> str:
     def mib(r):
         return "-" if r is None or r["peak_mib"] is None else f"{r['peak_mib']:.0f}"
 
-    lines = ["| job | rows | format | softnorm s | polars s | ratio | softnorm peak MiB | polars peak MiB |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for c in target_cases(standard, big):
+    def row(c, *labels):
         sn, pol = c["softnorm"], c["polars"]
         ratio = (f"{sn['median_wall_s'] / pol['median_wall_s']:.2f}"
                  if sn and pol and sn["median_wall_s"] and pol["median_wall_s"] else "-")
-        lines.append(f"| {c['job']} | {c['rows']:,} | {c['format']} | {secs(sn)} | {secs(pol)} | {ratio} | {mib(sn)} | {mib(pol)} |")
+        return "| " + " | ".join([*labels, secs(sn), secs(pol), ratio, mib(sn), mib(pol)]) + " |"
+
+    lines = []
+    if standard or big:
+        lines += ["| job | rows | format | softnorm s | polars s | ratio | softnorm peak MiB | polars peak MiB |",
+                  "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [row(c, c["job"], f"{c['rows']:,}", c["format"]) for c in target_cases(standard, big)]
+    if groups:
+        lines += [*([""] if lines else []), f"Group jobs (`-g {GROUP_KEY}`):", "",
+                  "| job | rows | keys | format | softnorm s | polars s | ratio | softnorm peak MiB | polars peak MiB |",
+                  "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [row(c, c["job"], f"{c['rows']:,}", f"{c['keys']:,}", c["format"]) for c in group_cases(groups)]
     return "\n".join(lines)
 
 
@@ -1023,9 +1309,12 @@ def loadavg() -> list[float] | None:
 
 
 def case_label(r: dict) -> str:
-    """'zscore 1,000,000 csv', 'wide zscore 2,000x500 csv' or 'zscore 12,000,000 csv (big CSV)', for a result or a check."""
+    """'zscore 1,000,000 csv', 'wide zscore 2,000x500 csv', 'group zscore 1,000,000/1,000 keys csv' or
+    'zscore 12,000,000 csv (big CSV)', for a result or a check."""
     if r.get("suite") == "wide":
         return f"wide {r['job']} {r['cols']:,}x{r['rows']:,} {r['format']}"
+    if r.get("suite") == "groups":
+        return f"group {r['job']} {r['rows']:,}/{r['keys']:,} keys {r['format']}"
     return f"{r['job']} {r['rows']:,} {r['format']}" + (" (big CSV)" if r.get("suite") == "big" else "")
 
 
@@ -1102,11 +1391,16 @@ def csv_list(value: str, allowed: list[str], what: str) -> list[str]:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Benchmark softnorm against polars, DuckDB and pandas.")
     p.add_argument("--suite", choices=SUITES, default="standard",
-                   help="standard: the long tables of --rows; wide: the wide tables of --wide-shapes; all: both; "
+                   help="standard: the long tables of --rows; wide: the wide tables of --wide-shapes; groups: the group "
+                        "jobs (-g) on tables of --rows rows and --group-keys keys; all: those three; "
                         "big: only the big CSV case of --big (default standard)")
-    p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000], help="table sizes (default: 1000000 5000000)")
+    p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000],
+                   help="table sizes, of the standard and the group suite (default: 1000000 5000000)")
     p.add_argument("--wide-shapes", type=parse_shape, nargs="+", default=[parse_shape(v) for v in WIDE_SHAPES],
                    metavar="COLSxROWS", help=f"wide tables, columns x rows (default: {' '.join(WIDE_SHAPES)})")
+    p.add_argument("--group-keys", type=int, nargs="+", default=GROUP_KEYS, metavar="N",
+                   help=f"group suite: distinct keys of grp per table, each size of --rows with each (default: "
+                        f"{' '.join(map(str, GROUP_KEYS))}; as many as the rows for groups of about one row)")
     p.add_argument("--runs", type=int, default=None,
                    help=f"timed runs per case after one warm-up (default {RUNS}); the big CSV: runs without warm-up (default {BIG_RUNS})")
     p.add_argument("--big", action="store_true",
@@ -1119,15 +1413,18 @@ def parse_args(argv=None):
                    help=f"tools to run (default {','.join(TOOLS)}); the I/O floor runs with job 'io'")
     p.add_argument("--jobs", type=lambda v: csv_list(v, [*ALL_JOBS, "stats"], "job"), default=None,
                    help=f"jobs (default: standard suite {','.join(ALL_JOBS)}, 'io' being the I/O floor; "
-                        f"wide suite {','.join(WIDE_JOBS)}); each suite runs those of its jobs that are named")
+                        f"wide suite {','.join(WIDE_JOBS)}; group suite {','.join(GROUP_JOBS)}); "
+                        "each suite runs those of its jobs that are named")
     p.add_argument("--formats", type=lambda v: csv_list(v, FORMATS, "format"), default=FORMATS,
                    help=f"formats (default {','.join(FORMATS)}): CSV to CSV, Parquet to Parquet with the input written by "
-                        "polars (parquet) or by pyarrow's defaults (parquet-pyarrow); the wide suite has no parquet-pyarrow")
+                        "polars (parquet) or by pyarrow's defaults (parquet-pyarrow); the wide suite has no parquet-pyarrow, "
+                        "the group suite only parquet-pyarrow")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed (default 1800)")
     p.add_argument("--tmp-dir", type=Path, default=None, help="where outputs are written (default: TMPDIR); deleted afterwards")
     p.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
     p.add_argument("--markdown", action="store_true",
-                   help="after the run, print a Markdown table of softnorm against the polars one-liner, one row per job, rows and format")
+                   help="after the run, print a Markdown table of softnorm against the polars one-liner, one row per job, rows and format "
+                        "(and one of the group jobs, if they ran)")
     # Internal: run one peer program.
     p.add_argument("--peer", choices=sorted(PEERS), help=argparse.SUPPRESS)
     p.add_argument("--job", choices=[*ALL_JOBS, "stats"], help=argparse.SUPPRESS)
@@ -1136,9 +1433,11 @@ def parse_args(argv=None):
     # Internal: helpers run in their own processes.
     p.add_argument("--generate", type=int, metavar="ROWS", help=argparse.SUPPRESS)
     p.add_argument("--generate-wide", type=parse_shape, metavar="COLSxROWS", help=argparse.SUPPRESS)
+    p.add_argument("--generate-groups", type=int, metavar="ROWS", help=argparse.SUPPRESS)  # with one --group-keys
     p.add_argument("--check", choices=[*ALL_JOBS, "stats"], help=argparse.SUPPRESS)
     p.add_argument("--check-rows", type=int, help=argparse.SUPPRESS)
     p.add_argument("--check-cols", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--check-keys", type=int, help=argparse.SUPPRESS)
     p.add_argument("--check-format", choices=FORMATS, help=argparse.SUPPRESS)
     p.add_argument("--outputs", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -1146,26 +1445,29 @@ def parse_args(argv=None):
         p.error("--runs must be at least 1")
     if any(n < 1 for n in args.rows) or args.big_rows < 1:
         p.error("--rows and --big-rows must be positive")
+    if any(n < 1 for n in args.group_keys):
+        p.error("--group-keys must be positive")
     args.big_runs = args.runs or BIG_RUNS
     args.runs = args.runs or RUNS
     args.big = args.big or args.suite == "big"
     jobs = args.jobs
-    args.standard_jobs = [] if args.suite in ("wide", "big") else [j for j in (jobs or ALL_JOBS) if j in ALL_JOBS]
-    args.wide_jobs = [] if args.suite in ("standard", "big") else [j for j in (jobs or WIDE_JOBS) if j in WIDE_JOBS]
+    args.standard_jobs = [j for j in (jobs or ALL_JOBS) if j in ALL_JOBS] if args.suite in ("standard", "all") else []
+    args.wide_jobs = [j for j in (jobs or WIDE_JOBS) if j in WIDE_JOBS] if args.suite in ("wide", "all") else []
+    args.group_jobs = [j for j in (jobs or GROUP_JOBS) if j in GROUP_JOBS] if args.suite in ("groups", "all") else []
     args.big_jobs = [j for j in (jobs or BIG_JOBS) if j in BIG_JOBS] if args.big else []
-    internal = args.peer or args.generate or args.generate_wide or args.check
+    internal = args.peer or args.generate or args.generate_wide or args.generate_groups or args.check
     if not internal and args.big and not args.big_jobs:
         p.error(f"--jobs {','.join(jobs)}: the big CSV case runs only {','.join(BIG_JOBS)}")
-    if not internal and not (args.standard_jobs or args.wide_jobs or args.big_jobs):
+    if not internal and not (args.standard_jobs or args.wide_jobs or args.group_jobs or args.big_jobs):
         p.error(f"--jobs {','.join(jobs)}: none of them is a job of the {args.suite} suite")
-    args.jobs = list(dict.fromkeys([*args.standard_jobs, *args.wide_jobs, *args.big_jobs]))
+    args.jobs = list(dict.fromkeys([*args.standard_jobs, *args.wide_jobs, *args.group_jobs, *args.big_jobs]))
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.peer:
-        (WIDE_PEERS if args.suite == "wide" else PEERS)[args.peer](args.job, args.input, args.output)
+        {"wide": WIDE_PEERS, "groups": GROUP_PEERS}.get(args.suite, PEERS)[args.peer](args.job, args.input, args.output)
         return 0
     if args.generate:
         paths = generate_data(args.data_dir, args.generate, args.formats)
@@ -1175,13 +1477,17 @@ def main(argv=None) -> int:
         paths = generate_wide_data(args.data_dir, *args.generate_wide)
         print(json.dumps({fmt: str(p) for fmt, p in paths.items()}))
         return 0
+    if args.generate_groups:
+        paths = generate_group_data(args.data_dir, args.generate_groups, args.group_keys[0], args.formats)
+        print(json.dumps({fmt: str(p) for fmt, p in paths.items()}))
+        return 0
     if args.check:
         outs = {t: Path(p) for t, p in json.loads(args.outputs).items()}
         fmt = args.check_format or _fmt_of(args.input)
         if args.suite == "wide":
             print(json.dumps(check_wide_outputs(args.check, args.check_cols, args.check_rows, fmt, Path(args.input), outs)))
         else:
-            print(json.dumps(check_outputs(args.check, args.check_rows, fmt, Path(args.input), outs)))
+            print(json.dumps(check_outputs(args.check, args.check_rows, fmt, Path(args.input), outs, args.check_keys)))
         return 0
 
     r = subprocess.run([sys.executable, "-c", "import numpy, polars"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -1189,7 +1495,7 @@ def main(argv=None) -> int:
         sys.exit("run.py: generating and checking the data needs numpy and polars: " + r.stderr.strip().splitlines()[-1])
 
     tools, skipped = available_tools(args.only)
-    if args.standard_jobs and "parquet-pyarrow" in args.formats:
+    if (args.standard_jobs or args.group_jobs) and "parquet-pyarrow" in args.formats:
         r = subprocess.run([sys.executable, "-c", "import pyarrow.csv, pyarrow.parquet"], check=False,
                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if r.returncode != 0:
@@ -1205,6 +1511,9 @@ def main(argv=None) -> int:
         skipped += [f"{t}: not run on the wide tables (see benchmarks/README.md)" for t in args.only if t not in WIDE_TOOLS]
         if "parquet-pyarrow" in args.formats:
             skipped.append("parquet-pyarrow: not a format of the wide tables")
+    group_formats = [f for f in args.formats if f in GROUP_FORMATS]
+    if args.group_jobs and "parquet" in args.formats:
+        skipped.append("parquet: not a format of the group tables, whose Parquet input is written by pyarrow (parquet-pyarrow)")
     big_tools = [t for t in tools if t in BIG_TOOLS]
     if args.big and not big_tools:
         skipped.append(f"big CSV: not run, it runs only {' and '.join(BIG_TOOLS)} and --only names neither")
@@ -1222,8 +1531,9 @@ def main(argv=None) -> int:
         if no_gnu_time:
             log(f"peak memory from os.wait4's rusage: {no_gnu_time}")
 
-        def check(job, rows, fmt, inp, outs, suite="standard"):
+        def check(job, rows, fmt, inp, outs, suite="standard", keys=None):
             found = json.loads(helper(["--check", job, "--check-rows", str(rows), "--check-format", fmt, "--input", str(inp),
+                                       *(["--check-keys", str(keys)] if keys is not None else []),
                                        "--outputs", json.dumps({t: str(p) for t, p in outs.items()})]))
             return [{"suite": suite, **c} for c in found]
 
@@ -1255,6 +1565,21 @@ def main(argv=None) -> int:
                                                      "--outputs", json.dumps({t: str(p) for t, p in outs.items()})]))
                     for p in outs.values():
                         p.unlink(missing_ok=True)
+        for rows in args.rows if args.group_jobs and tools and group_formats else []:
+            for keys in args.group_keys:
+                paths = {k: Path(v) for k, v in json.loads(helper(["--generate-groups", str(rows), "--group-keys", str(keys),
+                                                                   "--formats", ",".join(group_formats),
+                                                                   "--data-dir", str(args.data_dir)])).items()}
+                for fmt in group_formats:
+                    inp = paths[fmt]
+                    for job in args.group_jobs:
+                        recs, outs = run_case(tools, job, rows, fmt, inp, work, args.runs, args.timeout, keys=keys,
+                                              time_file=time_file)
+                        results += recs
+                        if outs:
+                            checks += check(job, rows, fmt, inp, outs, suite="groups", keys=keys)
+                        for p in outs.values():
+                            p.unlink(missing_ok=True)
         if args.big and big_tools:
             rows = args.big_rows
             inp = Path(json.loads(helper(["--generate", str(rows), "--formats", "csv", "--data-dir", str(args.data_dir)]))["csv"])
@@ -1272,8 +1597,9 @@ def main(argv=None) -> int:
     harness_mib = harness_peak_mib()  # before machine_info's imports: what the children inherited
     standard = [r for r in results if r["suite"] == "standard"]
     wide = [r for r in results if r["suite"] == "wide"]
+    groups = [r for r in results if r["suite"] == "groups"]
     big = [r for r in results if r["suite"] == "big"]
-    runs_text = "; ".join(([f"median of {args.runs} timed run(s) after 1 warm-up"] if standard or wide else [])
+    runs_text = "; ".join(([f"median of {args.runs} timed run(s) after 1 warm-up"] if standard or wide or groups else [])
                           + ([f"big CSV ({args.big_rows:,} rows): {args.big_runs} run(s), no warm-up"] if big else []))
     info = machine_info()
     info["harness_peak_mib"] = round(harness_mib, 1)
@@ -1298,6 +1624,9 @@ def main(argv=None) -> int:
     if args.wide_jobs:
         print()
         print_table(wide_table_rows(wide, args.wide_shapes), plain, WIDE_HEADERS, WIDE_RIGHT, WIDE_TITLE)
+    if groups:
+        print()
+        print_table(group_table_rows(groups), plain, GROUP_HEADERS, WIDE_RIGHT, GROUP_TITLE)
     if big:
         print()
         print_table([r[:-1] for r in table_rows(big)], plain, HEADERS[:-1], RIGHT - {7},
@@ -1308,6 +1637,8 @@ def main(argv=None) -> int:
           f"floats rtol {RTOL:g} atol {ATOL:g}"
           + (f", z-score of f5 atol {ATOL_ZSCORE_F5:g}; id and group must be the input's text" if args.standard_jobs or big else "")
           + ("; wide tables: id must be the input's text, stats figures count/min/max/mean/std" if args.wide_jobs else "")
+          + (f"; group jobs: the reference within each group, a constant group 0, z-scores atol at least {ZSCORE_ULPS} ulps "
+             f"of the group's mean over its std (f4: {ATOL_ZSCORE_F5:g}), id and {GROUP_KEY} the input's text" if args.group_jobs else "")
           + "):")
     failed_runs = [r for r in results if r["error"]]
     for r in failed_runs:
@@ -1322,7 +1653,7 @@ def main(argv=None) -> int:
     for note in skipped:
         print(f"  {note}")
 
-    targets = evaluate_targets(standard, big) if standard or big else []
+    targets = (evaluate_targets(standard, big) if standard or big else []) + ([evaluate_group_target(groups)] if groups else [])
     if targets:
         print()
         print("Speed targets, in this run (ratios: softnorm / polars one-liner median wall):")
@@ -1336,12 +1667,12 @@ def main(argv=None) -> int:
             for item in t["met"]:
                 print(f"      met: {item}")
 
-    if args.markdown and (standard or big):
+    if args.markdown and (standard or big or groups):
         print()
         print(f"Markdown ({runs_text}"
               + f"; peak RSS {'from GNU time' if not no_gnu_time else 'from rusage'}; ratio = softnorm s / polars s):")
         print()
-        print(markdown_table(standard, big))
+        print(markdown_table(standard, big, groups))
 
     report = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
@@ -1350,12 +1681,15 @@ def main(argv=None) -> int:
         "config": {"suite": args.suite, "rows": args.rows, "wide_shapes": [f"{c}x{r}" for c, r in args.wide_shapes],
                    "runs": args.runs, "warmups": 1, "tools": args.only, "jobs": args.jobs,
                    "formats": args.formats, "data_version": DATA_VERSION, "wide_data_version": WIDE_DATA_VERSION, "seed": SEED,
+                   "group_keys": args.group_keys if args.group_jobs else None,
+                   "groups_data_version": GROUPS_DATA_VERSION, "groups_seed": GROUPS_SEED,
                    "big": args.big, "big_rows": args.big_rows if args.big else None, "big_runs": args.big_runs if args.big else None,
                    "big_warmups": 0, "big_jobs": args.big_jobs,
                    "peak_method": "rusage" if no_gnu_time else "gnu-time",
                    "peak_command": None if no_gnu_time else [GNU_TIME, "-f", "%M", "-o", "FILE"],
                    "peak_method_note": no_gnu_time,
-                   "softnorm_command": softnorm_command(), "rtol": RTOL, "atol": ATOL, "atol_zscore_f5": ATOL_ZSCORE_F5},
+                   "softnorm_command": softnorm_command(), "rtol": RTOL, "atol": ATOL, "atol_zscore_f5": ATOL_ZSCORE_F5,
+                   "zscore_ulps": ZSCORE_ULPS},
         "skipped": skipped,
         "results": results,
         "checks": checks,
