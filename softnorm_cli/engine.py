@@ -38,6 +38,9 @@ from softnorm_cli.values import Numbers, to_matrix, with_results
 #: Parsed batches up to this size are kept from fit for apply instead of
 #: being read again: small and medium tables are read once, large ones stream.
 KEEP_BYTES = 128 << 20
+#: The group codes of the rows, up to this size, are kept from fit for apply
+#: (16M rows of 2-byte codes): finding a row's group costs more than keeping it.
+KEEP_CODES_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     only = [*columns, *group_by] if not keep and _checks_without_every_column(source) else None
     while True:  # a tentative read may ask to start over
         keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
+        row_codes = KeptCodes() if keys is not None else None
         rows = 0
         if keys is None:
             reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
@@ -87,7 +91,9 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
                 if keys is None:
                     reduction.add(values)
                 else:
-                    reduction.add(values, keys.codes(batch.frame, batch.first_row))
+                    codes = keys.codes(batch.frame, batch.first_row)
+                    reduction.add(values, codes)
+                    row_codes.add(codes)
                 rows += batch.frame.height
                 _notify(on_batch, "pass 1/2: statistics")
             break
@@ -98,6 +104,8 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
     else:
         fitted.statistics = method.finish(per_group.table(reduction.result(), len(keys)))
         fitted.keys = keys.keys()
+        codes = row_codes.result()
+        fitted.row_codes = None if codes is None else (source, codes)
     fitted.rows = rows
     return fitted
 
@@ -134,7 +142,7 @@ def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
     if two_pass:
         problems.add(method, fitted.statistics)
     figures = Figures() if job.figures and columns else None
-    groups = Groups(fitted, job.numbers.na_values) if fitted.group_by and two_pass else None
+    groups = Groups(fitted, source, job.numbers.na_values) if fitted.group_by and two_pass else None
     types = _output_types(job, source, sink, columns)
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
@@ -168,18 +176,47 @@ def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
     return summary
 
 
+class KeptCodes:
+    """The group code of each row of a fit, while they take at most KEEP_CODES_BYTES."""
+
+    def __init__(self):
+        self._parts: list[np.ndarray] | None = []
+        self._bytes = 0
+
+    def add(self, codes: np.ndarray) -> None:
+        if self._parts is None:
+            return
+        part = codes.astype(np.uint16 if not len(codes) or codes.max() < 1 << 16 else np.int32)
+        self._bytes += part.nbytes
+        if self._bytes <= KEEP_CODES_BYTES:
+            self._parts.append(part)
+        else:
+            self._parts = None
+
+    def result(self) -> np.ndarray | None:
+        if self._parts is None:
+            return None
+        return np.concatenate(self._parts) if self._parts else np.empty(0, np.uint16)
+
+
 class Groups:
     """The groups of the rows being transformed: each row's group, and how many rows each group has."""
 
-    def __init__(self, fitted: Fitted, na_values: Sequence[str]):
+    def __init__(self, fitted: Fitted, source, na_values: Sequence[str]):
         self.fitted = fitted
         self.keys = KeyIndex(fitted.group_by, na_values, keys=fitted.keys)
         self.rows = np.zeros(len(fitted.keys), dtype=np.int64)
         self.unseen_rows = 0
+        # The codes the fit found, when it read the same source.
+        self.kept = fitted.row_codes[1] if fitted.row_codes and fitted.row_codes[0] is source else None
 
     def of(self, batch, unseen: str) -> tuple[np.ndarray, np.ndarray | None]:
         """The group of each row of ``batch``, and which rows are in groups the statistics lack (or None)."""
-        codes = self.keys.codes(batch.frame, batch.first_row)
+        start, height = batch.first_row - 1, batch.frame.height
+        if self.kept is not None and start + height <= len(self.kept):
+            codes = self.kept[start : start + height].astype(np.intp)
+        else:
+            codes = self.keys.codes(batch.frame, batch.first_row)
         missing = codes == UNSEEN
         if missing.any():
             first = int(np.argmax(missing))

@@ -54,6 +54,9 @@ class Fitted:
     #: How the columns were chosen, and how many rows the fit saw, for the summary; not part of the record.
     selection: Any = field(default=None, compare=False, repr=False)
     rows: int = field(default=0, compare=False, repr=False)
+    #: The source of the fit and the group code of each of its rows, when few enough to keep,
+    #: so that applying to the same source need not look them up again; not part of the record.
+    row_codes: tuple[Any, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def method(self) -> Method:

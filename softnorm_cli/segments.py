@@ -122,11 +122,10 @@ class _BySegments(Along):
         return sizes * width if self.segments.whole_block else np.repeat(sizes, width, axis=1)
 
     def spread(self, figure: np.ndarray) -> np.ndarray:
-        return figure[self._row_group]
-
-    @cached_property
-    def _row_group(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.segments.starts)), self.segments.sizes)
+        # Repeated along the contiguous rows of the transposed figure, then
+        # transposed back: column-major like the block, and several times
+        # faster than gathering rows by index.
+        return np.repeat(np.ascontiguousarray(figure.T), self.segments.sizes, axis=1).T
 
 
 def _along_memory(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, int]:

@@ -264,3 +264,32 @@ def test_api_and_engine_group_the_same_way(write_file, tmp_path):
     assert fitted.keys == [("b",), ("a",)]
     assert fitted.statistics["min"].tolist() == [[1.0], [5.0]]
     assert fitted.statistics["max"].tolist() == [[3.0], [7.0]]
+
+
+@pytest.mark.parametrize("command", ["zscore", "softmax"])
+def test_group_codes_kept_from_the_fit_give_the_same_bytes(invoke_ok, write_file, monkeypatch, command):
+    """The second pass takes each row's group from the first when they fit in memory, else looks it up again."""
+    from softnorm_cli import engine
+
+    write_file("t.csv", _csv(_table(rows=3000, seed=11)))
+    args = [command, "t.csv", "-c", "price,qty", "-g", "region", "--axis", "column", "--batch-rows", "100"]
+    kept = invoke_ok(*args).stdout
+    monkeypatch.setattr(engine, "KEEP_CODES_BYTES", 0)
+    assert invoke_ok(*args).stdout == kept
+
+
+def test_group_codes_kept_from_one_source_are_not_used_for_another(write_file):
+    from softnorm_cli import engine
+    from softnorm_cli.io.memory import FrameSink
+    from softnorm_cli.io.source import open_source
+    from softnorm_cli.methods import MinMax
+
+    job = engine.Job(MinMax(), "column", group_by=["g"])
+    with open_source(str(write_file("a.csv", "g,x\nb,1\na,5\nb,3\na,7\n"))) as source:
+        fitted = engine.fit(job, source)
+    assert fitted.row_codes is not None and fitted.row_codes[1].tolist() == [0, 1, 0, 1]
+    # The same keys in another order: each row must be looked up, not taken from the fit.
+    with open_source(str(write_file("b.csv", "g,x\na,6\na,5\nb,2\nb,3\n"))) as other:
+        sink = FrameSink()
+        engine.apply(job, fitted, other, sink)
+    assert sink.frame["x"].to_list() == [0.5, 0.0, 0.5, 1.0]

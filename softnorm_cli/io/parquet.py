@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 import polars as pl
 
 from softnorm_cli.errors import MalformedInputError
+from softnorm_cli.io.prefetch import prefetched
 from softnorm_cli.io.source import Batch, BatchSize, Reader
 
 
@@ -80,7 +81,8 @@ class ParquetReader(Reader):
                 # the fixed chunks statistics are reduced over.
                 rows = 1 << max(10, (self.batch.bytes // (2 * _row_width(scan.collect_schema()))).bit_length() - 1)
             done = 0
-            frames = self._paged(only, rows) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
+            # pyarrow decodes pages without the GIL: the next batch is decoded while this one is used.
+            frames = prefetched(self._paged(only, rows)) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
             for frame in frames:
                 yield Batch(frame, done + 1)
                 done += frame.height
