@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 
 STDIO = "-"
 
@@ -17,19 +18,21 @@ def check_writable(path: str) -> None:
         raise OSError(13, "Permission denied", path)
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` ('-': stdout) through a temporary file renamed into place,
-    so that a reader never sees half a file and a failure leaves the old one."""
+def write_text(path: str, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces) to ``path`` ('-': stdout) through a temporary file renamed
+    into place, so that a reader never sees half a file and a failure leaves the old one."""
+    pieces = [text] if isinstance(text, str) else text
     if path == STDIO:
         import click
 
-        click.echo(text, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
         return
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.writelines(pieces)
         os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     finally:
