@@ -17,7 +17,8 @@ A table known to fit in KEEP_BYTES once parsed is kept by the reader between
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +28,10 @@ from softnorm_cli.errors import ColumnNotFoundError, SoftnormError
 from softnorm_cli.fitted import Fitted
 from softnorm_cli.io.infer import TypeInference
 from softnorm_cli.io.source import ReadAgain
-from softnorm_cli.keys import UNSEEN, KeyIndex, UnseenGroupError
+from softnorm_cli.keys import KeptCodes, KeyIndex, RowGroups, union
 from softnorm_cli.methods import Method
-from softnorm_cli.reduce import PerGroup, Reduction
-from softnorm_cli.report import Figures, Problems
+from softnorm_cli.reduce import ByGroup, PerGroup, Reduction, take_rows
+from softnorm_cli.report import Figures, Problems, Totals
 from softnorm_cli.selection import Selection, matching, select
 from softnorm_cli.summary import Summary
 from softnorm_cli.values import Numbers, to_matrix, with_results
@@ -63,23 +64,53 @@ class Job:
 
 def fit(job: Job, source, on_batch=None) -> Fitted:
     """Choose the columns and fit the method's statistics over every batch of ``source``."""
+    fitted = plan(job, source)
+    if fitted.axis == "row" or not fitted.columns:
+        return fitted
+    part = fit_part(job, fitted, source, on_batch, read_again=True)
+    if part.row_codes is not None:
+        fitted.row_codes = (source, part.row_codes)
+    return finish(fitted, part)
+
+
+def plan(job: Job, source) -> Fitted:
+    """The record a fit fills in: the columns and keys, chosen from the first rows of ``source``."""
     group_by = matching(source.columns, job.group_by) if job.group_by else []
     selection = choose_columns(source, job.columns, job.exclude, job.numbers, group_by)
-    columns = selection.columns
     options = {**job.method.options(), "inf": job.inf}
-    fitted = Fitted(job.method.name, options, job.axis, columns, group_by=group_by, version=__version__, selection=selection)
-    if job.axis == "row" or not columns:
-        return fitted
-    method, axis = job.method, numpy_axis(job.axis)
+    return Fitted(job.method.name, options, job.axis, selection.columns, group_by=group_by, version=__version__, selection=selection)
+
+
+@dataclass
+class Partial:
+    """The statistics of some rows, not yet finished: those of one source, or of several merged.
+
+    ``statistics`` is the method's partial statistics, with one row per key
+    of ``keys`` when rows are grouped.
+    """
+
+    statistics: Any
+    rows: int
+    keys: list[tuple] | None = None
+    row_codes: np.ndarray | None = None  # each row's group, kept for a second pass over the same rows
+
+
+def fit_part(job: Job, fitted: Fitted, source, on_batch=None, read_again: bool = False) -> Partial:
+    """The partial statistics of the columns ``fitted`` chose, over every batch of ``source``.
+
+    ``read_again``: the same source is read again to apply the statistics, so
+    a table that fits is kept in memory, and so are the rows' group codes.
+    """
+    method, axis, columns, group_by = job.method, numpy_axis(fitted.axis), fitted.columns, fitted.group_by
     # Keeping batches for apply pays only when they are sure to fit; a larger
     # table would hold KEEP_BYTES in vain before it is read again.
-    size = None if source.typed else source.size_in_memory()
+    size = None if source.typed or not read_again else source.size_in_memory()
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     # Without keeping, a typed reader needs the selected columns (and keys) alone.
     only = [*columns, *group_by] if not keep and _checks_without_every_column(source) else None
     while True:  # a tentative read may ask to start over
         keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
-        row_codes = KeptCodes() if keys is not None else None
+        row_codes = KeptCodes(KEEP_CODES_BYTES if read_again else 0)
         rows = 0
         if keys is None:
             reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
@@ -100,49 +131,77 @@ def fit(job: Job, source, on_batch=None) -> Fitted:
         except ReadAgain:
             continue
     if keys is None:
-        fitted.statistics = method.finish(reduction.result())
-    else:
-        fitted.statistics = method.finish(per_group.table(reduction.result(), len(keys)))
-        fitted.keys = keys.keys()
-        codes = row_codes.result()
-        fitted.row_codes = None if codes is None else (source, codes)
-    fitted.rows = rows
+        return Partial(reduction.result(), rows)
+    return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), row_codes.result())
+
+
+def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
+    """The partial statistics of the rows of both, ``a``'s first: groups keep their order of first appearance."""
+    method = fitted.method
+    if a.keys is None:
+        return Partial(method.merge(a.statistics, b.statistics), a.rows + b.rows)
+    keys, codes = union(fitted.group_by, a.keys, b.keys)
+    per_group = PerGroup(method, whole_block=fitted.axis == "all")
+    order = np.argsort(codes, kind="stable")
+    total = per_group.merge(ByGroup(np.arange(len(a.keys)), a.statistics), ByGroup(codes[order], take_rows(b.statistics, order)))
+    return Partial(per_group.table(total, len(keys)), a.rows + b.rows, keys)
+
+
+def finish(fitted: Fitted, part: Partial) -> Fitted:
+    """``fitted`` with the finished statistics of ``part``."""
+    fitted.statistics = fitted.method.finish(part.statistics)
+    if part.keys is not None:
+        fitted.keys = part.keys
+    fitted.rows = part.rows
     return fitted
 
 
 def fit_summary(fitted: Fitted) -> Summary:
     """What a fit without apply tells: the rows and groups it saw, and the groups without a proper result."""
-    problems = Problems(fitted.axis, fitted.columns, fitted.group_by, fitted.keys)
-    if fitted.statistics is not None:
-        problems.add(fitted.method, fitted.statistics)
-    selection = fitted.selection
-    groups = None
+    summary = summarize(fitted, Applied(fitted.rows))
     if fitted.group_by:
-        groups = {"by": list(fitted.group_by), "count": len(fitted.keys)}
-    return Summary(
-        fitted.command,
-        fitted.axis,
-        fitted.rows,
-        {},
-        warnings=(selection.warnings if selection else []) + problems.finish(),
-        skipped=selection.skipped if selection else {},
-        groups=groups,
-    )
+        summary.groups = {"by": list(fitted.group_by), "count": len(fitted.keys)}
+    return summary
 
 
 def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
     """Transform every batch of ``source`` with ``fitted`` (or map it back, with ``job.inverse``) and write it to ``sink``."""
+    return summarize(fitted, apply_part(job, fitted, source, sink, on_batch))
+
+
+@dataclass
+class Applied:
+    """What transforming some rows found, for the summary: merged with another part's by :meth:`merge`."""
+
+    rows: int
+    figures: Totals | None = None  # before and after, with job.figures
+    row_problems: list[str] = field(default_factory=list)  # --axis row: the rows without a proper result
+    group_rows: np.ndarray | None = None  # rows per group
+    unseen_rows: int = 0  # rows in groups the statistics lack (--unseen nan)
+
+    def merge(self, other: Applied) -> Applied:
+        return Applied(
+            self.rows + other.rows,
+            None if self.figures is None else self.figures.merge(other.figures),
+            self.row_problems + other.row_problems,
+            None if self.group_rows is None else self.group_rows + other.group_rows,
+            self.unseen_rows + other.unseen_rows,
+        )
+
+
+def apply_part(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Applied:
+    """:func:`apply` without the summary: what it found, to merge with other parts'."""
     method, columns = fitted.method, fitted.columns
     for name in [*columns, *fitted.group_by]:
         if name not in source.columns:
             raise ColumnNotFoundError(name, source.columns, f"of the parameters is not in {source.name}")
     two_pass = fitted.statistics is not None
-    selection: Selection | None = fitted.selection
-    problems = Problems(fitted.axis, columns, fitted.group_by, fitted.keys)
-    if two_pass:
-        problems.add(method, fitted.statistics)
+    problems = Problems(fitted.axis, columns) if not two_pass else None
     figures = Figures() if job.figures and columns else None
-    groups = Groups(fitted, source, job.numbers.na_values) if fitted.group_by and two_pass else None
+    groups = None
+    if fitted.group_by and two_pass:
+        kept = fitted.row_codes[1] if fitted.row_codes and fitted.row_codes[0] is source else None
+        groups = RowGroups(fitted.group_by, fitted.keys, job.numbers.na_values, kept)
     types = _output_types(job, source, sink, columns)
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
@@ -162,83 +221,47 @@ def apply(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Summary:
         sink.write(frame if types is None else types.apply(frame))
         rows += batch.frame.height
         _notify(on_batch, stage)
-    summary = Summary(
-        method.name,
-        fitted.axis,
+    return Applied(
         rows,
-        {},
-        warnings=(selection.warnings if selection else []) + problems.finish(),
-        skipped=selection.skipped if selection else {},
-        groups=None if groups is None else groups.summary(),
+        None if figures is None else figures.totals(),
+        [] if problems is None else problems.finish(),
+        None if groups is None else groups.rows,
+        0 if groups is None else groups.unseen_rows,
     )
-    if figures is not None:
-        figures.fill(summary, columns, fitted.axis == "row" and getattr(method, "log", False))
+
+
+def summarize(fitted: Fitted, applied: Applied) -> Summary:
+    """The summary of applying ``fitted``: the figures, and warnings about the selection and the statistics."""
+    selection: Selection | None = fitted.selection
+    problems = Problems(fitted.axis, fitted.columns, fitted.group_by, fitted.keys)
+    if fitted.statistics is not None:
+        problems.add(fitted.method, fitted.statistics)
+    summary = Summary(
+        fitted.command,
+        fitted.axis,
+        applied.rows,
+        {},
+        warnings=(selection.warnings if selection else []) + problems.finish() + applied.row_problems,
+        skipped=selection.skipped if selection else {},
+        groups=None if applied.group_rows is None else _groups(fitted, applied),
+    )
+    if applied.figures is not None:
+        applied.figures.fill(summary, fitted.columns, fitted.axis == "row" and getattr(fitted.method, "log", False))
     return summary
 
 
-class KeptCodes:
-    """The group code of each row of a fit, while they take at most KEEP_CODES_BYTES."""
-
-    def __init__(self):
-        self._parts: list[np.ndarray] | None = []
-        self._bytes = 0
-
-    def add(self, codes: np.ndarray) -> None:
-        if self._parts is None:
-            return
-        part = codes.astype(np.uint16 if not len(codes) or codes.max() < 1 << 16 else np.int32)
-        self._bytes += part.nbytes
-        if self._bytes <= KEEP_CODES_BYTES:
-            self._parts.append(part)
-        else:
-            self._parts = None
-
-    def result(self) -> np.ndarray | None:
-        if self._parts is None:
-            return None
-        return np.concatenate(self._parts) if self._parts else np.empty(0, np.uint16)
-
-
-class Groups:
-    """The groups of the rows being transformed: each row's group, and how many rows each group has."""
-
-    def __init__(self, fitted: Fitted, source, na_values: Sequence[str]):
-        self.fitted = fitted
-        self.keys = KeyIndex(fitted.group_by, na_values, keys=fitted.keys)
-        self.rows = np.zeros(len(fitted.keys), dtype=np.int64)
-        self.unseen_rows = 0
-        # The codes the fit found, when it read the same source.
-        self.kept = fitted.row_codes[1] if fitted.row_codes and fitted.row_codes[0] is source else None
-
-    def of(self, batch, unseen: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """The group of each row of ``batch``, and which rows are in groups the statistics lack (or None)."""
-        start, height = batch.first_row - 1, batch.frame.height
-        if self.kept is not None and start + height <= len(self.kept):
-            codes = self.kept[start : start + height].astype(np.intp)
-        else:
-            codes = self.keys.codes(batch.frame, batch.first_row)
-        missing = codes == UNSEEN
-        if missing.any():
-            first = int(np.argmax(missing))
-            if unseen == "error":
-                raise UnseenGroupError(self.keys.names, self.keys.key_of(batch.frame, first), batch.first_row + first)
-            self.unseen_rows += int(missing.sum())
-            codes = np.where(missing, 0, codes)
-        self.rows += np.bincount(codes[~missing] if missing.any() else codes, minlength=len(self.rows))
-        return codes, (missing if missing.any() else None)
-
-    def summary(self) -> dict:
-        """How many groups, and the smallest and largest by rows, for the summary."""
-        seen = np.flatnonzero(self.rows)
-        info = {"by": list(self.fitted.group_by), "count": len(self.rows), "with_rows": int(seen.size)}
-        if seen.size:
-            keys = self.fitted.keys
-            small, large = seen[np.argmin(self.rows[seen])], seen[np.argmax(self.rows[seen])]
-            info["smallest"] = {"key": list(keys[small]), "rows": int(self.rows[small])}
-            info["largest"] = {"key": list(keys[large]), "rows": int(self.rows[large])}
-        if self.unseen_rows:
-            info["unseen_rows"] = self.unseen_rows
-        return info
+def _groups(fitted: Fitted, applied: Applied) -> dict:
+    """How many groups, and the smallest and largest by rows, for the summary."""
+    rows = applied.group_rows
+    seen = np.flatnonzero(rows)
+    info = {"by": list(fitted.group_by), "count": len(rows), "with_rows": int(seen.size)}
+    if seen.size:
+        small, large = seen[np.argmin(rows[seen])], seen[np.argmax(rows[seen])]
+        info["smallest"] = {"key": list(fitted.keys[small]), "rows": int(rows[small])}
+        info["largest"] = {"key": list(fitted.keys[large]), "rows": int(rows[large])}
+    if applied.unseen_rows:
+        info["unseen_rows"] = applied.unseen_rows
+    return info
 
 
 def describe(job: Job, source, on_batch=None) -> Summary:

@@ -86,6 +86,72 @@ class KeyIndex:
         return column.cast(pl.String).alias(name)
 
 
+class KeptCodes:
+    """The group code of each row of a fit, while they take at most ``budget`` bytes."""
+
+    def __init__(self, budget: int):
+        self._parts: list[np.ndarray] | None = []
+        self._bytes = 0
+        self._budget = budget
+
+    def add(self, codes: np.ndarray) -> None:
+        if self._parts is None:
+            return
+        part = codes.astype(np.uint16 if not len(codes) or codes.max() < 1 << 16 else np.int32)
+        self._bytes += part.nbytes
+        if self._bytes <= self._budget:
+            self._parts.append(part)
+        else:
+            self._parts = None
+
+    def result(self) -> np.ndarray | None:
+        if self._parts is None:
+            return None
+        return np.concatenate(self._parts) if self._parts else np.empty(0, np.uint16)
+
+
+class RowGroups:
+    """The groups of the rows being transformed: each row's group, and how many rows each group has.
+
+    ``kept``: the codes a fit found for these very rows, if it kept them.
+    """
+
+    def __init__(self, names: Sequence[str], keys: Sequence[tuple], na_values: Sequence[str], kept: np.ndarray | None = None):
+        self.keys = KeyIndex(names, na_values, keys=keys)
+        self.rows = np.zeros(len(keys), dtype=np.int64)
+        self.unseen_rows = 0
+        self.kept = kept
+
+    def of(self, batch, unseen: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The group of each row of ``batch``, and which rows are in groups the statistics lack (or None)."""
+        start, height = batch.first_row - 1, batch.frame.height
+        if self.kept is not None and start + height <= len(self.kept):
+            codes = self.kept[start : start + height].astype(np.intp)
+        else:
+            codes = self.keys.codes(batch.frame, batch.first_row)
+        missing = codes == UNSEEN
+        if missing.any():
+            first = int(np.argmax(missing))
+            if unseen == "error":
+                raise UnseenGroupError(self.keys.names, self.keys.key_of(batch.frame, first), batch.first_row + first)
+            self.unseen_rows += int(missing.sum())
+            codes = np.where(missing, 0, codes)
+        self.rows += np.bincount(codes[~missing] if missing.any() else codes, minlength=len(self.rows))
+        return codes, (missing if missing.any() else None)
+
+
+def union(names: Sequence[str], keys: Sequence[tuple], other: Sequence[tuple]) -> tuple[list[tuple], np.ndarray]:
+    """``keys`` followed by those of ``other`` it lacks, in their order; and the code of each of ``other`` in it."""
+    index = KeyIndex(names)
+
+    def frame(rows: Sequence[tuple]) -> pl.DataFrame:
+        return pl.DataFrame(list(rows), schema=dict.fromkeys(index.names, pl.String), orient="row")
+
+    index.codes(frame(keys))
+    codes = index.codes(frame(other))
+    return index.keys(), codes
+
+
 def describe(names: Sequence[str], key: tuple) -> str:
     """``grp='k7'`` or ``(day='2024-01-31', desk=missing)``, for messages."""
     parts = [f"{name}={'missing' if value is None else repr(value)}" for name, value in zip(names, key)]

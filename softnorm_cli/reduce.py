@@ -160,6 +160,11 @@ class PerGroup:
         return ByGroup(np.arange(size), table)
 
 
+def take_rows(stats: Stats, rows: np.ndarray) -> Stats:
+    """The rows ``rows`` of each figure of partial statistics (a group's figures are a row)."""
+    return _map(lambda a: a[rows], stats)
+
+
 def _fields(stats) -> list[tuple[str, np.ndarray]]:
     return [(f.name, getattr(stats, f.name)) for f in dataclasses.fields(stats)]
 

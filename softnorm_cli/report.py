@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from softnorm_cli.kernels import Moments
@@ -77,11 +79,33 @@ class Figures:
         if row_sums is not None and row_sums.size:
             self.row_sums = (min(self.row_sums[0], row_sums.min()), max(self.row_sums[1], row_sums.max()))
 
+    def totals(self) -> Totals:
+        return Totals(self.before.result(), self.after.result() if self._after else None, self.row_sums)
+
+    def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
+        self.totals().fill(summary, columns, log)
+
+
+@dataclass
+class Totals:
+    """The figures of some rows, before and after: merged with another part's by :meth:`merge`."""
+
+    before: Moments
+    after: Moments | None
+    row_sums: tuple[float, float]
+
+    def merge(self, other: Totals) -> Totals:
+        return Totals(
+            self.before.merge(other.before),
+            None if self.after is None else self.after.merge(other.after),
+            (min(self.row_sums[0], other.row_sums[0]), max(self.row_sums[1], other.row_sums[1])),
+        )
+
     def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
         """Put the figures into ``summary``; ``log``: the row sums are of exp(result)."""
-        summary.before = column_figures(self.before.result(), columns)
-        if self._after:
-            summary.after = column_figures(self.after.result(), columns)
+        summary.before = column_figures(self.before, columns)
+        if self.after is not None:
+            summary.after = column_figures(self.after, columns)
         if np.isfinite(self.row_sums[0]):
             summary.row_sums = self.row_sums
             summary.row_sums_label = "row sums of exp(result)" if log else "row sums"
