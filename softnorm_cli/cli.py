@@ -16,6 +16,7 @@ from softnorm_cli import __version__
 from softnorm_cli.options import (
     RangeType,
     axis_option,
+    engine_options,
     group_option,
     inf_option,
     input_options,
@@ -48,6 +49,7 @@ def cli():
 @axis_option("row")
 @group_option
 @params_options
+@engine_options
 @click.option("-t", "--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
               help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
 @click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
@@ -75,6 +77,7 @@ def softmax(temperature, log, inf, **options):
 @axis_option("column")
 @group_option
 @params_options
+@engine_options
 @click.option("--range", "feature_range", type=RangeType(), default="0,1", show_default=True,
               help="Target range LO,HI with LO < HI.")
 @click.option("--clip", is_flag=True, help="Clip results into the range (new data, with --params, can fall outside it).")
@@ -100,6 +103,7 @@ def minmax(feature_range, clip, **options):
 @axis_option("column")
 @group_option
 @params_options
+@engine_options
 @click.option("--ddof", type=click.IntRange(min=0), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
 @inf_option("error", ("error", "missing"), "stop with an error, or treat them as missing")

@@ -41,16 +41,16 @@ class user_errors:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(0)
-        if not _is_user_error(exc):
+        if not is_user_error(exc):
             return False
         if os.environ.get("SOFTNORM_DEBUG"):
             import traceback
 
             traceback.print_exception(exc_type, exc, tb)
-        raise CommandError(_one_line(exc)) from exc
+        raise CommandError(one_line(exc)) from exc
 
 
-def _is_user_error(exc: BaseException) -> bool:
+def is_user_error(exc: BaseException) -> bool:
     from softnorm_cli.errors import SoftnormError
 
     if isinstance(exc, (SoftnormError, OSError, UnicodeDecodeError)):
@@ -90,7 +90,7 @@ def _stdout_reader_gone() -> bool:
         return False
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror.lower()}"

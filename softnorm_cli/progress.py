@@ -72,3 +72,23 @@ class BatchProgress:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PartProgress:
+    """Called after each part of a dataset with the stage, the parts done and their number."""
+
+    def __init__(self, console: Console):
+        self._console = console
+        self._progress: Progress | None = None
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} parts"), TimeElapsedColumn()]
+            self._progress = Progress(*columns, console=self._console, transient=True)
+            self._progress.start()
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(self._tasks[stage], completed=done)
+        if stage == "writing" and done == total:
+            self._progress.stop()

@@ -49,6 +49,8 @@ def run(
     fit_only=False,
     inverse=False,
     unseen="error",
+    engine="local",
+    scheduler=None,
     **options,
 ):
     """Run ``method`` as the command line asked: fit and apply, or apply saved parameters, or only fit."""
@@ -60,9 +62,12 @@ def run(
     input = source_options["input"]
     output = _check_output(input, output, in_place, fit_only, summary_json)
     _check_parameters(method, axis, group_by, save_params, params, fit_only, inverse)
+    from softnorm_cli.io.dataset import names_many
     from softnorm_cli.io.sniff import format_from_path
 
-    if output not in (STDIO, None) and not to_format and not format_from_path(output):
+    parts = engine == "dask" or names_many(input)
+    _check_engine(input, output, in_place, engine, scheduler, parts)
+    if output not in (STDIO, None) and not parts and not to_format and not format_from_path(output):
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
 
     with user_errors():
@@ -82,27 +87,16 @@ def run(
             if getattr(method, "clip", False):
                 fitted.options["clip"] = True  # clipping is decided when applying
             method, axis, inf = fitted.method, fitted.axis, fitted.options["inf"]
-        from softnorm_cli import engine
-        from softnorm_cli.io.sink import Sink
-
         show = not quiet and (summary if summary is not None else sys.stderr.isatty())
         the_job = job(
             method, axis, inf=inf, figures=(show or bool(summary_json)) and not fit_only, group_by=group_by,
             unseen=unseen, inverse=inverse, **job_options,
         )
-        with open_input(**source_options) as source:
-            with progress(source, quiet) as on_batch:
-                if fit_only:
-                    fitted = engine.fit(the_job, source, on_batch)
-                    result = engine.fit_summary(fitted)
-                else:
-                    layout = _layout(source, to_format or format_from_path(output), source_options, job_options, compression)
-                    with Sink(output, layout) as sink:
-                        if fitted is None:
-                            fitted = engine.fit(the_job, source, on_batch)
-                        result = engine.apply(the_job, fitted, source, sink, on_batch)
-                    result.output = sink.name
-            result.input = source.name
+        if parts:
+            fitted, result = _run_parts(the_job, fitted, output, to_format, compression, engine, scheduler, quiet,
+                                        source_options, job_options)
+        else:
+            fitted, result = _run_one(the_job, fitted, output, to_format, compression, quiet, source_options, job_options)
         if save_params:
             files.write_text(save_params, fitted.to_json())
             result.parameters["saved to"] = save_params
@@ -120,6 +114,83 @@ def run(
             from softnorm_cli.summary import render
 
             render(result, console(sys.stderr))
+
+
+def _run_one(the_job, fitted, output, to_format, compression, quiet, source_options, job_options):
+    """One file or stdin, streamed: fit (unless ``fitted`` came from a file) and apply, or only fit (no ``output``)."""
+    from softnorm_cli import engine
+    from softnorm_cli.io.sink import Sink
+    from softnorm_cli.io.sniff import format_from_path
+
+    with open_input(**source_options) as source:
+        with progress(source, quiet) as on_batch:
+            if output is None:  # --fit-only
+                fitted = engine.fit(the_job, source, on_batch)
+                result = engine.fit_summary(fitted)
+            else:
+                layout = _layout(source, to_format or format_from_path(output), source_options, job_options, compression)
+                with Sink(output, layout) as sink:
+                    if fitted is None:
+                        fitted = engine.fit(the_job, source, on_batch)
+                    result = engine.apply(the_job, fitted, source, sink, on_batch)
+                result.output = sink.name
+        result.input = source.name
+    return fitted, result
+
+
+def _run_parts(the_job, fitted, output, to_format, compression, engine, scheduler, quiet, source_options, job_options):
+    """A dataset of parts (or any input on a cluster): fit over all parts, then each part to a part of ``output``."""
+    from softnorm_cli import engine as local, parts
+    from softnorm_cli.io.dataset import Dataset, PartsOutput, find
+
+    input, how = source_options["input"], reading(**{k: v for k, v in source_options.items() if k != "input"})
+    dataset = find(input, *how) or Dataset(input, (input,), *how)
+    with _executor(engine, scheduler, quiet) as executor:
+        if fitted is None:
+            fitted = parts.fit(the_job, dataset, executor)
+        if output is None:  # --fit-only
+            result = local.fit_summary(fitted)
+            result.engine = executor.describe(len(dataset.parts))
+        else:
+            with dataset.open(0) as first:
+                layout = _layout(first, to_format, source_options, job_options, compression)
+            with PartsOutput(output, layout.format) as out:
+                result = parts.apply(the_job, fitted, dataset, out, layout, executor)
+            result.output = output
+    result.input = dataset.name
+    return fitted, result
+
+
+def _executor(engine: str, scheduler: str | None, quiet: bool):
+    show = not quiet and sys.stderr.isatty()
+    if engine == "dask":
+        from softnorm_cli.dask_engine import DaskExecutor
+
+        return DaskExecutor(scheduler, progress=show)
+    import contextlib
+
+    from softnorm_cli.parts import LocalExecutor
+
+    on_part = None
+    if show:
+        from softnorm_cli.progress import PartProgress
+
+        on_part = PartProgress(console(sys.stderr))
+    return contextlib.nullcontext(LocalExecutor(on_part))
+
+
+def _check_engine(input: str, output: str | None, in_place: bool, engine: str, scheduler: str | None, parts: bool) -> None:
+    """What a dataset or the Dask engine cannot do, as usage errors."""
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    if not parts:
+        return
+    if input == STDIO:
+        raise click.UsageError("--engine dask reads files: give a path, a glob or a directory, not stdin")
+    if in_place:
+        raise click.UsageError("--in-place works on one file, not on a dataset of parts or with --engine dask")
+    if output == STDIO:
+        raise click.UsageError("a dataset is written as a directory of parts: give -o DIR")
 
 
 def _check_output(input: str, output: str, in_place: bool, fit_only: bool, summary_json: str | None) -> str | None:
@@ -163,15 +234,22 @@ def _check_parameters(method, axis, group_by, save_params, params, fit_only, inv
         raise click.UsageError("--save-params needs --axis column or all: with --axis row each row is fitted alone")
 
 
-def open_input(input, from_format, delimiter, no_header, skip_rows, encoding, decimal_comma, na_values, batch):
-    from softnorm_cli.io.source import NA_VALUES, BatchSize, Dialect, open_source
+def open_input(input, **options):
+    from softnorm_cli.io.source import open_source
+
+    return open_source(input, *reading(**options))
+
+
+def reading(from_format, delimiter, no_header, skip_rows, encoding, decimal_comma, na_values, batch):
+    """How the input is read, from the options: its format (or None), dialect and batch size."""
+    from softnorm_cli.io.source import NA_VALUES, BatchSize, Dialect
 
     rows, size = batch or (None, None)
     batch_size = BatchSize(rows=rows) if size is None else BatchSize(bytes=size)
     dialect = Dialect(
         delimiter, not no_header, encoding, decimal_comma, skip_rows, NA_VALUES if na_values is None else na_values
     )
-    return open_source(input, from_format and from_format.lower(), dialect, batch_size)
+    return from_format and from_format.lower(), dialect, batch_size
 
 
 def _layout(source, fmt: str | None, source_options: dict, job_options: dict, compression: str):

@@ -53,6 +53,8 @@ class Summary:
     groups: dict | None = None
     #: The parameters file read (--params) or written (--save-params).
     parameters: dict[str, str] = field(default_factory=dict)
+    #: A dataset of parts: the engine that ran it, its workers and the partitions (None for one file).
+    engine: dict | None = None
 
     def to_json(self) -> dict:
         """The figures as strict JSON data: NaN and infinities become null."""
@@ -70,6 +72,7 @@ class Summary:
             "skipped": dict(self.skipped),
             "groups": self.groups,
             "parameters": dict(self.parameters),
+            "engine": self.engine,
             "row_sums": None if self.row_sums is None else _strict(dict(zip(("min", "max"), self.row_sums))),
             "warnings": list(self.warnings),
         }
@@ -127,6 +130,8 @@ def render(summary: Summary, console) -> None:
         _print(console, Text(f"parameters {role} {path}"))
     if summary.groups is not None:
         _print(console, Text(_groups_line(summary.groups)))
+    if summary.engine is not None:
+        _print(console, Text(_engine_line(summary.engine)))
     lines = _table(summary)
     if lines:
         _print(console, Text(""))
@@ -162,6 +167,12 @@ def _groups_line(groups: dict) -> str:
     if groups.get("unseen_rows"):
         line += f"; {_count(groups['unseen_rows'], 'row')} in groups the parameters lack (results missing)"
     return line
+
+
+def _engine_line(engine: dict) -> str:
+    """``engine: dask (tcp://10.0.0.5:8786), 4 workers, 8 partitions``."""
+    where = f" ({engine['scheduler']})" if engine.get("scheduler") else ""
+    return f"engine: {engine['name']}{where}, {_count(engine['workers'], 'worker')}, {_count(engine['partitions'], 'partition')}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -23,7 +23,7 @@ from softnorm_cli import __version__
 
 FIGURE_KEYS = ["count", "missing", "min", "max", "mean", "std", "sum"]
 SUMMARY_KEYS = [
-    "command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "groups", "parameters", "row_sums", "warnings"
+    "command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "groups", "parameters", "engine", "row_sums", "warnings"
 ]
 
 
@@ -875,8 +875,12 @@ def test_error_missing_file(invoke, command):
 
 
 def test_error_directory(invoke, workdir):
+    """A directory is a dataset of parts (see test_dataset.py): written to a directory, and not for stats."""
     (workdir / "adir").mkdir()
-    _error(invoke("minmax", "adir"), "adir: is a directory")
+    _error(invoke("minmax", "adir", "-o", "out"), "adir: no CSV, TSV or Parquet files in it")
+    result = invoke("minmax", "adir")
+    assert result.exit_code == 2 and "a dataset is written as a directory of parts: give -o DIR" in result.stderr
+    _error(invoke("stats", "adir"), "adir: is a directory")
 
 
 def test_error_empty_input(invoke, write_file):

@@ -1,0 +1,81 @@
+"""The Dask engine: the parts' work (:mod:`softnorm_cli.parts`) as tasks on a Dask cluster.
+
+With a scheduler address it joins that cluster; without one it starts a
+``distributed.LocalCluster`` on this machine, bound to the loopback
+interface, and stops it afterwards. Tasks are not pure (each reads or writes
+a file), and Dask retries a task whose worker died, so a part is written by
+whichever attempt finishes: each part file is written under a temporary name
+and renamed, so a retried part replaces a half-written one cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from softnorm_cli.errors import SoftnormError
+
+INSTALL_HINT = "--engine dask needs Dask: pip install 'softnorm[dask]'"
+#: Seconds to wait for a scheduler to answer.
+CONNECT_TIMEOUT = 30
+
+
+class DaskExecutor:
+    """Runs tasks on a cluster; a context manager that connects, or starts and stops a local cluster."""
+
+    def __init__(self, scheduler: str | None = None, progress: bool = False, workers: int | None = None):
+        self.scheduler = scheduler
+        self.progress = progress
+        self.workers = workers  # of a local cluster; default: one per core
+        self.client = None
+        self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            import distributed
+        except ImportError:
+            raise SoftnormError(INSTALL_HINT) from None
+        try:
+            if self.scheduler:
+                self.client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            else:
+                # One single-threaded process per core: polars and numpy bring their own threads.
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=50,
+                )
+                self.client = distributed.Client(self._cluster, set_as_default=False)
+        except OSError as e:
+            self.__exit__(None, None, None)
+            raise SoftnormError(f"cannot reach the Dask scheduler {self.scheduler or 'on this machine'}: {e}") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def map(self, fn: Callable, items: Sequence, stage: str) -> list:
+        return [self.client.submit(fn, item, pure=False) for item in items]
+
+    def submit(self, fn: Callable, *args) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def gather(self, handles: list, stage: str) -> list:
+        if self.progress:
+            from distributed import progress
+
+            # Dask draws its bar on stdout; stdout may carry data, stderr is for people.
+            with contextlib.redirect_stdout(sys.stderr):
+                print(f"{stage}:")
+                progress(handles)
+        return self.client.gather(handles)
+
+    def describe(self, parts: int) -> dict:
+        workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
+        info = {"name": "dask", "workers": workers, "partitions": parts}
+        info["scheduler"] = self.scheduler or "local cluster"
+        return info

@@ -1,0 +1,169 @@
+"""A table stored as many files: a glob or a directory of CSV, TSV or Parquet parts.
+
+A dataset is read part by part (each part by the reader of its format, as a
+single file is) and written as a directory with one part per input part, in
+the same order. The directory is written under a temporary name beside the
+target and renamed into place once every part is written, so a failed run
+leaves no half-written dataset and an older one stays whole.
+
+A path with ``://`` is an fsspec URL: its parts are listed and read with the
+filesystems the user has installed (``s3://``, ``gs://``, ``memory://``, ...);
+each part is copied to a local temporary file for reading.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.files import umask
+from softnorm_cli.io import sniff
+from softnorm_cli.io.source import BatchSize, Dialect, open_source
+
+#: Output part names: part-00000.parquet, part-00001.parquet, ...
+PART = "part-{:05d}{}"
+_PART = re.compile(r"part-\d{5,}\.(csv|tsv|parquet)")
+_EXTENSIONS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The parts of a table, in order, and how to open each."""
+
+    name: str  # as the user gave it
+    parts: tuple[str, ...]  # paths as the user would write them (relative to where softnorm started), or URLs
+    format: str | None = None  # --from; else each part's extension (Parquet is known by its bytes)
+    dialect: Dialect = Dialect()
+    batch: BatchSize = BatchSize()
+    base: str = field(default_factory=os.getcwd)  # the directory relative paths start from
+
+    @contextmanager
+    def open(self, index: int):
+        """The reader of part ``index`` (a context manager)."""
+        part = self.parts[index]
+        if not _is_url(part):
+            # From where softnorm started: a worker of a cluster has a working directory of its own.
+            with open_source(os.path.join(self.base, part), self.format, self.dialect, self.batch) as reader:
+                reader.name = part
+                yield reader
+            return
+        import fsspec
+
+        # The copy keeps the part's extensions, which tell its format and compression.
+        fd, local = tempfile.mkstemp(prefix="softnorm-", suffix="".join(PurePosixPath(part).suffixes))
+        try:
+            with os.fdopen(fd, "wb") as out, fsspec.open(part, "rb") as remote:
+                shutil.copyfileobj(remote, out, 1 << 20)
+            with open_source(local, self.format, self.dialect, self.batch) as reader:
+                reader.name = part
+                yield reader
+        finally:
+            os.unlink(local)
+
+
+def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()) -> Dataset | None:
+    """The dataset ``path`` names when it is a glob, a directory or a URL; None for one local file or stdin."""
+    if path == "-":
+        return None
+    if _is_url(path):
+        parts = _remote_parts(path)
+    elif os.path.isdir(path):
+        parts = _in_directory(path)
+    elif glob.has_magic(path):
+        parts = sorted(p for p in glob.glob(path) if os.path.isfile(p))
+        if not parts:
+            raise SoftnormError(f"{path}: matches no file")
+    else:
+        return None
+    if not parts:
+        raise SoftnormError(f"{path}: no CSV, TSV or Parquet files in it")
+    formats = {fmt or sniff.format_from_path(part) for part in parts}
+    if None in formats or len(formats) > 1:
+        kinds = ", ".join(sorted(f or "unknown" for f in formats))
+        raise SoftnormError(f"{path}: parts of one dataset must be of one format (found {kinds}); use --from to say which")
+    return Dataset(path, tuple(parts), fmt, dialect, batch)
+
+
+def names_many(path: str) -> bool:
+    """Whether ``path`` names a dataset (a glob, a directory or a URL), without listing it."""
+    return path != "-" and (_is_url(path) or os.path.isdir(path) or glob.has_magic(path))
+
+
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
+def _in_directory(path: str) -> list[str]:
+    # Files that start with "." or "_" are a writer's bookkeeping (_SUCCESS, _metadata, .crc), not data.
+    names = sorted(n for n in os.listdir(path) if not n.startswith((".", "_")) and sniff.format_from_path(n))
+    return [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
+
+
+def _remote_parts(url: str) -> list[str]:
+    try:
+        import fsspec
+    except ImportError:
+        raise SoftnormError(f"{url}: reading URLs needs fsspec (pip install 'softnorm[dask]')") from None
+    fs, root = fsspec.core.url_to_fs(url)
+    if glob.has_magic(root):
+        found = fs.glob(root)
+    elif fs.isdir(root):
+        found = [p for p in fs.ls(root, detail=False) if not os.path.basename(p).startswith((".", "_"))]
+    else:
+        found = [root]
+    files = sorted(p for p in found if sniff.format_from_path(p) and fs.isfile(p))
+    return [fs.unstrip_protocol(p) for p in files]
+
+
+class PartsOutput:
+    """A directory of parts, written under a temporary name beside ``path`` and renamed into place on success.
+
+    An existing directory is replaced only if it holds nothing but parts
+    (an earlier run's output): anything else in it is refused, not deleted.
+    """
+
+    def __init__(self, path: str, fmt: str):
+        self.path = path.rstrip("/") or path
+        self.extension = _EXTENSIONS[fmt]
+        self.tmp: str | None = None
+
+    def __enter__(self) -> PartsOutput:
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise OSError(2, "No such directory", self.path)
+        if os.path.exists(self.path):
+            if not os.path.isdir(self.path):
+                raise SoftnormError(f"{self.path}: exists and is not a directory; a dataset is written as a directory of parts")
+            others = [n for n in os.listdir(self.path) if not _PART.fullmatch(n)]
+            if others:
+                raise SoftnormError(f"{self.path}: holds other files than parts ({others[0]}, ...); choose another -o")
+        self.tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(self.path)}.", suffix=".tmp")
+        os.chmod(self.tmp, 0o777 & ~umask())
+        return self
+
+    def part(self, index: int) -> str:
+        """Where part ``index`` is written."""
+        return os.path.join(self.tmp, PART.format(index, self.extension))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        for name in os.listdir(self.tmp):
+            if not _PART.fullmatch(name):  # what a killed attempt at a part left behind
+                os.unlink(os.path.join(self.tmp, name))
+        old = None
+        if os.path.exists(self.path):
+            old = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".softnorm-old.")
+            os.rename(self.path, os.path.join(old, "parts"))
+        os.rename(self.tmp, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+

@@ -1,0 +1,127 @@
+"""A table in many parts: fit every part, merge, apply to every part; here or on a cluster.
+
+The work on one part is the local engine's (:func:`engine.fit_part`,
+:func:`engine.apply_part`), reading and writing that part alone. An
+:class:`Executor` decides where it runs: :class:`LocalExecutor` one part
+after another in this process, the Dask executor
+(:mod:`softnorm_cli.dask_engine`) as tasks on a cluster. Partial
+statistics are merged in a fixed binary tree over the parts, in their order,
+so both give the same figures to the last bit and the groups keep their order
+of first appearance. Group statistics travel as one small record per part and
+come back to every task with the fitted record (a broadcast join): the rows
+never move between parts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from softnorm_cli import engine
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.fitted import Fitted
+from softnorm_cli.io.dataset import Dataset, PartsOutput
+from softnorm_cli.io.sink import Layout, Sink
+from softnorm_cli.summary import Summary
+
+
+class Executor(Protocol):
+    """Where the parts' work runs. Handles are results (local) or futures (a cluster)."""
+
+    def map(self, fn: Callable, items: Sequence, stage: str) -> list: ...
+
+    def submit(self, fn: Callable, *args) -> Any: ...
+
+    def gather(self, handles: list, stage: str) -> list: ...
+
+    def describe(self, parts: int) -> dict: ...
+
+
+class LocalExecutor:
+    """Each part in turn, in this process; a progress bar over the parts when ``on_part`` is given."""
+
+    def __init__(self, on_part: Callable[[str, int, int], None] | None = None):
+        self.on_part = on_part
+
+    def map(self, fn: Callable, items: Sequence, stage: str) -> list:
+        results = []
+        for done, item in enumerate(items):
+            results.append(fn(item))
+            if self.on_part is not None:
+                self.on_part(stage, done + 1, len(items))
+        return results
+
+    def submit(self, fn: Callable, *args) -> Any:
+        return fn(*args)
+
+    def gather(self, handles: list, stage: str) -> list:
+        return handles
+
+    def describe(self, parts: int) -> dict:
+        return {"name": "local", "workers": 1, "partitions": parts}
+
+
+def fit(job: engine.Job, dataset: Dataset, executor: Executor) -> Fitted:
+    """The columns chosen from the first part, and the statistics of every part, merged."""
+    with dataset.open(0) as first:
+        fitted = engine.plan(job, first)
+    if fitted.axis == "row" or not fitted.columns:
+        return fitted
+    shipped = _shipped(fitted)
+    partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), range(len(dataset.parts)), "statistics")
+    merge = functools.partial(engine.merge, shipped)
+    while len(partials) > 1:  # a binary tree over the parts, in order
+        pairs = [executor.submit(merge, a, b) for a, b in zip(partials[0::2], partials[1::2])]
+        partials = pairs + partials[len(pairs) * 2 :]
+    (total,) = executor.gather(partials, "statistics")
+    return engine.finish(fitted, total)
+
+
+def apply(job: engine.Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
+    """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all."""
+    task = functools.partial(_apply_part, job, _shipped(fitted), dataset, output, layout)
+    applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing"), "writing")
+    summary = engine.summarize(fitted, functools.reduce(engine.Applied.merge, applied))
+    summary.engine = executor.describe(len(dataset.parts))
+    return summary
+
+
+def _shipped(fitted: Fitted) -> Fitted:
+    # What tasks need of the record: not how the columns were chosen (sample rows), nor codes kept for one source.
+    return dataclasses.replace(fitted, selection=None, row_codes=None)
+
+
+def _fit_part(job: engine.Job, fitted: Fitted, dataset: Dataset, index: int) -> engine.Partial:
+    with _named(dataset, index), dataset.open(index) as source:
+        return engine.fit_part(job, fitted, source)
+
+
+def _apply_part(job: engine.Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, index: int) -> engine.Applied:
+    with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
+        applied = engine.apply_part(job, fitted, source, sink)
+    # Row numbers in these lines count from the part's first row.
+    applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
+    return applied
+
+
+class _named:
+    """An error in a part's work as one SoftnormError naming the part: plain enough to
+    travel back from a worker process, and the same line on every engine."""
+
+    def __init__(self, dataset: Dataset, index: int):
+        self.part = dataset.parts[index]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from softnorm_cli.process import is_user_error, one_line
+
+        if exc is None or not is_user_error(exc):
+            return False
+        message = one_line(exc)
+        if self.part not in message:
+            message = f"{self.part}: {message}"
+        raise SoftnormError(message) from None

@@ -1,0 +1,128 @@
+"""The Dask engine against a real distributed.LocalCluster (two worker processes on 127.0.0.1):
+every command, axis, NaN policy, groups and saved parameters give the local engine's numbers;
+a worker killed in the middle of a job still leaves complete, correct output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import polars as pl
+import pytest
+
+from helpers import PART_ARGS, assert_same_table, expect_error, parts_table, read_parts, write_parts
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=50
+    ) as local, distributed.Client(local) as client:
+        yield local, client
+
+
+@pytest.fixture
+def scheduler(cluster) -> str:
+    return cluster[0].scheduler_address
+
+
+MORE_ARGS = [
+    ["zscore", "-c", "x,y,z", "--nan", "omit"],
+    ["minmax", "-c", "x,y,z", "--nan", "propagate", "-g", "grp"],
+    ["softmax", "-c", "x,z", "--axis", "all", "--log", "--temperature", "2"],
+    ["zscore", "-c", "x,y,z", "--axis", "all"],
+]
+
+
+@pytest.mark.parametrize("args", PART_ARGS + MORE_ARGS, ids=lambda a: "-".join(a[:1] + a[3:]))
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dask_gives_the_local_engines_numbers(invoke_ok, workdir, scheduler, args, fmt):
+    write_parts("in", parts_table(), fmt)
+    invoke_ok(*args, "in", "-o", "local")
+    result = invoke_ok(*args, "in", "-o", "dask", "--engine", "dask", "--scheduler", scheduler, "--summary-json", "s.json")
+    assert result.stdout == ""
+    assert_same_table(read_parts("dask", fmt), read_parts("local", fmt))
+    engine = json.loads(open("s.json").read())["engine"]
+    assert engine == {"name": "dask", "workers": 2, "partitions": 4, "scheduler": scheduler}
+
+
+def test_saved_parameters_and_inverse_on_dask(invoke_ok, workdir, scheduler):
+    write_parts("train", parts_table(seed=4), "parquet")
+    write_parts("test", parts_table(seed=5), "parquet", parts=3)
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    invoke_ok("minmax", "train", "-c", "x,y", "-g", "grp", "--save-params", "local.json", "--fit-only")
+    invoke_ok("minmax", "train", "-c", "x,y", "-g", "grp", "--save-params", "dask.json", "--fit-only", *dask)
+    local, remote = (json.loads(open(p).read()) for p in ("local.json", "dask.json"))
+    assert remote["groups"] == local["groups"]  # min and max merge exactly
+    invoke_ok("minmax", "test", "--params", "dask.json", "--clip", "-o", "scaled", *dask)
+    invoke_ok("minmax", "test", "--params", "local.json", "--clip", "-o", "scaled_local")
+    assert_same_table(read_parts("scaled", "parquet"), read_parts("scaled_local", "parquet"))
+    invoke_ok("zscore", "train", "-c", "x,y", "--save-params", "z.json", "--fit-only", *dask)
+    invoke_ok("zscore", "test", "--params", "z.json", "-o", "z", *dask)
+    invoke_ok("zscore", "z", "--params", "z.json", "--inverse", "-o", "back", *dask)
+    original = pl.concat([pl.read_parquet(f"test/chunk{i:02d}.parquet") for i in range(3)])
+    assert_same_table(read_parts("back", "parquet"), original)
+
+
+def test_engine_and_scheduler_from_the_environment(invoke_ok, workdir, scheduler):
+    write_parts("in", parts_table(), "csv")
+    env = {"SOFTNORM_ENGINE": "dask", "SOFTNORM_SCHEDULER": scheduler}
+    invoke_ok("zscore", "in", "-c", "x", "-o", "out", "--summary-json", "s.json", env=env)
+    assert json.loads(open("s.json").read())["engine"]["name"] == "dask"
+
+
+def test_an_error_in_a_part_comes_back_as_one_line(invoke, workdir, scheduler):
+    write_parts("in", parts_table(), "csv")
+    open("in/chunk03.csv", "a").write("999999,a,oops,1,2\n")
+    result = invoke("zscore", "in", "-c", "x", "-o", "out", "--engine", "dask", "--scheduler", scheduler)
+    expect_error(result, "in/chunk03.csv: column 'x', row 501: 'oops' is not a number")
+    assert sorted(os.listdir(".")) == ["in"]
+
+
+def test_an_unseen_group_on_a_worker_names_its_row(invoke, invoke_ok, workdir, scheduler):
+    write_parts("train", pl.DataFrame({"g": ["a", "b"], "x": [1.0, 2.0]}), "csv", parts=1)
+    write_parts("test", pl.DataFrame({"g": ["a", "c"], "x": [1.0, 2.0]}), "csv", parts=1)
+    invoke_ok("zscore", "train", "-c", "x", "-g", "g", "--save-params", "p.json", "--fit-only")
+    result = invoke("zscore", "test", "--params", "p.json", "-o", "out", "--engine", "dask", "--scheduler", scheduler)
+    expect_error(result, "test/chunk00.csv: row 2: group g='c' is not in the parameters (use --unseen nan to write missing values for new groups)")
+
+
+def test_a_worker_killed_mid_job_still_gives_complete_correct_output(invoke_ok, workdir, cluster):
+    local, client = cluster
+    frame = parts_table(rows=400_000, seed=8)
+    write_parts("in", frame, "csv", parts=16)
+    invoke_ok("zscore", "in", "-c", "x,y,z", "-g", "grp", "-o", "want")
+    killed = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            busy = [address for address, tasks in client.processing().items() if tasks]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)  # the nanny starts a new worker; the scheduler retries its tasks
+                killed.append(pid)
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    invoke_ok("zscore", "in", "-c", "x,y,z", "-g", "grp", "-o", "got", "--engine", "dask", "--scheduler", local.scheduler_address)
+    killer.join()
+    assert killed, "no worker was busy to kill"
+    got = read_parts("got")
+    assert got.height == frame.height
+    assert_same_table(got, read_parts("want"))
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_without_dask_the_engine_says_how_to_install_it(invoke, workdir, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
+    write_parts("in", parts_table(), "csv")
+    expect_error(invoke("zscore", "in", "-c", "x", "-o", "out", "--engine", "dask"), "--engine dask needs Dask: pip install 'softnorm[dask]'")

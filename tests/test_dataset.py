@@ -1,0 +1,141 @@
+"""Datasets of many files on the local engine: a glob or a directory in, a directory of parts out,
+fitted together as one table, written atomically, and every error around them."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import polars as pl
+import pytest
+
+from helpers import PART_ARGS, PARTS, assert_same_table, expect_error, parts_table, read_one, read_parts, write_parts
+
+
+@pytest.mark.parametrize("args", PART_ARGS, ids=lambda a: "-".join(a[:1] + a[3:]))
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_parts_are_fitted_together_as_oneparts_table(invoke_ok, workdir, args, fmt):
+    frame = parts_table()
+    frame.write_csv("all.csv")
+    write_parts("in", frame, fmt)
+    invoke_ok(*args, "all.csv", "-o", "whole.csv")
+    result = invoke_ok(*args, f"in/*.{fmt}", "-o", "out", "--summary-json", "s.json")
+    assert result.stdout == ""
+    got = read_parts("out", fmt)
+    assert_same_table(got.select(frame.columns), read_one("whole.csv"))
+    summary = json.loads(open("s.json").read())
+    assert summary["engine"] == {"name": "local", "workers": 1, "partitions": PARTS}
+    assert summary["rows"] == frame.height and summary["input"] == f"in/*.{fmt}" and summary["output"] == "out"
+
+
+def test_a_directory_is_its_data_files_in_name_order(invoke_ok, workdir):
+    frame = parts_table()
+    write_parts("in", frame, "csv")
+    for bookkeeping in ("_SUCCESS", ".chunk00.csv.crc", "README"):
+        open(os.path.join("in", bookkeeping), "w").write("not data\n")
+    invoke_ok("zscore", "in", "-c", "x", "-o", "out")
+    assert read_parts("out")["id"].to_list() == frame["id"].to_list()
+
+
+def test_parts_keep_the_rows_of_their_input_part(invoke_ok, workdir):
+    paths = write_parts("in", parts_table(), "parquet")
+    invoke_ok("minmax", "in", "-c", "x", "-o", "out")
+    for i, path in enumerate(paths):
+        assert pl.read_parquet(f"out/part-{i:05d}.parquet")["id"].to_list() == pl.read_parquet(path)["id"].to_list()
+
+
+def test_csv_parts_can_be_written_as_parquet(invoke_ok, workdir):
+    write_parts("in", parts_table(), "csv")
+    invoke_ok("zscore", "in", "-c", "x", "-o", "out", "--to", "parquet")
+    assert read_parts("out", "parquet").height == 2000
+
+
+def test_saved_parameters_from_a_dataset_apply_to_another(invoke_ok, workdir):
+    frame = parts_table(seed=4)
+    write_parts("train", frame, "csv")
+    write_parts("test", parts_table(seed=5), "csv", parts=3)
+    parts_table(seed=5).write_csv("test.csv")
+    invoke_ok("zscore", "train", "-c", "x,y", "-g", "grp", "--save-params", "p.json", "--fit-only")
+    invoke_ok("zscore", "test", "--params", "p.json", "-o", "out")
+    invoke_ok("zscore", "test.csv", "--params", "p.json", "-o", "one.csv")
+    assert_same_table(read_parts("out"), read_one("one.csv"))
+    invoke_ok("zscore", "out", "--params", "p.json", "--inverse", "-o", "back")
+    assert_same_table(read_parts("back"), parts_table(seed=5))
+
+
+def test_an_earlier_output_of_parts_is_replaced_whole(invoke_ok, workdir):
+    write_parts("in", parts_table(), "csv")
+    invoke_ok("zscore", "in", "-c", "x", "-o", "out")
+    write_parts("fewer", parts_table(), "csv", parts=2)
+    invoke_ok("zscore", "fewer", "-c", "x", "-o", "out")
+    assert sorted(os.listdir("out")) == ["part-00000.csv", "part-00001.csv"]
+    assert [n for n in os.listdir(".") if n.startswith(".")] == []
+
+
+def test_a_directory_with_other_files_is_not_overwritten(invoke, workdir):
+    write_parts("in", parts_table(), "csv")
+    os.makedirs("out")
+    open("out/notes.txt", "w").write("mine\n")
+    expect_error(invoke("zscore", "in", "-c", "x", "-o", "out"), "out: holds other files than parts (notes.txt, ...); choose another -o")
+    assert os.listdir("out") == ["notes.txt"]
+
+
+def test_a_bad_part_names_itself_and_leaves_no_output(invoke, workdir):
+    frame = parts_table()
+    write_parts("in", frame, "csv")
+    open("in/chunk02.csv", "a").write("999999,a,oops,1,2\n")
+    result = invoke("zscore", "in", "-c", "x,y", "-o", "out")
+    expect_error(result, "in/chunk02.csv: column 'x', row 501: 'oops' is not a number")
+    assert sorted(os.listdir(".")) == ["in"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["in", "-c", "x"], "a dataset is written as a directory of parts: give -o DIR"),
+        (["in", "-c", "x", "--in-place"], "--in-place works on one file, not on a dataset of parts or with --engine dask"),
+        (["-", "-c", "x", "-o", "out", "--engine", "dask"], "--engine dask reads files: give a path, a glob or a directory, not stdin"),
+        (["in", "-c", "x", "-o", "out", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
+    ],
+)
+def test_usage_errors(invoke, workdir, args, message):
+    write_parts("in", parts_table(), "csv")
+    result = invoke("zscore", *args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_dataset_errors(invoke, workdir):
+    expect_error(invoke("zscore", "nothing/*.csv", "-c", "x", "-o", "out"), "nothing/*.csv: matches no file")
+    os.makedirs("empty")
+    expect_error(invoke("zscore", "empty", "-c", "x", "-o", "out"), "empty: no CSV, TSV or Parquet files in it")
+    write_parts("mixed", parts_table(), "csv", parts=2)
+    parts_table().write_parquet("mixed/more.parquet")
+    expect_error(
+        invoke("zscore", "mixed", "-c", "x", "-o", "out"),
+        "mixed: parts of one dataset must be of one format (found csv, parquet); use --from to say which",
+    )
+
+
+def test_row_problems_name_their_part(invoke_ok, workdir):
+    os.makedirs("in")
+    open("in/a.csv", "w").write("x,z\n1,2\n")
+    open("in/b.csv", "w").write("x,z\n3,4\n,\n")
+    result = invoke_ok("softmax", "in", "-c", "x,z", "-o", "out")
+    assert "softnorm: warning: in/b.csv: row 2 over columns 'x', 'z': no values; results missing" in result.stderr
+
+
+def test_fsspec_urls_are_read_part_by_part(invoke_ok, workdir):
+    fsspec = pytest.importorskip("fsspec")
+    frame = parts_table()
+    frame.write_csv("all.csv")
+    fs = fsspec.filesystem("memory")
+    size = frame.height // 2
+    for i in range(2):
+        with fs.open(f"/softnorm-test/part{i}.csv", "wb") as f:
+            frame.slice(i * size, size).write_csv(f)
+    try:
+        invoke_ok("zscore", "memory://softnorm-test/", "-c", "x,y", "-o", "out")
+        invoke_ok("zscore", "all.csv", "-c", "x,y", "-o", "whole.csv")
+        assert_same_table(read_parts("out"), read_one("whole.csv"))
+    finally:
+        fs.rm("/softnorm-test", recursive=True)
