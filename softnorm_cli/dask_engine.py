@@ -42,9 +42,10 @@ class DaskExecutor:
                 self.client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
             else:
                 # One single-threaded process per core: polars and numpy bring their own threads.
+                # Everything, the scheduler's HTTP server included, listens on the loopback interface only.
                 self._cluster = distributed.LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=50,
+                    host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50,
                 )
                 self.client = distributed.Client(self._cluster, set_as_default=False)
         except OSError as e:
