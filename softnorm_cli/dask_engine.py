@@ -31,6 +31,7 @@ class DaskExecutor:
         self.workers = workers  # of a local cluster; default: one per core
         self.client = None
         self._cluster = None
+        self._submitted: list = []
 
     def __enter__(self) -> DaskExecutor:
         try:
@@ -60,19 +61,22 @@ class DaskExecutor:
             self._cluster.close()
 
     def map(self, fn: Callable, items: Sequence, stage: str) -> list:
-        return [self.client.submit(fn, item, pure=False) for item in items]
+        return [self.submit(fn, item) for item in items]
 
     def submit(self, fn: Callable, *args) -> Any:
-        return self.client.submit(fn, *args, pure=False)
+        future = self.client.submit(fn, *args, pure=False)
+        self._submitted.append(future)
+        return future
 
     def gather(self, handles: list, stage: str) -> list:
+        submitted, self._submitted = self._submitted, []
         if self.progress:
             from distributed import progress
 
             # Dask draws its bar on stdout; stdout may carry data, stderr is for people.
             with contextlib.redirect_stdout(sys.stderr):
                 print(f"{stage}:")
-                progress(handles)
+                progress(submitted)  # every task since the last gather: the parts, then the merges
         return self.client.gather(handles)
 
     def describe(self, parts: int) -> dict:

@@ -139,3 +139,27 @@ def test_fsspec_urls_are_read_part_by_part(invoke_ok, workdir):
         assert_same_table(read_parts("out"), read_one("whole.csv"))
     finally:
         fs.rm("/softnorm-test", recursive=True)
+
+
+@pytest.mark.parametrize("args", [["zscore", "-c", "x"], ["zscore", "-c", "x", "-g", "g"], ["softmax", "-c", "x"]])
+def test_an_empty_part_is_written_empty(invoke_ok, workdir, args):
+    os.makedirs("in")
+    open("in/a.csv", "w").write("g,x\na,1\nb,2\n")
+    open("in/b.csv", "w").write("g,x\n")
+    open("in/c.csv", "w").write("g,x\na,3\n")
+    open("all.csv", "w").write("g,x\na,1\nb,2\na,3\n")
+    invoke_ok(*args, "in", "-o", "out")
+    whole = invoke_ok(*args, "all.csv").stdout
+    assert open("out/part-00001.csv").read() == "g,x\n"
+    rows = [line for i in (0, 2) for line in open(f"out/part-{i:05d}.csv").read().splitlines()[1:]]
+    assert rows == whole.splitlines()[1:]
+
+
+def test_a_file_named_like_a_glob_is_that_file(invoke_ok, workdir):
+    open("scores[1].csv", "w").write("x\n1\n2\n")
+    assert invoke_ok("minmax", "scores[1].csv", "-c", "x").stdout == "x\n0.0\n1.0\n"
+
+
+def test_a_parquet_file_named_like_a_glob_is_that_file(invoke_ok, workdir):
+    pl.DataFrame({"x": [1.0, 2.0]}).write_parquet("scores[1].parquet")
+    assert invoke_ok("minmax", "scores[1].parquet", "-c", "x", "--to", "csv").stdout == "x\n0.0\n1.0\n"

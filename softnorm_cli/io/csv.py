@@ -125,6 +125,7 @@ class CsvReader(Reader):
         schema = {n: (pl.Float64 if n in numeric and n not in self._as_text else pl.String) for n in self._names}
         scan = pl.scan_csv(
             self._text.path,
+            glob=False,  # a file named scores[1].csv is that file, not a pattern
             has_header=self.dialect.header,
             separator=self.delimiter,
             schema=schema,

@@ -76,7 +76,7 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
         parts = _remote_parts(path)
     elif os.path.isdir(path):
         parts = _in_directory(path)
-    elif glob.has_magic(path):
+    elif _is_glob(path):
         parts = sorted(p for p in glob.glob(path) if os.path.isfile(p))
         if not parts:
             raise SoftnormError(f"{path}: matches no file")
@@ -93,7 +93,12 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
 
 def names_many(path: str) -> bool:
     """Whether ``path`` names a dataset (a glob, a directory or a URL), without listing it."""
-    return path != "-" and (_is_url(path) or os.path.isdir(path) or glob.has_magic(path))
+    return path != "-" and (_is_url(path) or os.path.isdir(path) or _is_glob(path))
+
+
+def _is_glob(path: str) -> bool:
+    # A file whose name has glob characters ("scores[1].csv") is that file.
+    return glob.has_magic(path) and not os.path.exists(path)
 
 
 def _is_url(path: str) -> bool:

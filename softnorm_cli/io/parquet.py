@@ -25,7 +25,7 @@ class ParquetReader(Reader):
         self._path = path
         self._temporary = temporary
         try:
-            self._scan = pl.scan_parquet(path, low_memory=True)
+            self._scan = pl.scan_parquet(path, low_memory=True, glob=False)  # a name with [ ] * ? is a file, not a pattern
             self.schema = self._scan.collect_schema()
             self.metadata = pl.read_parquet_metadata(path)
         except pl.exceptions.PolarsError as e:
