@@ -65,6 +65,8 @@ def run(
     from softnorm_cli.io.dataset import names_many
     from softnorm_cli.io.sniff import format_from_path
 
+    if input == STDIO and _from_environment("engine"):
+        engine = "local"  # SOFTNORM_ENGINE sets where files go; a pipe still streams here
     parts = engine == "dask" or names_many(input)
     _check_engine(input, output, in_place, engine, scheduler, parts)
     if output not in (STDIO, None) and not parts and not to_format and not format_from_path(output):
@@ -161,6 +163,11 @@ def _run_parts(the_job, fitted, output, to_format, compression, engine, schedule
     return fitted, result
 
 
+def _from_environment(option: str) -> bool:
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(option) == click.core.ParameterSource.ENVIRONMENT
+
+
 def _executor(engine: str, scheduler: str | None, quiet: bool):
     show = not quiet and sys.stderr.isatty()
     if engine == "dask":
@@ -181,7 +188,7 @@ def _executor(engine: str, scheduler: str | None, quiet: bool):
 
 def _check_engine(input: str, output: str | None, in_place: bool, engine: str, scheduler: str | None, parts: bool) -> None:
     """What a dataset or the Dask engine cannot do, as usage errors."""
-    if scheduler and engine != "dask":
+    if scheduler and engine != "dask" and not _from_environment("scheduler"):
         raise click.UsageError("--scheduler needs --engine dask")
     if not parts:
         return

@@ -76,6 +76,11 @@ def test_engine_and_scheduler_from_the_environment(invoke_ok, workdir, scheduler
     assert json.loads(open("s.json").read())["engine"]["name"] == "dask"
 
 
+def test_a_pipe_streams_locally_when_the_engine_comes_from_the_environment(invoke_ok, workdir, scheduler):
+    env = {"SOFTNORM_ENGINE": "dask", "SOFTNORM_SCHEDULER": scheduler}
+    assert invoke_ok("minmax", "-c", "x", input="x\n1\n3\n", env=env).stdout == "x\n0.0\n1.0\n"
+
+
 def test_an_error_in_a_part_comes_back_as_one_line(invoke, workdir, scheduler):
     write_parts("in", parts_table(), "csv")
     open("in/chunk03.csv", "a").write("999999,a,oops,1,2\n")
