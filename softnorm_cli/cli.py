@@ -40,6 +40,7 @@ def cli():
       softnorm softmax sample_data/logits.csv --cols cat,dog,bird
       cat data.csv | softnorm zscore -c price,qty > out.csv
       softnorm minmax features.parquet -o scaled.parquet
+      softnorm zscore 'exports/*.parquet' -c price -g day -o scaled/ --engine dask
     """
 
 

@@ -76,7 +76,8 @@ class DaskExecutor:
             # Dask draws its bar on stdout; stdout may carry data, stderr is for people.
             with contextlib.redirect_stdout(sys.stderr):
                 print(f"{stage}:")
-                progress(submitted)  # every task since the last gather: the parts, then the merges
+                # Every task since the last gather: the parts, then the merges.
+                progress(submitted, notebook=False, scheduler=self.client.scheduler.address)
         return self.client.gather(handles)
 
     def describe(self, parts: int) -> dict:

@@ -40,10 +40,18 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Each part in turn, in this process; a progress bar over the parts when ``on_part`` is given."""
+    """Each part in turn, in this process; a progress bar over the parts when ``on_part`` is given
+    (a context manager, closed with the executor)."""
 
-    def __init__(self, on_part: Callable[[str, int, int], None] | None = None):
+    def __init__(self, on_part=None):
         self.on_part = on_part
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.on_part is not None:
+            self.on_part.close()
 
     def map(self, fn: Callable, items: Sequence, stage: str) -> list:
         results = []

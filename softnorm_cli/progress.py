@@ -90,5 +90,13 @@ class PartProgress:
         if stage not in self._tasks:
             self._tasks[stage] = self._progress.add_task(stage, total=total)
         self._progress.update(self._tasks[stage], completed=done)
-        if stage == "writing" and done == total:
+
+    def close(self) -> None:
+        if self._progress is not None:
             self._progress.stop()
+
+    def __enter__(self) -> PartProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

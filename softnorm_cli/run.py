@@ -174,8 +174,6 @@ def _executor(engine: str, scheduler: str | None, quiet: bool):
         from softnorm_cli.dask_engine import DaskExecutor
 
         return DaskExecutor(scheduler, progress=show)
-    import contextlib
-
     from softnorm_cli.parts import LocalExecutor
 
     on_part = None
@@ -183,7 +181,7 @@ def _executor(engine: str, scheduler: str | None, quiet: bool):
         from softnorm_cli.progress import PartProgress
 
         on_part = PartProgress(console(sys.stderr))
-    return contextlib.nullcontext(LocalExecutor(on_part))
+    return LocalExecutor(on_part)
 
 
 def _check_engine(input: str, output: str | None, in_place: bool, engine: str, scheduler: str | None, parts: bool) -> None:

@@ -131,3 +131,14 @@ def test_without_dask_the_engine_says_how_to_install_it(invoke, workdir, monkeyp
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
     write_parts("in", parts_table(), "csv")
     expect_error(invoke("zscore", "in", "-c", "x", "-o", "out", "--engine", "dask"), "--engine dask needs Dask: pip install 'softnorm[dask]'")
+
+
+def test_progress_is_dasks_own_on_stderr(scheduler, capfd):
+    from softnorm_cli.dask_engine import DaskExecutor
+
+    with DaskExecutor(scheduler, progress=True) as executor:
+        handles = executor.map(abs, [-1, -2, -3], "statistics")
+        assert executor.gather(handles, "statistics") == [1, 2, 3]
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err.startswith("statistics:\n") and "100% Completed" in err
