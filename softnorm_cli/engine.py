@@ -102,6 +102,9 @@ def fit_part(job: Job, fitted: Fitted, source, on_batch=None, read_again: bool =
     a table that fits is kept in memory, and so are the rows' group codes.
     """
     method, axis, columns, group_by = job.method, numpy_axis(fitted.axis), fitted.columns, fitted.group_by
+    for name in [*columns, *group_by]:  # chosen from the first rows of this source, or of another part
+        if name not in source.columns:
+            raise ColumnNotFoundError(name, source.columns, f"is not in {source.name}")
     # Keeping batches for apply pays only when they are sure to fit; a larger
     # table would hold KEEP_BYTES in vain before it is read again.
     size = None if source.typed or not read_again else source.size_in_memory()

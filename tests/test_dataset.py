@@ -163,3 +163,11 @@ def test_a_file_named_like_a_glob_is_that_file(invoke_ok, workdir):
 def test_a_parquet_file_named_like_a_glob_is_that_file(invoke_ok, workdir):
     pl.DataFrame({"x": [1.0, 2.0]}).write_parquet("scores[1].parquet")
     assert invoke_ok("minmax", "scores[1].parquet", "-c", "x", "--to", "csv").stdout == "x\n0.0\n1.0\n"
+
+
+def test_a_part_without_a_chosen_column_names_both(invoke, workdir):
+    os.makedirs("in")
+    open("in/a.csv", "w").write("k,x,y\n1,2,3\n4,5,6\n")
+    open("in/b.csv", "w").write("k,x\n1,2\n")
+    expect_error(invoke("zscore", "in", "-o", "out"), "column 'y' is not in in/b.csv (columns are: k, x)")
+    assert sorted(os.listdir(".")) == ["in"]
