@@ -60,8 +60,11 @@ class DaskExecutor:
         if self._cluster is not None:
             self._cluster.close()
 
-    def map(self, fn: Callable, items: Sequence, stage: str) -> list:
-        return [self.submit(fn, item) for item in items]
+    def share(self, value: Any) -> Any:
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def map(self, fn: Callable, items: Sequence, stage: str, *args) -> list:
+        return [self.submit(fn, *args, item) for item in items]
 
     def submit(self, fn: Callable, *args) -> Any:
         future = self.client.submit(fn, *args, pure=False)

@@ -30,7 +30,13 @@ from softnorm_cli.summary import Summary
 class Executor(Protocol):
     """Where the parts' work runs. Handles are results (local) or futures (a cluster)."""
 
-    def map(self, fn: Callable, items: Sequence, stage: str) -> list: ...
+    def share(self, value: Any) -> Any:
+        """``value`` for every task: sent once (a cluster), not with each."""
+        ...
+
+    def map(self, fn: Callable, items: Sequence, stage: str, *args) -> list:
+        """``fn(*args, item)`` for each item; ``args`` may be shared values."""
+        ...
 
     def submit(self, fn: Callable, *args) -> Any: ...
 
@@ -53,10 +59,13 @@ class LocalExecutor:
         if self.on_part is not None:
             self.on_part.close()
 
-    def map(self, fn: Callable, items: Sequence, stage: str) -> list:
+    def share(self, value: Any) -> Any:
+        return value
+
+    def map(self, fn: Callable, items: Sequence, stage: str, *args) -> list:
         results = []
         for done, item in enumerate(items):
-            results.append(fn(item))
+            results.append(fn(*args, item))
             if self.on_part is not None:
                 self.on_part(stage, done + 1, len(items))
         return results
@@ -89,8 +98,10 @@ def fit(job: engine.Job, dataset: Dataset, executor: Executor) -> Fitted:
 
 def apply(job: engine.Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
     """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all."""
-    task = functools.partial(_apply_part, job, _shipped(fitted), dataset, output, layout)
-    applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing"), "writing")
+    # The statistics (a row per group) go to the workers once, not with every part.
+    shipped = executor.share(_shipped(fitted))
+    task = functools.partial(_apply_part, job, dataset, output, layout)
+    applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
     summary = engine.summarize(fitted, functools.reduce(engine.Applied.merge, applied))
     summary.engine = executor.describe(len(dataset.parts))
     return summary
@@ -106,7 +117,7 @@ def _fit_part(job: engine.Job, fitted: Fitted, dataset: Dataset, index: int) -> 
         return engine.fit_part(job, fitted, source)
 
 
-def _apply_part(job: engine.Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, index: int) -> engine.Applied:
+def _apply_part(job: engine.Job, dataset: Dataset, output: PartsOutput, layout: Layout, fitted: Fitted, index: int) -> engine.Applied:
     with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
         applied = engine.apply_part(job, fitted, source, sink)
     # Row numbers in these lines count from the part's first row.
