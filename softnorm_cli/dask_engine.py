@@ -25,10 +25,9 @@ CONNECT_TIMEOUT = 30
 class DaskExecutor:
     """Runs tasks on a cluster; a context manager that connects, or starts and stops a local cluster."""
 
-    def __init__(self, scheduler: str | None = None, progress: bool = False, workers: int | None = None):
+    def __init__(self, scheduler: str | None = None, progress: bool = False):
         self.scheduler = scheduler
         self.progress = progress
-        self.workers = workers  # of a local cluster; default: one per core
         self.client = None
         self._cluster = None
         self._submitted: list = []
@@ -45,7 +44,7 @@ class DaskExecutor:
                 # One single-threaded process per core: polars and numpy bring their own threads.
                 # Everything, the scheduler's HTTP server included, listens on the loopback interface only.
                 self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    threads_per_worker=1, processes=True,
                     host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50,
                 )
                 self.client = distributed.Client(self._cluster, set_as_default=False)
@@ -84,7 +83,6 @@ class DaskExecutor:
         return self.client.gather(handles)
 
     def describe(self, parts: int) -> dict:
-        workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
-        info = {"name": "dask", "workers": workers, "partitions": parts}
+        info = {"name": "dask", "workers": len(self.client.nthreads()), "partitions": parts}
         info["scheduler"] = self.scheduler or "local cluster"
         return info
