@@ -38,7 +38,9 @@ from softnorm_cli.values import Numbers, to_matrix, with_results
 
 #: Parsed batches up to this size are kept from fit for apply instead of
 #: being read again: small and medium tables are read once, large ones stream.
-KEEP_BYTES = 128 << 20
+#: A streaming run itself takes up to about 200 MiB (libraries, buffers, the
+#: writer): with this on top, the process stays under 300 MiB.
+KEEP_BYTES = 100 << 20
 #: The group codes of the rows, up to this size, are kept from fit for apply
 #: (16M rows of 2-byte codes): finding a row's group costs more than keeping it.
 KEEP_CODES_BYTES = 32 << 20
@@ -107,7 +109,7 @@ def fit_part(job: Job, fitted: Fitted, source, on_batch=None, read_again: bool =
             raise ColumnNotFoundError(name, source.columns, f"is not in {source.name}")
     # Keeping batches for apply pays only when they are sure to fit; a larger
     # table would hold KEEP_BYTES in vain before it is read again.
-    size = None if source.typed or not read_again else source.size_in_memory()
+    size = None if source.typed or not read_again else source.size_in_memory(columns)
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     # Without keeping, a typed reader needs the selected columns (and keys) alone.
     only = [*columns, *group_by] if not keep and _checks_without_every_column(source) else None

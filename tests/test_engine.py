@@ -216,3 +216,25 @@ def test_summary_from_apply_on_a_stream(tmp_path):
     assert sink.frame["a"].to_list() == [0.0, 0.5, 1.0]
     assert summary.before["a"]["max"] == 3.0 and summary.after["a"]["max"] == 1.0
     assert summary.skipped == {"b": "not numbers ('x', row 1)"}
+
+
+def test_a_table_is_kept_between_the_passes_only_while_the_process_has_room(tmp_path, monkeypatch):
+    """A CSV that fits is parsed once for both passes; not when the process is near its memory bound."""
+    from softnorm_cli.io import source as sources
+    from softnorm_cli.io.memory import FrameSink
+    from softnorm_cli.io.source import open_source
+    from softnorm_cli.methods import ZScore
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(5000)))
+    job = engine.Job(ZScore(), "column", ["a,b"])
+    outputs = []
+    for limit, kept in ((1 << 62, True), (0, False)):
+        monkeypatch.setattr(sources, "RESIDENT_LIMIT", limit)
+        with open_source(str(path)) as source:
+            fitted = engine.fit(job, source)
+            assert source.kept is kept
+            sink = FrameSink()
+            engine.apply(job, fitted, source, sink)
+            outputs.append(sink.frame)
+    assert outputs[0].equals(outputs[1])

@@ -41,7 +41,7 @@ class FrameSource(Reader):
     def sample(self) -> pl.DataFrame:
         return self.frame.head(10_000)
 
-    def size_in_memory(self) -> int:
+    def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
         return 0  # already in memory: nothing to gain by reading it again
 
     def _batches(

@@ -57,7 +57,7 @@ class ParquetReader(Reader):
             self._sample = next((batch.frame for batch in self._batches(rows=10_000)), None)
         return self._sample
 
-    def size_in_memory(self) -> int:
+    def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
         return self._scan.select(pl.len()).collect().item() * _row_width(self.schema)
 
     def _batches(

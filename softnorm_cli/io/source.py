@@ -12,7 +12,7 @@ Every reader offers the same small interface:
   can be read again afterwards (standard input is copied aside), ``keep``
   (a byte budget) that the batches be held in memory for the next read;
 * ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
-  ``size_in_memory()``: the parsed size if it can be known beforehand;
+  ``size_in_memory(numeric)``: the parsed size, with ``numeric`` columns as numbers, if it can be told beforehand;
 * ``close()``: remove whatever the reader put aside.
 """
 
@@ -112,7 +112,8 @@ class Reader:
         for batch in self._batches(numeric, only, replay or bool(keep), tentative):
             if held is not None:
                 size += batch.frame.estimated_size()
-                held = held if size <= keep else None  # larger than estimated: read again
+                # Larger than estimated, or the process near its memory bound: read again.
+                held = held if size <= keep and resident_bytes() <= RESIDENT_LIMIT else None
                 if held is not None:
                     held.append(batch)
             yield batch
@@ -123,6 +124,21 @@ class Reader:
         self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool, tentative: bool = False
     ) -> Iterator[Batch]:
         raise NotImplementedError
+
+
+#: Batches are kept for the next read only while the whole process stays
+#: below this: what a run needs besides them (libraries, buffers, text passed
+#: through) varies with the table, so it is measured, not estimated.
+RESIDENT_LIMIT = 256 << 20
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (0 where the system does not tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
 
 
 def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()):
