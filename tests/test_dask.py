@@ -142,3 +142,15 @@ def test_progress_is_dasks_own_on_stderr(scheduler, capfd):
     out, err = capfd.readouterr()
     assert out == ""
     assert err.startswith("statistics:\n") and "100% Completed" in err
+
+
+def test_an_unreachable_scheduler_is_one_line(invoke, workdir, monkeypatch):
+    from softnorm_cli import dask_engine
+
+    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", 1)
+    write_parts("in", parts_table(), "csv")
+    result = invoke("zscore", "in", "-c", "x", "-o", "out", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("softnorm: error: cannot reach the Dask scheduler tcp://127.0.0.1:1: ")
+    assert result.stderr.count("\n") == 1
+    assert sorted(os.listdir(".")) == ["in"]
