@@ -80,10 +80,8 @@ class LocalExecutor:
         return {"name": "local", "workers": 1, "partitions": parts}
 
 
-def fit(job: engine.Job, dataset: Dataset, executor: Executor) -> Fitted:
-    """The columns chosen from the first part, and the statistics of every part, merged."""
-    with dataset.open(0) as first:
-        fitted = engine.plan(job, first)
+def fit(job: engine.Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitted:
+    """``fitted``, as :func:`engine.plan` made it from the first part, with the statistics of every part, merged."""
     if fitted.axis == "row" or not fitted.columns:
         return fitted
     shipped = _shipped(fitted)

@@ -147,15 +147,17 @@ def _run_parts(the_job, fitted, output, to_format, compression, engine, schedule
 
     input, how = source_options["input"], reading(**{k: v for k, v in source_options.items() if k != "input"})
     dataset = find(input, *how) or Dataset(input, (input,), *how)
+    # The first part, opened once here, decides the columns and how the output is written.
+    with dataset.open(0) as first:
+        planned = local.plan(the_job, first) if fitted is None else None
+        layout = None if output is None else _layout(first, to_format, source_options, job_options, compression)
     with _executor(engine, scheduler, quiet) as executor:
         if fitted is None:
-            fitted = parts.fit(the_job, dataset, executor)
+            fitted = parts.fit(the_job, planned, dataset, executor)
         if output is None:  # --fit-only
             result = local.fit_summary(fitted)
             result.engine = executor.describe(len(dataset.parts))
         else:
-            with dataset.open(0) as first:
-                layout = _layout(first, to_format, source_options, job_options, compression)
             with PartsOutput(output, layout.format) as out:
                 result = parts.apply(the_job, fitted, dataset, out, layout, executor)
             result.output = output
