@@ -16,9 +16,9 @@ A table known to fit in KEEP_BYTES once parsed is kept by the reader between
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,8 @@ KEEP_BYTES = 100 << 20
 #: The group codes of the rows, up to this size, are kept from fit for apply
 #: (16M rows of 2-byte codes): finding a row's group costs more than keeping it.
 KEEP_CODES_BYTES = 32 << 20
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,16 +106,15 @@ def fit_part(job: Job, fitted: Fitted, source, on_batch=None, read_again: bool =
     a table that fits is kept in memory, and so are the rows' group codes.
     """
     method, axis, columns, group_by = job.method, numpy_axis(fitted.axis), fitted.columns, fitted.group_by
-    for name in [*columns, *group_by]:  # chosen from the first rows of this source, or of another part
-        if name not in source.columns:
-            raise ColumnNotFoundError(name, source.columns, f"is not in {source.name}")
+    _require(source, [*columns, *group_by], "is not in")  # chosen from this source's first rows, or another part's
     # Keeping batches for apply pays only when they are sure to fit; a larger
     # table would hold KEEP_BYTES in vain before it is read again.
     size = None if source.typed or not read_again else source.size_in_memory(columns)
     keep = KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0
     # Without keeping, a typed reader needs the selected columns (and keys) alone.
     only = [*columns, *group_by] if not keep and _checks_without_every_column(source) else None
-    while True:  # a tentative read may ask to start over
+
+    def read() -> Partial:
         keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
         row_codes = KeptCodes(KEEP_CODES_BYTES if read_again else 0)
         rows = 0
@@ -122,22 +123,20 @@ def fit_part(job: Job, fitted: Fitted, source, on_batch=None, read_again: bool =
         else:
             per_group = PerGroup(method, whole_block=axis is None)
             reduction = Reduction(per_group.fit, per_group.merge)
-        try:
-            for batch, values in _values(source, job, columns, only=only, replay=True, keep=keep, tentative=True):
-                if keys is None:
-                    reduction.add(values)
-                else:
-                    codes = keys.codes(batch.frame, batch.first_row)
-                    reduction.add(values, codes)
-                    row_codes.add(codes)
-                rows += batch.frame.height
-                _notify(on_batch, "pass 1/2: statistics")
-            break
-        except ReadAgain:
-            continue
-    if keys is None:
-        return Partial(reduction.result(), rows)
-    return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), row_codes.result())
+        for batch, values in _values(source, job, columns, only=only, replay=True, keep=keep, tentative=True):
+            if keys is None:
+                reduction.add(values)
+            else:
+                codes = keys.codes(batch.frame)
+                reduction.add(values, codes)
+                row_codes.add(codes)
+            rows += batch.frame.height
+            _notify(on_batch, "pass 1/2: statistics")
+        if keys is None:
+            return Partial(reduction.result(), rows)
+        return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), row_codes.result())
+
+    return _from_the_start(read)
 
 
 def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
@@ -197,9 +196,7 @@ class Applied:
 def apply_part(job: Job, fitted: Fitted, source, sink, on_batch=None) -> Applied:
     """:func:`apply` without the summary: what it found, to merge with other parts'."""
     method, columns = fitted.method, fitted.columns
-    for name in [*columns, *fitted.group_by]:
-        if name not in source.columns:
-            raise ColumnNotFoundError(name, source.columns, f"of the parameters is not in {source.name}")
+    _require(source, [*columns, *fitted.group_by], "of the parameters is not in")
     two_pass = fitted.statistics is not None
     problems = Problems(fitted.axis, columns) if not two_pass else None
     figures = Figures() if job.figures and columns else None
@@ -273,18 +270,18 @@ def describe(job: Job, source, on_batch=None) -> Summary:
     """The figures of the columns ``job`` selects, for ``softnorm stats``: a fit with no method."""
     selection = choose_columns(source, job.columns, job.exclude, job.numbers)
     columns = selection.columns
-    while True:  # a tentative read may ask to start over
+    only = columns if _checks_without_every_column(source) else None
+
+    def read() -> tuple[Figures, int]:
         figures, rows = Figures(), 0
-        try:
-            only = columns if _checks_without_every_column(source) else None
-            for batch, values in _values(source, job, columns, only=only, tentative=True):
-                if columns:
-                    figures.add(values)
-                rows += batch.frame.height
-                _notify(on_batch, "reading")
-            break
-        except ReadAgain:
-            continue
+        for batch, values in _values(source, job, columns, only=only, tentative=True):
+            if columns:
+                figures.add(values)
+            rows += batch.frame.height
+            _notify(on_batch, "reading")
+        return figures, rows
+
+    figures, rows = _from_the_start(read)
     summary = Summary("stats", None, rows, {}, warnings=selection.warnings, skipped=selection.skipped)
     if columns:
         figures.fill(summary, columns)
@@ -330,6 +327,21 @@ def _values(
     for batch in source.batches(numeric, only, replay, keep, tentative):
         values = to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.inf)
         yield batch, values
+
+
+def _from_the_start(read: Callable[[], T]) -> T:
+    """``read()``, a tentative read of a source, done again from the start as often as the reader asks."""
+    while True:
+        try:
+            return read()
+        except ReadAgain:
+            continue
+
+
+def _require(source, names: list[str], what: str) -> None:
+    for name in names:
+        if name not in source.columns:
+            raise ColumnNotFoundError(name, source.columns, f"{what} {source.name}")
 
 
 def _checks_without_every_column(source) -> bool:

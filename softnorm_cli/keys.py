@@ -49,7 +49,7 @@ class KeyIndex:
         """Every key, in code order."""
         return self._table.select(self.names).rows()
 
-    def codes(self, frame: pl.DataFrame, first_row: int = 1) -> np.ndarray:
+    def codes(self, frame: pl.DataFrame) -> np.ndarray:
         """The group code of each row of ``frame``; new keys get new codes unless ``fixed``,
         where they get :data:`UNSEEN`."""
         keys = frame.select(self._as_text(name, frame.schema[name]) for name in self.names)
@@ -128,7 +128,7 @@ class RowGroups:
         if self.kept is not None and start + height <= len(self.kept):
             codes = self.kept[start : start + height].astype(np.intp)
         else:
-            codes = self.keys.codes(batch.frame, batch.first_row)
+            codes = self.keys.codes(batch.frame)
         missing = codes == UNSEEN
         if missing.any():
             first = int(np.argmax(missing))
