@@ -41,20 +41,6 @@ STARTUP_TIMEOUT = 120.0  # seconds for a worker process to import softnorm and i
 CASES_PER_WORKER = 500  # a fresh worker after this many cases, so no state builds up
 
 
-def run_cli(args: list[str], stdin: bytes | None) -> fuzzcases.Outcome:
-    from click.testing import CliRunner
-
-    from softnorm_cli.cli import cli
-
-    result = CliRunner().invoke(
-        cli, args, input=stdin, catch_exceptions=True, prog_name="softnorm", env={"SOFTNORM_DEBUG": None}
-    )
-    crash = None
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        crash = "".join(traceback.format_exception(*result.exc_info))
-    return fuzzcases.Outcome(result.exit_code, result.stdout_bytes, result.stderr_bytes, crash)
-
-
 def run_case(seed: int, base: str | None = None) -> tuple[list[tuple[str, str]], str]:
     """The findings of one case as (kind, detail) pairs, and its report; it runs in a new directory in ``base``."""
     case = fuzzcases.generate(seed)
@@ -62,7 +48,7 @@ def run_case(seed: int, base: str | None = None) -> tuple[list[tuple[str, str]],
     seen = {}
 
     def invoke(args, stdin):
-        seen["outcome"] = run_cli(args, stdin)
+        seen["outcome"] = fuzzcases.run_cli(args, stdin)
         return seen["outcome"]
 
     try:

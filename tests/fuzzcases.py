@@ -917,6 +917,27 @@ class Outcome:
     crash: str | None = None  # the traceback of an exception that escaped the command
 
 
+def run_cli(args: list[str], stdin: bytes | None) -> Outcome:
+    """Run softnorm's command line in this process: the ``invoke`` of :func:`execute`.
+
+    The one piece of this module that uses softnorm itself, imported when
+    called; the oracle does not.
+    """
+    import traceback
+
+    from click.testing import CliRunner
+
+    from softnorm_cli.cli import cli
+
+    result = CliRunner().invoke(
+        cli, args, input=stdin, catch_exceptions=True, prog_name="softnorm", env={"SOFTNORM_DEBUG": None}
+    )
+    crash = None
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        crash = "".join(traceback.format_exception(*result.exc_info))
+    return Outcome(result.exit_code, result.stdout_bytes, result.stderr_bytes, crash)
+
+
 @dataclass
 class Finding:
     kind: str  # short, stable: findings of one cause share it

@@ -19,23 +19,11 @@ import threading
 import traceback
 
 import pytest
-from click.testing import CliRunner
 
 import fuzzcases
-from softnorm_cli.cli import cli
 
 CASES = int(os.environ.get("SOFTNORM_FUZZ_CASES", "400"))
 TIMEOUT = 10.0  # seconds per case; more is a hang
-
-
-def run_cli(args: list[str], stdin: bytes | None) -> fuzzcases.Outcome:
-    result = CliRunner().invoke(
-        cli, args, input=stdin, catch_exceptions=True, prog_name="softnorm", env={"SOFTNORM_DEBUG": None}
-    )
-    crash = None
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        crash = "".join(traceback.format_exception(*result.exc_info))
-    return fuzzcases.Outcome(result.exit_code, result.stdout_bytes, result.stderr_bytes, crash)
 
 
 @pytest.mark.parametrize("seed", range(CASES), ids=lambda seed: f"seed={seed}")
@@ -45,7 +33,7 @@ def test_fuzz(seed: int, tmp_path) -> None:
     done: dict[str, list] = {}
 
     def invoke(args, stdin):
-        recorded["outcome"] = run_cli(args, stdin)
+        recorded["outcome"] = fuzzcases.run_cli(args, stdin)
         return recorded["outcome"]
 
     def work():
