@@ -171,3 +171,10 @@ def test_a_part_without_a_chosen_column_names_both(invoke, workdir):
     open("in/b.csv", "w").write("k,x\n1,2\n")
     expect_error(invoke("zscore", "in", "-o", "out"), "column 'y' is not in in/b.csv (columns are: k, x)")
     assert sorted(os.listdir(".")) == ["in"]
+
+
+def test_a_part_that_cannot_be_opened_is_named_as_the_user_wrote_it(invoke, workdir):
+    os.makedirs("in")
+    open("in/a.csv", "w").write("x\n1\n2\n")
+    open("in/b.csv", "w").write("")
+    expect_error(invoke("zscore", "in", "-c", "x", "-o", "out"), "in/b.csv: input is empty")

@@ -50,8 +50,7 @@ class Dataset:
         part = self.parts[index]
         if not _is_url(part):
             # From where softnorm started: a worker of a cluster has a working directory of its own.
-            with open_source(os.path.join(self.base, part), self.format, self.dialect, self.batch) as reader:
-                reader.name = part
+            with open_source(os.path.join(self.base, part), self.format, self.dialect, self.batch, part) as reader:
                 yield reader
             return
         import fsspec
@@ -61,8 +60,7 @@ class Dataset:
         try:
             with os.fdopen(fd, "wb") as out, fsspec.open(part, "rb") as remote:
                 shutil.copyfileobj(remote, out, 1 << 20)
-            with open_source(local, self.format, self.dialect, self.batch) as reader:
-                reader.name = part
+            with open_source(local, self.format, self.dialect, self.batch, part) as reader:
                 yield reader
         finally:
             os.unlink(local)

@@ -141,8 +141,10 @@ def resident_bytes() -> int:
         return 0
 
 
-def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize()):
-    """The reader for ``path`` (``-``: standard input).
+def open_source(
+    path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize(), name: str | None = None
+):
+    """The reader for ``path`` (``-``: standard input), called ``name`` in messages (default: the path).
 
     Parquet and compressed streams are recognised by their magic bytes;
     ``fmt`` (or else the extension) chooses between CSV and TSV for text, and
@@ -151,12 +153,12 @@ def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(),
     from softnorm_cli.io.csv import CsvReader
     from softnorm_cli.io.parquet import ParquetReader
 
-    name = "standard input" if path == STDIO else path
+    name = name or ("standard input" if path == STDIO else path)
     if path != STDIO:
         if os.path.isdir(path):
-            raise SoftnormError(f"{path}: is a directory")
+            raise SoftnormError(f"{name}: is a directory")
         if not os.path.exists(path):
-            raise SoftnormError(f"{path}: no such file")
+            raise SoftnormError(f"{name}: no such file")
     stdin = open_stdin() if path == STDIO else None
     head = stdin.peek(8) if stdin else _read_head(path)
     if sniff.is_parquet(head):
@@ -173,7 +175,7 @@ def open_source(path: str, fmt: str | None = None, dialect: Dialect = Dialect(),
     text_format = fmt or (sniff.format_from_path(path) if stdin is None else None) or "csv"
     if text_format == "parquet":
         raise SoftnormError(f"{name}: not a readable Parquet file (it does not start with PAR1)")
-    text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin)
+    text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name)
     return CsvReader(text, text_format, dialect, batch)
 
 

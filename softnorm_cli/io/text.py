@@ -43,10 +43,11 @@ class TextInput:
         encoding: str | None = None,
         skip_rows: int = 0,
         stream: Peekable | None = None,
+        name: str | None = None,
     ):
         # ``stream``: standard input, already decompressed if ``codec`` says so.
         self.path = path
-        self.name = "standard input" if path == STDIO else path
+        self.name = name or ("standard input" if path == STDIO else path)
         self.codec = codec
         self.skip_rows = skip_rows
         self.first_line = skip_rows + 1
