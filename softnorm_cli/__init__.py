@@ -1,6 +1,6 @@
 """softnorm: softmax, min-max and z-score normalization of tabular data.
 
-The command line lives in :mod:`softnorm_cli.cli`; the functions re-exported
+The command line lives in :mod:`softnorm_cli.cli.commands`; the functions re-exported
 here work on numpy arrays and pandas objects::
 
     >>> from softnorm_cli import softmax

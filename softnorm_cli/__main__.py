@@ -1,3 +1,3 @@
-from softnorm_cli.process import main
+from softnorm_cli.cli.exits import main
 
 main()

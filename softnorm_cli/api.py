@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from softnorm_cli.choices import NAN_POLICIES, canonical_axis
-from softnorm_cli.methods import Method, MinMax, Softmax, ZScore
+from softnorm_cli.numeric.methods import Method, MinMax, Softmax, ZScore
+from softnorm_cli.numeric.parameters import NAN_POLICIES, canonical_axis
 
 __all__ = ["softmax", "minmax", "zscore"]
 
@@ -100,7 +100,7 @@ def _normalize(method: Method, x, axis, inf: str):
     """Run ``method`` through the engine, with the array as a table of one batch in memory."""
     import polars as pl
 
-    from softnorm_cli import engine
+    from softnorm_cli.engine import local as engine
     from softnorm_cli.io.memory import FrameSink, FrameSource
 
     _check_choice("nan", method.nan, NAN_POLICIES)

@@ -138,7 +138,7 @@ def test_without_dask_the_engine_says_how_to_install_it(invoke, workdir, monkeyp
 
 
 def test_progress_is_dasks_own_on_stderr(scheduler, capfd):
-    from softnorm_cli.dask_engine import DaskExecutor
+    from softnorm_cli.engine.dask import DaskExecutor
 
     with DaskExecutor(scheduler, progress=True) as executor:
         handles = executor.map(abs, [-1, -2, -3], "statistics")
@@ -149,7 +149,7 @@ def test_progress_is_dasks_own_on_stderr(scheduler, capfd):
 
 
 def test_an_unreachable_scheduler_is_one_line(invoke, workdir, monkeypatch):
-    from softnorm_cli import dask_engine
+    from softnorm_cli.engine import dask as dask_engine
 
     monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", 1)
     write_parts("in", parts_table(), "csv")

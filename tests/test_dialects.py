@@ -264,7 +264,7 @@ def test_blank_lines_alone_in_a_batch(invoke_ok, write_file, batch):
 def test_long_row_is_found_whatever_columns_are_read(invoke, write_file, command, stdin, monkeypatch):
     # polars does not notice a row with too many fields when it is asked
     # for some of the columns only: the streaming path must not rely on it.
-    monkeypatch.setattr("softnorm_cli.engine.KEEP_BYTES", 0)
+    monkeypatch.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)
     rows = [f'{i},{i % 100},{i % 7},"q\nr"\n' if i % 997 == 0 else f"{i},{i % 100},{i % 7},x\n" for i in range(120_000)]
     rows[100_000] = "100000,1,2,x,extra\n"  # past the sample, which parses every column
     text = "id,a,b,t\n" + "".join(rows)
@@ -329,7 +329,7 @@ def test_late_problems_in_a_file_are_found_where_they_are(invoke, write_file, la
 
 @pytest.mark.parametrize("late_line, reads", [(None, 2), ("01234,7,5,\n", 1)], ids=["clean", "empty-last-field"])
 def test_polars_reads_a_clean_file_and_leaves_the_rest_to_blocks(invoke_ok, write_file, monkeypatch, late_line, reads):
-    from softnorm_cli.io import csv as csv_reader
+    from softnorm_cli.io.delimited import reader as csv_reader
 
     calls = []
     native = csv_reader.CsvReader._native_frames
@@ -339,7 +339,7 @@ def test_polars_reads_a_clean_file_and_leaves_the_rest_to_blocks(invoke_ok, writ
         yield from native(self, numeric)
 
     monkeypatch.setattr(csv_reader.CsvReader, "_native_frames", counted)
-    monkeypatch.setattr("softnorm_cli.engine.KEEP_BYTES", 0)  # two reads, not one kept in memory
+    monkeypatch.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)  # two reads, not one kept in memory
     text = _late(6000, 4500, late_line) if late_line else _late(6000, 0, "00000,0,0,note 0\n")
     write_file("t.csv", text)
     out = invoke_ok("zscore", "t.csv", "--batch-rows", "8KB").stdout

@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from softnorm_cli import engine
-from softnorm_cli.fitted import Fitted, FittedFormatError
+from softnorm_cli.engine import local as engine
+from softnorm_cli.engine.fitted import Fitted, FittedFormatError
 from softnorm_cli.io.memory import FrameSink, FrameSource
 from softnorm_cli.io.sink import Layout, Sink
 from softnorm_cli.io.source import BatchSize, open_source
-from softnorm_cli.methods import MinMax, NoInverseError, Softmax, ZScore
+from softnorm_cli.numeric.methods import MinMax, NoInverseError, Softmax, ZScore
 
 METHODS = {
     "softmax": Softmax(),
@@ -220,10 +220,10 @@ def test_summary_from_apply_on_a_stream(tmp_path):
 
 def test_a_table_is_kept_between_the_passes_only_while_the_process_has_room(tmp_path, monkeypatch):
     """A CSV that fits is parsed once for both passes; not when the process is near its memory bound."""
-    from softnorm_cli.io import source as sources
+    from softnorm_cli.io import base as sources
     from softnorm_cli.io.memory import FrameSink
     from softnorm_cli.io.source import open_source
-    from softnorm_cli.methods import ZScore
+    from softnorm_cli.numeric.methods import ZScore
 
     path = tmp_path / "t.csv"
     path.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(5000)))

@@ -254,9 +254,9 @@ def test_summary_counts_groups_and_warnings_name_constant_ones(invoke_ok, write_
 
 def test_api_and_engine_group_the_same_way(write_file, tmp_path):
     """The engine, called directly, with a grouped job: the statistics have a row per group, in order of appearance."""
-    from softnorm_cli import engine
+    from softnorm_cli.engine import local as engine
     from softnorm_cli.io.source import open_source
-    from softnorm_cli.methods import MinMax
+    from softnorm_cli.numeric.methods import MinMax
 
     path = write_file("t.csv", "g,x\nb,1\na,5\nb,3\na,7\n")
     with open_source(str(path)) as source:
@@ -269,7 +269,7 @@ def test_api_and_engine_group_the_same_way(write_file, tmp_path):
 @pytest.mark.parametrize("command", ["zscore", "softmax"])
 def test_group_codes_kept_from_the_fit_give_the_same_bytes(invoke_ok, write_file, monkeypatch, command):
     """The second pass takes each row's group from the first when they fit in memory, else looks it up again."""
-    from softnorm_cli import engine
+    from softnorm_cli.engine import local as engine
 
     write_file("t.csv", _csv(_table(rows=3000, seed=11)))
     args = [command, "t.csv", "-c", "price,qty", "-g", "region", "--axis", "column", "--batch-rows", "100"]
@@ -279,10 +279,10 @@ def test_group_codes_kept_from_the_fit_give_the_same_bytes(invoke_ok, write_file
 
 
 def test_group_codes_kept_from_one_source_are_not_used_for_another(write_file):
-    from softnorm_cli import engine
+    from softnorm_cli.engine import local as engine
     from softnorm_cli.io.memory import FrameSink
     from softnorm_cli.io.source import open_source
-    from softnorm_cli.methods import MinMax
+    from softnorm_cli.numeric.methods import MinMax
 
     job = engine.Job(MinMax(), "column", group_by=["g"])
     with open_source(str(write_file("a.csv", "g,x\nb,1\na,5\nb,3\na,7\n"))) as source:

@@ -1,4 +1,4 @@
-"""Unit tests of the numeric kernels and the methods (softnorm_cli.kernels, softnorm_cli.methods).
+"""Unit tests of the numeric kernels and the methods (softnorm_cli.numeric.kernels, softnorm_cli.numeric.methods).
 
 References: scipy.special.softmax / log_softmax, scipy.stats.zscore and
 scikit-learn's MinMaxScaler / StandardScaler. The spec is the README, "The math".
@@ -19,8 +19,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import special, stats
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from softnorm_cli.kernels import ExpSums, Moments
-from softnorm_cli.methods import MinMax, Softmax, ZScore, normalize
+from softnorm_cli.numeric.kernels import ExpSums, Moments
+from softnorm_cli.numeric.methods import MinMax, Softmax, ZScore, normalize
 
 AXES = [1, 0, None]
 INF = np.inf

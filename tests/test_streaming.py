@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
-from softnorm_cli.io.blocks import blocks as _blocks, record_end as _record_end
+from softnorm_cli.io.delimited.blocks import blocks as _blocks, record_end as _record_end
 
 SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
 TIMEOUT = 60
@@ -117,7 +117,7 @@ def run_process(*args, cwd, input: bytes | None = None, env=None) -> subprocess.
 
 def _read_twice(m: pytest.MonkeyPatch) -> None:
     """Make pass 2 read the input again: the pipeline may keep a small table parsed in pass 1."""
-    m.setattr("softnorm_cli.engine.KEEP_BYTES", 0)
+    m.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)
 
 
 @pytest.fixture
@@ -728,10 +728,10 @@ def test_infinities_in_small_batches_leave_stderr_clean(invoke_ok, workdir):
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(invoke_ok, write_file, monkeypatch):
-    import softnorm_cli.progress
+    import softnorm_cli.cli.progress
 
     # Even a bar that would appear at once stays away from a stderr that is not a terminal.
-    monkeypatch.setattr(softnorm_cli.progress.BatchProgress.__init__, "__defaults__", (0.0,))
+    monkeypatch.setattr(softnorm_cli.cli.progress.BatchProgress.__init__, "__defaults__", (0.0,))
     text = "id,a,b\n" + "".join(f"{i:05d},{i % 17},{i % 5}\n" for i in range(300))
     write_file("t.csv", text)
     for command in ("softmax", "zscore"):
@@ -755,7 +755,7 @@ def _console():
 
 
 def test_batch_progress_shows_stages_and_rows():
-    from softnorm_cli.progress import BatchProgress
+    from softnorm_cli.cli.progress import BatchProgress
 
     buf, console = _console()
     source = _FakeSource((1234, None, "rows"))
@@ -769,7 +769,7 @@ def test_batch_progress_shows_stages_and_rows():
 
 
 def test_batch_progress_shows_bytes_of_total():
-    from softnorm_cli.progress import BatchProgress
+    from softnorm_cli.cli.progress import BatchProgress
 
     buf, console = _console()
     with BatchProgress(_FakeSource((512, 1024, "bytes")), console, delay=0) as progress:
@@ -779,7 +779,7 @@ def test_batch_progress_shows_bytes_of_total():
 
 
 def test_batch_progress_silent_before_its_delay():
-    from softnorm_cli.progress import BatchProgress
+    from softnorm_cli.cli.progress import BatchProgress
 
     buf, console = _console()
     with BatchProgress(_FakeSource((512, 1024, "bytes")), console, delay=60) as progress:
@@ -790,10 +790,10 @@ def test_batch_progress_silent_before_its_delay():
 
 _NO_DELAY = (
     "import sys\n"
-    "import softnorm_cli.progress as p\n"
+    "import softnorm_cli.cli.progress as p\n"
     "p.BatchProgress.__init__.__defaults__ = (0.0,)\n"
     "sys.argv = ['softnorm'] + sys.argv[1:]\n"
-    "from softnorm_cli.process import main\n"
+    "from softnorm_cli.cli.exits import main\n"
     "main()\n"
 )
 
@@ -864,7 +864,7 @@ def test_batch_rows_accepts(invoke_ok, ab_csv, value):
 
 
 def test_batch_rows_type_converts():
-    from softnorm_cli.options import BatchSizeType
+    from softnorm_cli.cli.options import BatchSizeType
 
     convert = BatchSizeType().convert
     assert convert("7", None, None) == (7, None)

@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from softnorm_cli.summary import Summary, render
+from softnorm_cli.engine.summary import Summary, render
 
 
 def _figures(**overrides):

@@ -342,9 +342,9 @@ def test_wide_tables(invoke_ok, write_file, workdir, width, height):
 
 def test_lines_longer_than_the_sample_still_give_a_sample_with_rows(invoke_ok, write_file, monkeypatch):
     # A table of 100,000 columns has lines of megabytes: more than the usual sample.
-    import softnorm_cli.io.text
+    import softnorm_cli.io.delimited.decode
 
-    monkeypatch.setattr(softnorm_cli.io.text, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(softnorm_cli.io.delimited.decode, "SAMPLE_BYTES", 64)
     width = 40
     header = "id," + ",".join(f"column_{j}" for j in range(width))
     rows = [f"{i:03d}," + ",".join(str(i * j % 7 + 0.5) for j in range(width)) for i in range(30)]
@@ -364,7 +364,7 @@ def test_parquet_output_compression(invoke_ok, write_file, workdir, args, codec)
 
 
 def test_compression_choices_match_the_writer():
-    from softnorm_cli import options as cli
+    from softnorm_cli.cli import options as cli
     from softnorm_cli.io import parquet
 
     assert cli.PARQUET_COMPRESSIONS == parquet.COMPRESSIONS

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.files import umask
 from softnorm_cli.io import sniff
-from softnorm_cli.io.source import BatchSize, Dialect, open_source
+from softnorm_cli.io.atomic import umask
+from softnorm_cli.io.base import BatchSize, Dialect
+from softnorm_cli.io.source import open_source
 
 #: Output part names: part-00000.parquet, part-00001.parquet, ...
 PART = "part-{:05d}{}"

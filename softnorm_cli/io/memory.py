@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 
-from softnorm_cli.io.source import Batch, Reader
+from softnorm_cli.io.base import Batch, Reader
 
 
 class FrameSource(Reader):

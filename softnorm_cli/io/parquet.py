@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 import polars as pl
 
 from softnorm_cli.errors import MalformedInputError
+from softnorm_cli.io.base import Batch, BatchSize, Reader
 from softnorm_cli.io.prefetch import prefetched
-from softnorm_cli.io.source import Batch, BatchSize, Reader
 
 
 class ParquetReader(Reader):

@@ -23,10 +23,10 @@ from typing import BinaryIO
 import polars as pl
 
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.files import umask
-from softnorm_cli.io import csv, parquet, sniff
-
-STDIO = "-"
+from softnorm_cli.io import parquet, sniff
+from softnorm_cli.io.atomic import umask
+from softnorm_cli.io.base import STDIO
+from softnorm_cli.io.delimited import writer
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,9 @@ class Sink:
     def _sink_csv(self, schema: pl.Schema) -> None:
         layout = self.layout
         if layout.header:
-            self._stream.write(csv.header_line(schema.names(), layout.delimiter))
+            self._stream.write(writer.header_line(schema.names(), layout.delimiter))
         for df in self._queued():
-            csv.write_rows(df, self._stream, layout.delimiter, layout.decimal_comma)
+            writer.write_rows(df, self._stream, layout.delimiter, layout.decimal_comma)
             self._stream.flush()  # rows of an endless pipe go out as they are made
 
     def _sink_parquet(self, schema: pl.Schema) -> None:

@@ -17,11 +17,12 @@ import polars as pl
 
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io import sniff
-from softnorm_cli.io.blocks import blocks, record_end
+from softnorm_cli.io.base import Batch, BatchSize, Dialect, ReadAgain, Reader
+from softnorm_cli.io.delimited.blocks import blocks, record_end
+from softnorm_cli.io.delimited.checks import check_encoding, check_unique, describe_error, records
+from softnorm_cli.io.delimited.decode import TextInput
+from softnorm_cli.io.delimited.dialect import sniff_delimiter
 from softnorm_cli.io.prefetch import prefetched
-from softnorm_cli.io.records import check_encoding, check_unique, describe_error, records
-from softnorm_cli.io.source import Batch, BatchSize, Dialect, ReadAgain, Reader
-from softnorm_cli.io.text import TextInput
 
 
 class CsvReader(Reader):
@@ -36,7 +37,7 @@ class CsvReader(Reader):
         self.dialect = dialect
         self.batch = batch
         self._text = text
-        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff.sniff_delimiter(text.head, text.complete))
+        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, text.complete))
         self._names: list[str] | None = None
         self._as_text: set[str] = set()  # numeric columns found to need text parsing
         # Whether polars' own reader may try (a plain UTF-8 file), and whether a read found it clean.
@@ -311,35 +312,3 @@ def _tell(stream) -> int:
         return stream.tell()
     except (OSError, ValueError):
         return 0
-
-
-# -- writing ------------------------------------------------------------------
-
-
-def header_line(names: Sequence[str], separator: str) -> bytes:
-    """The header as it went in: names quoted only where CSV needs it (an empty name stays empty)."""
-    cells = [_quoted(name, separator) for name in names]
-    if cells == [""]:
-        cells = ['""']  # a lone empty name would be a blank line
-    return (separator.join(cells) + "\n").encode("utf-8")
-
-
-def _quoted(text: str, separator: str) -> str:
-    if any(ch in text for ch in (separator, '"', "\n", "\r")):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def write_rows(df: pl.DataFrame, stream, separator: str, decimal_comma: bool = False) -> None:
-    """Write the rows of ``df`` (no header). With one column a missing value is written
-    as ``""``: an empty line would be skipped by most readers, and the row lost."""
-    # With decimal commas and a comma delimiter polars quotes every float
-    # cell, the empty ones too; a null value of "" would then be quoted again.
-    floats_quoted = decimal_comma and separator == ","
-    df.write_csv(
-        stream,
-        include_header=False,
-        separator=separator,
-        decimal_comma=decimal_comma,
-        null_value='""' if df.width == 1 and not floats_quoted else None,
-    )

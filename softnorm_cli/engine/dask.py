@@ -1,4 +1,4 @@
-"""The Dask engine: the parts' work (:mod:`softnorm_cli.parts`) as tasks on a Dask cluster.
+"""The Dask engine: the parts' work (:mod:`softnorm_cli.engine.parts`) as tasks on a Dask cluster.
 
 With a scheduler address it joins that cluster; without one it starts a
 ``distributed.LocalCluster`` on this machine, bound to the loopback

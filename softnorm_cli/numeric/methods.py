@@ -1,6 +1,6 @@
 """Softmax, min-max and z-score as one small protocol, from a block's statistics to results and back.
 
-* ``fit(x, axis)``: the partial statistics of one block (:mod:`~softnorm_cli.kernels`);
+* ``fit(x, axis)``: the partial statistics of one block (:mod:`~softnorm_cli.numeric.kernels`);
 * ``merge(a, b)``: the partial statistics of both blocks;
 * ``finish(partial)``: the figures a transform needs, as arrays that broadcast
   against the block (``count``, ``min``, ``mean``, ``sum_exp``, ...);
@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from softnorm_cli.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
+from softnorm_cli.numeric.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
 
 __all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
 

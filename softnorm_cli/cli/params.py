@@ -1,6 +1,6 @@
 """Saved parameters on the command line: reading a ``--params`` file, and the options it fixes.
 
-A parameters file is a :class:`~softnorm_cli.fitted.Fitted` record as JSON.
+A parameters file is a :class:`~softnorm_cli.engine.fitted.Fitted` record as JSON.
 Applied to new data, it decides the command, the method's options, the axis,
 the columns and the group keys: the command line may repeat them, but not
 contradict them, or the numbers would silently stop meaning what the file
@@ -24,7 +24,7 @@ class ParametersError(SoftnormError):
 
 def load(path: str):
     """The fitted record in the file at ``path``; a file that is not one is an error naming it."""
-    from softnorm_cli.fitted import Fitted, FittedFormatError
+    from softnorm_cli.engine.fitted import Fitted, FittedFormatError
 
     try:
         with open(path, encoding="utf-8") as f:

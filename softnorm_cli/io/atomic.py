@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 
-STDIO = "-"
+from softnorm_cli.io.base import STDIO
 
 
 def check_writable(path: str) -> None:
@@ -23,10 +24,9 @@ def write_text(path: str, text: str | Iterable[str]) -> None:
     into place, so that a reader never sees half a file and a failure leaves the old one."""
     pieces = [text] if isinstance(text, str) else text
     if path == STDIO:
-        import click
-
         for piece in pieces:
-            click.echo(piece, nl=False)
+            sys.stdout.write(piece)
+        sys.stdout.flush()
         return
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")

@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from softnorm_cli.options import STDIO
-from softnorm_cli.process import user_errors, warn
+from softnorm_cli.cli.exits import user_errors, warn
+from softnorm_cli.io.base import STDIO
 
 _SOURCE_OPTIONS = ("input", "from_format", "delimiter", "no_header", "skip_rows", "encoding", "decimal_comma", "na_values", "batch")
 _JOB_OPTIONS = ("columns", "exclude", "decimal_comma", "na_values", "suffix", "decimals")
@@ -25,8 +25,8 @@ def split(options: dict) -> tuple[dict, dict]:
 
 
 def job(method, axis, columns, exclude, decimal_comma, na_values, suffix=None, decimals=None, **rest):
-    from softnorm_cli.engine import Job
-    from softnorm_cli.values import Numbers
+    from softnorm_cli.engine.local import Job
+    from softnorm_cli.engine.values import Numbers
 
     numbers = Numbers(decimal_comma=decimal_comma) if na_values is None else Numbers(na_values, decimal_comma)
     return Job(method, axis, columns, exclude, numbers, suffix=suffix, decimals=decimals, **rest)
@@ -73,14 +73,14 @@ def run(
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
 
     with user_errors():
-        from softnorm_cli import files
+        from softnorm_cli.io import atomic as files
 
         for path in (summary_json, save_params):
             if path and path != STDIO:
                 files.check_writable(path)
         fitted = None
         if params:
-            from softnorm_cli import params as saved
+            from softnorm_cli.cli import params as saved
 
             fitted = saved.load(params)
             given = {"axis": axis, "inf": inf, "group_by": group_by, **fixed, **method.options()}
@@ -109,18 +109,18 @@ def run(
             for line in result.warnings:
                 warn(line)
         if summary_json:
-            from softnorm_cli.summary import json_text
+            from softnorm_cli.engine.summary import json_text
 
             files.write_text(summary_json, json_text(result.to_json()) + "\n")
         if show:
-            from softnorm_cli.summary import render
+            from softnorm_cli.engine.summary import render
 
             render(result, console(sys.stderr))
 
 
 def _run_one(the_job, fitted, output, to_format, compression, quiet, source_options, job_options):
     """One file or stdin, streamed: fit (unless ``fitted`` came from a file) and apply, or only fit (no ``output``)."""
-    from softnorm_cli import engine
+    from softnorm_cli.engine import local as engine
     from softnorm_cli.io.sink import Sink
     from softnorm_cli.io.sniff import format_from_path
 
@@ -142,7 +142,7 @@ def _run_one(the_job, fitted, output, to_format, compression, quiet, source_opti
 
 def _run_parts(the_job, fitted, output, to_format, compression, engine, scheduler, quiet, source_options, job_options):
     """A dataset of parts (or any input on a cluster): fit over all parts, then each part to a part of ``output``."""
-    from softnorm_cli import engine as local, parts
+    from softnorm_cli.engine import local, parts
     from softnorm_cli.io.dataset import Dataset, PartsOutput, find
 
     input, how = source_options["input"], reading(**{k: v for k, v in source_options.items() if k != "input"})
@@ -173,14 +173,14 @@ def _from_environment(option: str) -> bool:
 def _executor(engine: str, scheduler: str | None, quiet: bool):
     show = not quiet and sys.stderr.isatty()
     if engine == "dask":
-        from softnorm_cli.dask_engine import DaskExecutor
+        from softnorm_cli.engine.dask import DaskExecutor
 
         return DaskExecutor(scheduler, progress=show)
-    from softnorm_cli.parts import LocalExecutor
+    from softnorm_cli.engine.parts import LocalExecutor
 
     on_part = None
     if show:
-        from softnorm_cli.progress import PartProgress
+        from softnorm_cli.cli.progress import PartProgress
 
         on_part = PartProgress(console(sys.stderr))
     return LocalExecutor(on_part)
@@ -249,7 +249,7 @@ def open_input(input, **options):
 
 def reading(from_format, delimiter, no_header, skip_rows, encoding, decimal_comma, na_values, batch):
     """How the input is read, from the options: its format (or None), dialect and batch size."""
-    from softnorm_cli.io.source import NA_VALUES, BatchSize, Dialect
+    from softnorm_cli.io.base import NA_VALUES, BatchSize, Dialect
 
     rows, size = batch or (None, None)
     batch_size = BatchSize(rows=rows) if size is None else BatchSize(bytes=size)
@@ -280,7 +280,7 @@ def progress(source, quiet: bool):
         import contextlib
 
         return contextlib.nullcontext(None)
-    from softnorm_cli.progress import BatchProgress
+    from softnorm_cli.cli.progress import BatchProgress
 
     return BatchProgress(source, console(sys.stderr))
 

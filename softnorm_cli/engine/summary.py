@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from softnorm_cli.kernels import Moments
+from softnorm_cli.numeric.kernels import Moments
 
 FIGURES = ("count", "missing", "min", "max", "mean", "std", "sum")
 
@@ -155,7 +155,7 @@ def render(summary: Summary, console) -> None:
 
 def _groups_line(groups: dict) -> str:
     """``1,000 groups by grp; rows per group: 812 (grp='k0421') to 1,204 (grp='k0007')``."""
-    from softnorm_cli.keys import describe
+    from softnorm_cli.engine.keys import describe
 
     line = f"{_count(groups['count'], 'group')} by {', '.join(groups['by'])}"
     if "smallest" in groups:

@@ -4,7 +4,7 @@ The work on one part is the local engine's (:func:`engine.fit_part`,
 :func:`engine.apply_part`), reading and writing that part alone. An
 :class:`Executor` decides where it runs: :class:`LocalExecutor` one part
 after another in this process, the Dask executor
-(:mod:`softnorm_cli.dask_engine`) as tasks on a cluster. Partial
+(:mod:`softnorm_cli.engine.dask`) as tasks on a cluster. Partial
 statistics are merged in a fixed binary tree over the parts, in their order,
 so both give the same figures to the last bit and the groups keep their order
 of first appearance. Group statistics travel as one small record per part and
@@ -19,12 +19,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from softnorm_cli import engine
+from softnorm_cli.engine import local as engine
+from softnorm_cli.engine.fitted import Fitted
+from softnorm_cli.engine.summary import Summary
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.fitted import Fitted
 from softnorm_cli.io.dataset import Dataset, PartsOutput
 from softnorm_cli.io.sink import Layout, Sink
-from softnorm_cli.summary import Summary
 
 
 class Executor(Protocol):
@@ -134,7 +134,7 @@ class _named:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        from softnorm_cli.process import is_user_error, one_line
+        from softnorm_cli.cli.exits import is_user_error, one_line
 
         if exc is None or not is_user_error(exc):
             return False

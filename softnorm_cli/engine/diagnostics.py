@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softnorm_cli.kernels import Moments
-from softnorm_cli.keys import describe
-from softnorm_cli.methods import Method, Stats
-from softnorm_cli.reduce import Reduction
-from softnorm_cli.summary import Summary, column_figures
+from softnorm_cli.engine.keys import describe
+from softnorm_cli.engine.summary import Summary, column_figures
+from softnorm_cli.numeric.kernels import Moments
+from softnorm_cli.numeric.methods import Method, Stats
+from softnorm_cli.numeric.reduce import Reduction
 
 
 class Problems:

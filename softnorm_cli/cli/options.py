@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
-from softnorm_cli.choices import AXES, NAN_POLICIES, canonical_axis
+from softnorm_cli.io.base import STDIO
+from softnorm_cli.numeric.parameters import AXES, NAN_POLICIES, canonical_axis
 
-STDIO = "-"
 FORMAT_CHOICE = click.Choice(["csv", "tsv", "parquet"], case_sensitive=False)
 # Kept here, not imported: the command line must not load polars to show --help.
 PARQUET_COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")

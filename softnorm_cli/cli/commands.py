@@ -2,8 +2,8 @@
 
 Only Click is imported at start-up; numpy, polars and Rich load when a
 command runs, so ``softnorm --help`` answers at once. Options are in
-:mod:`~softnorm_cli.options`, errors, signals and exit codes in
-:mod:`~softnorm_cli.process`.
+:mod:`~softnorm_cli.cli.options`, errors, signals and exit codes in
+:mod:`~softnorm_cli.cli.exits`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import sys
 import click
 
 from softnorm_cli import __version__
-from softnorm_cli.options import (
+from softnorm_cli.cli.exits import user_errors, warn
+from softnorm_cli.cli.options import (
     RangeType,
     axis_option,
     engine_options,
@@ -23,8 +24,7 @@ from softnorm_cli.options import (
     output_options,
     params_options,
 )
-from softnorm_cli.process import user_errors, warn
-from softnorm_cli.run import console, job, open_input, progress, run, split
+from softnorm_cli.cli.run import console, job, open_input, progress, run, split
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,7 +67,7 @@ def softmax(temperature, log, inf, **options):
       img_001,0.8400474523166905,0.11598471104632407,0.04396783663698536
       ...
     """
-    from softnorm_cli.methods import Softmax
+    from softnorm_cli.numeric.methods import Softmax
 
     run(Softmax(temperature, log, options.pop("nan")), inf="keep" if inf == "limit" else inf, **options)
 
@@ -92,7 +92,7 @@ def minmax(feature_range, clip, **options):
     Example:
       $ softnorm minmax sample_data/features.csv -c age,income --range -1,1
     """
-    from softnorm_cli.methods import MinMax
+    from softnorm_cli.numeric.methods import MinMax
 
     lo, hi = feature_range
     run(MinMax(lo, hi, clip, options.pop("nan")), **options)
@@ -117,7 +117,7 @@ def zscore(ddof, **options):
     Example:
       $ cat sample_data/features.csv | softnorm zscore -c income > scaled.csv
     """
-    from softnorm_cli.methods import ZScore
+    from softnorm_cli.numeric.methods import ZScore
 
     run(ZScore(ddof, options.pop("nan")), **options)
 
@@ -136,9 +136,9 @@ def stats(as_json, **options):
       $ softnorm stats sample_data/features.csv --json
     """
     with user_errors():
-        from softnorm_cli.engine import describe
-        from softnorm_cli.methods import ZScore
-        from softnorm_cli.summary import json_text, render, stats_json
+        from softnorm_cli.engine.local import describe
+        from softnorm_cli.engine.summary import json_text, render, stats_json
+        from softnorm_cli.numeric.methods import ZScore
 
         source_options, job_options = split(options)
         with open_input(**source_options) as source, progress(source, False) as on_batch:

@@ -22,7 +22,7 @@ from softnorm_cli.errors import (
     NotNumericError,
     SoftnormError,
 )
-from softnorm_cli.io.source import NA_VALUES
+from softnorm_cli.io.base import NA_VALUES
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import sniff
+from softnorm_cli.io.base import STDIO
 from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
 
 #: How much of the text is looked at to choose the delimiter and the numeric columns:
@@ -25,7 +26,6 @@ from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
 SAMPLE_BYTES = 1 << 20
 SAMPLE_LINES = 20
 MAX_SAMPLE_BYTES = 256 << 20
-STDIO = "-"
 
 
 class TextInput:

@@ -4,12 +4,12 @@ NaN marks a missing value. A block's statistics (:class:`Moments` for min-max
 and z-score, :class:`ExpSums` for softmax) merge exactly with another
 block's, so a column can be summarized batch by batch, or partition by
 partition on a cluster. The methods that use them are in
-:mod:`softnorm_cli.methods`.
+:mod:`softnorm_cli.numeric.methods`.
 
 Groups follow numpy's ``axis``: ``1`` each row, ``0`` each column, ``None``
 the whole block; statistics keep the reduced axes (``keepdims``) so they
 broadcast against the block they came from. Or they are runs of rows sorted
-by key (:class:`~softnorm_cli.segments.Segments`): statistics then have one
+by key (:class:`~softnorm_cli.numeric.segments.Segments`): statistics then have one
 row per run.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softnorm_cli.segments import Segments, along
+from softnorm_cli.numeric.segments import Segments, along
 
 #: The groups of a block: a numpy axis, or rows sorted by key.
 Groups = int | None | Segments
@@ -76,7 +76,7 @@ class Moments:
 
     @classmethod
     def of(cls, x: np.ndarray, groups: Groups) -> Moments:
-        """Statistics of each group of the 2-D block ``x`` (see :func:`~softnorm_cli.segments.along`)."""
+        """Statistics of each group of the 2-D block ``x`` (see :func:`~softnorm_cli.numeric.segments.along`)."""
         cut = along(x, groups)
         x = cut.x
         with quiet():

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from softnorm_cli.segments import Segments
+from softnorm_cli.numeric.segments import Segments
 
 #: Rows per chunk: enough that the per-chunk cost vanishes, small enough that
 #: a chunk being assembled from small batches stays small. Wide blocks get

@@ -1,6 +1,6 @@
 """How the kernels cut a block of values into groups: along a numpy axis, or by key.
 
-A kernel (:mod:`~softnorm_cli.kernels`) reduces each group of a 2-D float
+A kernel (:mod:`~softnorm_cli.numeric.kernels`) reduces each group of a 2-D float
 block to a few figures. The groups are numpy's (``axis=0`` each column,
 ``1`` each row, ``None`` the whole block) or runs of rows that share a key
 (:class:`Segments`: the block's rows sorted by group, each column of a run a

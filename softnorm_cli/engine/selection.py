@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from softnorm_cli.engine.values import Numbers, is_number_type, parsed
 from softnorm_cli.errors import ColumnNotFoundError, SoftnormError, not_a_number_hint
-from softnorm_cli.values import Numbers, is_number_type, parsed
 
 # Integers written with leading zeros (zip codes, ids such as 007) are labels.
 _LEADING_ZERO = r"^\s*[+-]?0[0-9]+\s*$"

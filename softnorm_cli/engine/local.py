@@ -2,7 +2,7 @@
 
 These two calls are the whole boundary between the command line (or the
 Python API) and the work. ``fit`` chooses the columns and reduces the
-batches to a :class:`~softnorm_cli.fitted.Fitted` record; ``apply``
+batches to a :class:`~softnorm_cli.engine.fitted.Fitted` record; ``apply``
 transforms each batch with it and writes it. The row axis fits nothing:
 each row is its own group, fitted and transformed where it stands, so it
 streams in one pass. The in-memory case is the streaming case with one
@@ -23,18 +23,18 @@ from typing import Any, TypeVar
 import numpy as np
 
 from softnorm_cli import __version__
-from softnorm_cli.choices import numpy_axis
+from softnorm_cli.engine.diagnostics import Figures, Problems, Totals
+from softnorm_cli.engine.fitted import Fitted
+from softnorm_cli.engine.keys import KeptCodes, KeyIndex, RowGroups, union
+from softnorm_cli.engine.selection import Selection, matching, select
+from softnorm_cli.engine.summary import Summary
+from softnorm_cli.engine.values import Numbers, to_matrix, with_results
 from softnorm_cli.errors import ColumnNotFoundError, SoftnormError
-from softnorm_cli.fitted import Fitted
-from softnorm_cli.io.infer import TypeInference
-from softnorm_cli.io.source import ReadAgain
-from softnorm_cli.keys import KeptCodes, KeyIndex, RowGroups, union
-from softnorm_cli.methods import Method
-from softnorm_cli.reduce import ByGroup, PerGroup, Reduction, take_rows
-from softnorm_cli.report import Figures, Problems, Totals
-from softnorm_cli.selection import Selection, matching, select
-from softnorm_cli.summary import Summary
-from softnorm_cli.values import Numbers, to_matrix, with_results
+from softnorm_cli.io.base import ReadAgain
+from softnorm_cli.io.delimited.types import TypeInference
+from softnorm_cli.numeric.methods import Method
+from softnorm_cli.numeric.parameters import numpy_axis
+from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows
 
 #: Parsed batches up to this size are kept from fit for apply instead of
 #: being read again: small and medium tables are read once, large ones stream.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from softnorm_cli.methods import Method, Stats, method_from
+from softnorm_cli.numeric.methods import Method, Stats, method_from
 
 #: The version of the dictionary layout; a different one is refused.
 FORMAT = 1

@@ -124,7 +124,7 @@ def main() -> None:
     SIGTERM, SIGHUP and SIGINT unwind the run like an error, so a temporary
     output or a copy of stdin is removed, then end it with 128 + the signal.
     """
-    from softnorm_cli.cli import cli
+    from softnorm_cli.cli.commands import cli
 
     _handle_signals()
     try:
