@@ -76,7 +76,7 @@ def worker(conn, base: str) -> None:
         import polars  # noqa: F401
         import pyarrow.parquet  # noqa: F401
 
-        import softnorm_cli.cli.commands  # noqa: F401
+        import softnorm_cli.cli  # noqa: F401
 
         conn.send("ready")
         while True:

@@ -1,6 +1,6 @@
 """softnorm: softmax, min-max and z-score normalization of tabular data.
 
-The command line lives in :mod:`softnorm_cli.cli.commands`; the functions re-exported
+The command line lives in :mod:`softnorm_cli.cli`; the functions re-exported
 here work on numpy arrays and pandas objects::
 
     >>> from softnorm_cli import softmax
@@ -8,7 +8,8 @@ here work on numpy arrays and pandas objects::
     [[0.5, 0.5]]
 """
 
-__version__ = "1.0.0"
+from softnorm_cli.version import __version__
+
 __all__ = ["softmax", "minmax", "zscore", "__version__"]
 
 

@@ -1,3 +1,3 @@
-from softnorm_cli.cli.exits import main
+from softnorm_cli.cli import main
 
 main()

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.methods import Method, MinMax, Softmax, ZScore
-from softnorm_cli.numeric.parameters import NAN_POLICIES, canonical_axis
+from softnorm_cli.numeric.parameters import canonical_axis
 
 __all__ = ["softmax", "minmax", "zscore"]
 
@@ -46,10 +47,7 @@ def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str
     >>> softmax([[0.0, 0.0], [1000.0, 0.0]]).round(6).tolist()
     [[0.5, 0.5], [1.0, 0.0]]
     """
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, not {temperature!r}")
-    _check_choice("inf", inf, ("limit", "missing"))
-    return _normalize(Softmax(float(temperature), bool(log), nan), x, axis, "keep" if inf == "limit" else inf)
+    return _normalize(Softmax(temperature, log, nan, inf), x, axis)
 
 
 def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: str = "omit", inf: str = "error"):
@@ -65,11 +63,8 @@ def minmax(x, axis="column", feature_range: Sequence[float] = (0.0, 1.0), nan: s
     >>> minmax([[1.0], [2.0], [3.0]]).ravel().tolist()
     [0.0, 0.5, 1.0]
     """
-    lo, hi = (float(v) for v in feature_range)
-    if not lo < hi:
-        raise ValueError(f"feature_range needs lo < hi, not {lo!r}, {hi!r}")
-    _check_choice("inf", inf, ("error", "missing"))
-    return _normalize(MinMax(lo, hi, nan=nan), x, axis, inf)
+    lo, hi = parameters.FEATURE_RANGE.check("feature_range", feature_range)
+    return _normalize(MinMax(lo, hi, nan=nan, inf=inf), x, axis)
 
 
 def zscore(x, axis="column", ddof: int = 0, nan: str = "omit", inf: str = "error"):
@@ -85,36 +80,28 @@ def zscore(x, axis="column", ddof: int = 0, nan: str = "omit", inf: str = "error
     >>> zscore([1.0, 2.0, 3.0]).round(6).tolist()
     [-1.224745, 0.0, 1.224745]
     """
-    if int(ddof) != ddof or ddof < 0:
-        raise ValueError(f"ddof must be a whole number >= 0, not {ddof!r}")
-    _check_choice("inf", inf, ("error", "missing"))
-    return _normalize(ZScore(int(ddof), nan), x, axis, inf)
+    return _normalize(ZScore(ddof, nan, inf), x, axis)
 
 
-def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-
-
-def _normalize(method: Method, x, axis, inf: str):
+def _normalize(method: Method, x, axis):
     """Run ``method`` through the engine, with the array as a table of one batch in memory."""
     import polars as pl
 
-    from softnorm_cli.engine import local as engine
+    from softnorm_cli.engine import local
+    from softnorm_cli.engine.job import Job
     from softnorm_cli.io.memory import FrameSink, FrameSource
 
-    _check_choice("nan", method.nan, NAN_POLICIES)
+    axis = canonical_axis(axis)
     wrap = _pandas_wrapper(x)
     values = np.asarray(x.to_numpy() if wrap else x, dtype=np.float64)
     if values.ndim > 2:
         raise ValueError(f"expected a 1-D or 2-D array, got {values.ndim} dimensions")
-    _check_values(values, method.nan, inf)
-    axis = canonical_axis(axis)
+    _check_values(values, method.nan, method.inf)
     block = values.reshape(1, -1) if values.ndim < 2 else values
     names = [str(i) for i in range(block.shape[1])]
-    job = engine.Job(method, "all" if values.ndim < 2 else axis, names, inf="keep" if inf == "error" else inf)
+    job = Job(method, "all" if values.ndim < 2 else axis, names)
     source, sink = FrameSource(pl.from_numpy(block, schema=names, orient="row")), FrameSink()
-    engine.apply(job, engine.fit(job, source), source, sink)
+    local.fit_apply(job, source, sink)
     result = sink.frame.to_numpy().astype(np.float64, copy=False).reshape(values.shape)
     return wrap(result) if wrap else result
 

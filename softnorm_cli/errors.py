@@ -1,9 +1,15 @@
-"""Errors a user can fix. The command line prints each as one line and exits 1."""
+"""Errors a user can fix, and how any error reads as one line.
+
+The command line prints a user's error as one line and exits 1; a task on a
+cluster worker reports one the same way, so this module depends on nothing
+but the standard library.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+import sys
 
 
 class SoftnormError(Exception):
@@ -54,3 +60,27 @@ class MissingValueError(SoftnormError):
 
 class MalformedInputError(SoftnormError):
     """The input cannot be parsed as the format it was read as."""
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the input or the request (one line, exit 1) rather than a bug (a traceback).
+
+    The table libraries' own errors count: they are raised by what they were given to read.
+    """
+    if isinstance(exc, (SoftnormError, OSError, UnicodeDecodeError)):
+        return True
+    # Looked up, not imported: an error from a library that was never loaded is no such error.
+    polars = sys.modules.get("polars")
+    pyarrow = sys.modules.get("pyarrow")
+    return (polars is not None and isinstance(exc, polars.exceptions.PolarsError)) or (
+        pyarrow is not None and isinstance(exc, pyarrow.ArrowException)
+    )
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line for people: an OS error as ``path: reason``, anything else its first line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror.lower()}"
+    text = str(exc).strip().splitlines()
+    return " ".join(text[0].split()) if text else type(exc).__name__

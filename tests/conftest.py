@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from softnorm_cli.cli.commands import cli
+from softnorm_cli.cli import cli
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -927,7 +927,7 @@ def run_cli(args: list[str], stdin: bytes | None) -> Outcome:
 
     from click.testing import CliRunner
 
-    from softnorm_cli.cli.commands import cli
+    from softnorm_cli.cli import cli
 
     result = CliRunner().invoke(
         cli, args, input=stdin, catch_exceptions=True, prog_name="softnorm", env={"SOFTNORM_DEBUG": None}

@@ -264,7 +264,7 @@ def test_blank_lines_alone_in_a_batch(invoke_ok, write_file, batch):
 def test_long_row_is_found_whatever_columns_are_read(invoke, write_file, command, stdin, monkeypatch):
     # polars does not notice a row with too many fields when it is asked
     # for some of the columns only: the streaming path must not rely on it.
-    monkeypatch.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)
+    monkeypatch.setattr("softnorm_cli.engine.memory.KEEP_BYTES", 0)
     rows = [f'{i},{i % 100},{i % 7},"q\nr"\n' if i % 997 == 0 else f"{i},{i % 100},{i % 7},x\n" for i in range(120_000)]
     rows[100_000] = "100000,1,2,x,extra\n"  # past the sample, which parses every column
     text = "id,a,b,t\n" + "".join(rows)
@@ -277,7 +277,7 @@ def test_long_row_is_found_whatever_columns_are_read(invoke, write_file, command
 
 
 # --------------------------------------------------------------------------
-# polars' reader first, blocks of records where it needs a closer look
+# Late problems, and the checks each block gets
 # --------------------------------------------------------------------------
 
 
@@ -327,21 +327,21 @@ def test_late_problems_in_a_file_are_found_where_they_are(invoke, write_file, la
     assert result.stderr.startswith(f"softnorm: error: {message}")
 
 
-@pytest.mark.parametrize("late_line, reads", [(None, 2), ("01234,7,5,\n", 1)], ids=["clean", "empty-last-field"])
-def test_polars_reads_a_clean_file_and_leaves_the_rest_to_blocks(invoke_ok, write_file, monkeypatch, late_line, reads):
+@pytest.mark.parametrize("late_line, looked", [(None, 0), ("01234,7,5,\n", 0), ("01234,7\n", 1)], ids=["clean", "empty-last-field", "short"])
+def test_records_are_looked_at_one_by_one_only_when_a_block_is_short_of_fields(invoke, write_file, monkeypatch, late_line, looked):
+    """An empty last field is a missing value, told from a short row by counting the block's delimiters:
+    the record-by-record check runs only on a block that holds fewer than every record needs."""
     from softnorm_cli.io.delimited import reader as csv_reader
 
     calls = []
-    native = csv_reader.CsvReader._native_frames
-
-    def counted(self, numeric):
-        calls.append(1)
-        yield from native(self, numeric)
-
-    monkeypatch.setattr(csv_reader.CsvReader, "_native_frames", counted)
-    monkeypatch.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)  # two reads, not one kept in memory
+    records = csv_reader.records
+    monkeypatch.setattr(csv_reader, "records", lambda *a: calls.append(1) or records(*a))
     text = _late(6000, 4500, late_line) if late_line else _late(6000, 0, "00000,0,0,note 0\n")
     write_file("t.csv", text)
-    out = invoke_ok("zscore", "t.csv", "--batch-rows", "8KB").stdout
-    assert len(calls) == reads  # both passes, or a first try abandoned for blocks
-    assert out == invoke_ok("zscore", "--batch-rows", "8KB", input=text).stdout
+    result = invoke("zscore", "t.csv", "--batch-rows", "8KB")
+    assert len(calls) == looked
+    if looked:
+        assert result.exit_code == 1 and result.stderr.endswith(f"t.csv, line {4500 + 2}: 2 fields, expected 4\n")
+    else:
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == invoke("zscore", "--batch-rows", "8KB", input=text).stdout

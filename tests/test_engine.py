@@ -94,7 +94,7 @@ def test_fitted_record_for_the_whole_block_and_softmax():
     data = fitted.to_dict()
     assert list(data["groups"][0]["statistics"]) == ["*"]
     assert data["groups"][0]["statistics"]["*"]["posinf"] == 1
-    assert data["options"] == {"temperature": 2.0, "log": False, "nan": "omit", "inf": "keep"}
+    assert data["options"] == {"temperature": 2.0, "log": False, "nan": "omit", "inf": "limit"}
 
 
 @pytest.mark.parametrize(
@@ -196,11 +196,12 @@ def test_nan_propagation_is_decided_when_applying():
 
 def test_the_api_runs_through_the_engine(monkeypatch):
     from softnorm_cli import api
+    from softnorm_cli.engine import local
 
     calls = []
-    real_fit, real_apply = engine.fit, engine.apply
-    monkeypatch.setattr(engine, "fit", lambda *a, **k: calls.append("fit") or real_fit(*a, **k))
-    monkeypatch.setattr(engine, "apply", lambda *a, **k: calls.append("apply") or real_apply(*a, **k))
+    real_fit, real_apply = local.fit_part, local.apply_part
+    monkeypatch.setattr(local, "fit_part", lambda *a, **k: calls.append("fit") or real_fit(*a, **k))
+    monkeypatch.setattr(local, "apply_part", lambda *a, **k: calls.append("apply") or real_apply(*a, **k))
     assert_allclose(api.zscore([[1.0], [2.0], [3.0]]).ravel(), [-1.224744871391589, 0.0, 1.224744871391589])
     assert calls == ["fit", "apply"]
 
@@ -220,7 +221,7 @@ def test_summary_from_apply_on_a_stream(tmp_path):
 
 def test_a_table_is_kept_between_the_passes_only_while_the_process_has_room(tmp_path, monkeypatch):
     """A CSV that fits is parsed once for both passes; not when the process is near its memory bound."""
-    from softnorm_cli.io import base as sources
+    from softnorm_cli.engine import memory
     from softnorm_cli.io.memory import FrameSink
     from softnorm_cli.io.source import open_source
     from softnorm_cli.numeric.methods import ZScore
@@ -229,12 +230,18 @@ def test_a_table_is_kept_between_the_passes_only_while_the_process_has_room(tmp_
     path.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(5000)))
     job = engine.Job(ZScore(), "column", ["a,b"])
     outputs = []
-    for limit, kept in ((1 << 62, True), (0, False)):
-        monkeypatch.setattr(sources, "RESIDENT_LIMIT", limit)
+    for limit, reads in ((1 << 62, 1), (0, 2)):
+        monkeypatch.setattr(memory, "RESIDENT_LIMIT", limit)
         with open_source(str(path)) as source:
-            fitted = engine.fit(job, source)
-            assert source.kept is kept
+            calls: list = []
+
+            def counted(*args, calls=calls, batches=source.batches, **kwargs):
+                calls.append(1)
+                return batches(*args, **kwargs)
+
+            monkeypatch.setattr(source, "batches", counted)
             sink = FrameSink()
-            engine.apply(job, fitted, source, sink)
+            engine.fit_apply(job, source, sink)
+            assert len(calls) == reads
             outputs.append(sink.frame)
     assert outputs[0].equals(outputs[1])

@@ -254,7 +254,7 @@ def test_summary_counts_groups_and_warnings_name_constant_ones(invoke_ok, write_
 
 def test_api_and_engine_group_the_same_way(write_file, tmp_path):
     """The engine, called directly, with a grouped job: the statistics have a row per group, in order of appearance."""
-    from softnorm_cli.engine import local as engine
+    from softnorm_cli import engine
     from softnorm_cli.io.source import open_source
     from softnorm_cli.numeric.methods import MinMax
 
@@ -269,17 +269,23 @@ def test_api_and_engine_group_the_same_way(write_file, tmp_path):
 @pytest.mark.parametrize("command", ["zscore", "softmax"])
 def test_group_codes_kept_from_the_fit_give_the_same_bytes(invoke_ok, write_file, monkeypatch, command):
     """The second pass takes each row's group from the first when they fit in memory, else looks it up again."""
-    from softnorm_cli.engine import local as engine
+    from softnorm_cli.engine.keys import KeyIndex
 
+    lookups = []
+    codes = KeyIndex.codes
+    monkeypatch.setattr(KeyIndex, "codes", lambda self, frame: lookups.append(self.fixed) or codes(self, frame))
     write_file("t.csv", _csv(_table(rows=3000, seed=11)))
     args = [command, "t.csv", "-c", "price,qty", "-g", "region", "--axis", "column", "--batch-rows", "100"]
     kept = invoke_ok(*args).stdout
-    monkeypatch.setattr(engine, "KEEP_CODES_BYTES", 0)
+    assert lookups and not any(lookups)  # the fit learns the keys; the apply looks none up
+    lookups.clear()
+    monkeypatch.setattr("softnorm_cli.engine.memory.KEEP_CODES_BYTES", 0)
     assert invoke_ok(*args).stdout == kept
+    assert any(lookups)  # this time the apply finds each row's group in the fixed index
 
 
-def test_group_codes_kept_from_one_source_are_not_used_for_another(write_file):
-    from softnorm_cli.engine import local as engine
+def test_statistics_fitted_on_one_source_apply_to_another_by_key(write_file):
+    from softnorm_cli import engine
     from softnorm_cli.io.memory import FrameSink
     from softnorm_cli.io.source import open_source
     from softnorm_cli.numeric.methods import MinMax
@@ -287,8 +293,7 @@ def test_group_codes_kept_from_one_source_are_not_used_for_another(write_file):
     job = engine.Job(MinMax(), "column", group_by=["g"])
     with open_source(str(write_file("a.csv", "g,x\nb,1\na,5\nb,3\na,7\n"))) as source:
         fitted = engine.fit(job, source)
-    assert fitted.row_codes is not None and fitted.row_codes[1].tolist() == [0, 1, 0, 1]
-    # The same keys in another order: each row must be looked up, not taken from the fit.
+    # The same keys in another order: each row finds its own group's figures.
     with open_source(str(write_file("b.csv", "g,x\na,6\na,5\nb,2\nb,3\n"))) as other:
         sink = FrameSink()
         engine.apply(job, fitted, other, sink)

@@ -114,7 +114,7 @@ def test_closed_stdout_ends_quietly(tmp_path):
 def test_help_does_not_import_heavy_modules(tmp_path):
     script = (
         "import sys\n"
-        "from softnorm_cli.cli.commands import cli\n"
+        "from softnorm_cli.cli import cli\n"
         "for args in (['--help'], ['softmax', '--help'], ['minmax', '--help'], ['zscore', '--help'], ['stats', '--help'], ['--version']):\n"
         "    try:\n"
         "        cli(args, prog_name='softnorm')\n"

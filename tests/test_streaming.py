@@ -117,7 +117,7 @@ def run_process(*args, cwd, input: bytes | None = None, env=None) -> subprocess.
 
 def _read_twice(m: pytest.MonkeyPatch) -> None:
     """Make pass 2 read the input again: the pipeline may keep a small table parsed in pass 1."""
-    m.setattr("softnorm_cli.engine.local.KEEP_BYTES", 0)
+    m.setattr("softnorm_cli.engine.memory.KEEP_BYTES", 0)
 
 
 @pytest.fixture
@@ -793,7 +793,7 @@ _NO_DELAY = (
     "import softnorm_cli.cli.progress as p\n"
     "p.BatchProgress.__init__.__defaults__ = (0.0,)\n"
     "sys.argv = ['softnorm'] + sys.argv[1:]\n"
-    "from softnorm_cli.cli.exits import main\n"
+    "from softnorm_cli.cli import main\n"
     "main()\n"
 )
 

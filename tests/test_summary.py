@@ -4,7 +4,8 @@ import io
 
 from rich.console import Console
 
-from softnorm_cli.engine.summary import Summary, render
+from softnorm_cli.cli.render import render
+from softnorm_cli.engine.summary import Summary
 
 
 def _figures(**overrides):

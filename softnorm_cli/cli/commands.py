@@ -1,9 +1,9 @@
-"""The ``softnorm`` command line: a thin Click layer over the engine.
+"""The ``softnorm`` commands: each builds its request from its options and runs it.
 
+Options are in :mod:`~softnorm_cli.cli.options`, the request in
+:mod:`~softnorm_cli.cli.request`, the run in :mod:`~softnorm_cli.cli.run`.
 Only Click is imported at start-up; numpy, polars and Rich load when a
-command runs, so ``softnorm --help`` answers at once. Options are in
-:mod:`~softnorm_cli.cli.options`, errors, signals and exit codes in
-:mod:`~softnorm_cli.cli.exits`.
+command runs, so ``softnorm --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -12,19 +12,28 @@ import sys
 
 import click
 
-from softnorm_cli import __version__
-from softnorm_cli.cli.exits import user_errors, warn
 from softnorm_cli.cli.options import (
-    RangeType,
     axis_option,
+    checked,
     engine_options,
     group_option,
     inf_option,
     input_options,
     output_options,
     params_options,
+    range_option,
 )
-from softnorm_cli.cli.run import console, job, open_input, progress, run, split
+from softnorm_cli.numeric import parameters
+from softnorm_cli.version import __version__
+
+
+def _run(method_name: str) -> None:
+    """Run the current command with the method it is named after."""
+    from softnorm_cli.cli.request import build
+    from softnorm_cli.cli.run import run
+    from softnorm_cli.numeric.methods import METHODS
+
+    run(build(click.get_current_context(), METHODS[method_name]))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,11 +60,11 @@ def cli():
 @group_option
 @params_options
 @engine_options
-@click.option("-t", "--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
-              help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
+@click.option("-t", "--temperature", type=checked(parameters.SOFTMAX, "temperature", metavar="T"), default=1.0,
+              show_default=True, help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
 @click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
-@inf_option("limit", ("limit", "missing"), "take their limits (+inf entries share the mass), or treat them as missing")
-def softmax(temperature, log, inf, **options):
+@inf_option(parameters.SOFTMAX, "take their limits (+inf entries share the mass), or treat them as missing")
+def softmax(**options):
     """Softmax: turn each row's scores into probabilities that sum to 1.
 
     y_i = exp((x_i - max) / T) / sum_j exp((x_j - max) / T)
@@ -67,9 +76,7 @@ def softmax(temperature, log, inf, **options):
       img_001,0.8400474523166905,0.11598471104632407,0.04396783663698536
       ...
     """
-    from softnorm_cli.numeric.methods import Softmax
-
-    run(Softmax(temperature, log, options.pop("nan")), inf="keep" if inf == "limit" else inf, **options)
+    _run("softmax")
 
 
 @cli.command()
@@ -79,11 +86,10 @@ def softmax(temperature, log, inf, **options):
 @group_option
 @params_options
 @engine_options
-@click.option("--range", "feature_range", type=RangeType(), default="0,1", show_default=True,
-              help="Target range LO,HI with LO < HI.")
+@range_option()
 @click.option("--clip", is_flag=True, help="Clip results into the range (new data, with --params, can fall outside it).")
-@inf_option("error", ("error", "missing"), "stop with an error, or treat them as missing")
-def minmax(feature_range, clip, **options):
+@inf_option(parameters.MINMAX, "stop with an error, or treat them as missing")
+def minmax(**options):
     """Min-max: scale each column linearly onto a range (default 0 to 1).
 
     y = lo + (x - min) * (hi - lo) / (max - min); a constant column becomes lo.
@@ -92,10 +98,7 @@ def minmax(feature_range, clip, **options):
     Example:
       $ softnorm minmax sample_data/features.csv -c age,income --range -1,1
     """
-    from softnorm_cli.numeric.methods import MinMax
-
-    lo, hi = feature_range
-    run(MinMax(lo, hi, clip, options.pop("nan")), **options)
+    _run("minmax")
 
 
 @cli.command()
@@ -105,10 +108,10 @@ def minmax(feature_range, clip, **options):
 @group_option
 @params_options
 @engine_options
-@click.option("--ddof", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--ddof", type=checked(parameters.ZSCORE, "ddof", int, "N"), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
-@inf_option("error", ("error", "missing"), "stop with an error, or treat them as missing")
-def zscore(ddof, **options):
+@inf_option(parameters.ZSCORE, "stop with an error, or treat them as missing")
+def zscore(**options):
     """Z-score: center each column on 0 and scale it to standard deviation 1.
 
     y = (x - mean) / std; a constant column becomes 0.
@@ -117,9 +120,7 @@ def zscore(ddof, **options):
     Example:
       $ cat sample_data/features.csv | softnorm zscore -c income > scaled.csv
     """
-    from softnorm_cli.numeric.methods import ZScore
-
-    run(ZScore(ddof, options.pop("nan")), **options)
+    _run("zscore")
 
 
 @cli.command()
@@ -135,17 +136,22 @@ def stats(as_json, **options):
     Example:
       $ softnorm stats sample_data/features.csv --json
     """
-    with user_errors():
-        from softnorm_cli.engine.local import describe
-        from softnorm_cli.engine.summary import json_text, render, stats_json
-        from softnorm_cli.numeric.methods import ZScore
+    from softnorm_cli.cli.exits import user_errors
+    from softnorm_cli.cli.render import json_text, render
+    from softnorm_cli.cli.request import input_of
+    from softnorm_cli.cli.run import console, progress, report
+    from softnorm_cli.engine.job import Job
+    from softnorm_cli.engine.stats import describe
+    from softnorm_cli.engine.values import Numbers
+    from softnorm_cli.numeric.methods import ZScore
 
-        source_options, job_options = split(options)
-        with open_input(**source_options) as source, progress(source, False) as on_batch:
-            summary = describe(job(ZScore(), "column", **job_options), source, on_batch)
-        for line in summary.warnings:
-            warn(line)
-        if as_json:
-            click.echo(json_text(stats_json(summary)))
-        else:
-            render(summary, console(sys.stdout))
+    read = input_of(options)
+    job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect))
+    with user_errors():
+        with read.open() as source, progress(source, False) as on_batch:
+            summary = describe(job, source, on_batch)
+        report(summary, quiet=False, show=False)
+    if as_json:
+        click.echo(json_text(summary.stats_json()))
+    else:
+        render(summary, console(sys.stdout))

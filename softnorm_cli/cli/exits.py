@@ -13,6 +13,8 @@ import sys
 
 import click
 
+from softnorm_cli.errors import is_user_error, one_line
+
 
 class CommandError(click.ClickException):
     """A user error: one line on stderr, exit status 1."""
@@ -50,18 +52,6 @@ class user_errors:
         raise CommandError(one_line(exc)) from exc
 
 
-def is_user_error(exc: BaseException) -> bool:
-    from softnorm_cli.errors import SoftnormError
-
-    if isinstance(exc, (SoftnormError, OSError, UnicodeDecodeError)):
-        return True
-    polars = sys.modules.get("polars")
-    pyarrow = sys.modules.get("pyarrow")
-    return (polars is not None and isinstance(exc, polars.exceptions.PolarsError)) or (
-        pyarrow is not None and isinstance(exc, pyarrow.ArrowException)
-    )
-
-
 def _is_broken_pipe(exc: BaseException) -> bool:
     """Whether ``exc`` comes from writing to a pipe nobody reads any more.
 
@@ -90,14 +80,6 @@ def _stdout_reader_gone() -> bool:
         return False
 
 
-def one_line(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror.lower()}"
-    text = str(exc).strip().splitlines()
-    return " ".join(text[0].split()) if text else type(exc).__name__
-
-
 class Stopped(BaseException):
     """A signal asked softnorm to stop; raised where the program is, so cleanup runs on the way out."""
 
@@ -118,17 +100,15 @@ def _handle_signals() -> None:
             signal.signal(getattr(signal, name), _stop)
 
 
-def main() -> None:
-    """The console script: run the CLI, then leave without pyarrow's exit-time abort.
+def run_process(command: click.Command) -> None:
+    """Run ``command`` as the whole process, then leave without pyarrow's exit-time abort.
 
     SIGTERM, SIGHUP and SIGINT unwind the run like an error, so a temporary
     output or a copy of stdin is removed, then end it with 128 + the signal.
     """
-    from softnorm_cli.cli.commands import cli
-
     _handle_signals()
     try:
-        cli(prog_name="softnorm", standalone_mode=True)
+        command(prog_name="softnorm", standalone_mode=True)
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

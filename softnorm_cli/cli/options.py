@@ -1,7 +1,10 @@
 """The command line's options: types that check values as they are parsed, and the
 option groups the commands share.
 
-Kept free of heavy imports: ``softnorm --help`` must not load numpy or polars.
+The values a method or a job takes are checked by the tables of
+:mod:`softnorm_cli.numeric.parameters`, the very checks the Python API
+makes, so a usage error says what ``ValueError`` says. Kept free of heavy
+imports: ``softnorm --help`` must not load numpy or polars.
 """
 
 from __future__ import annotations
@@ -9,36 +12,50 @@ from __future__ import annotations
 import click
 
 from softnorm_cli.io.base import STDIO
-from softnorm_cli.numeric.parameters import AXES, NAN_POLICIES, canonical_axis
+from softnorm_cli.io.sniff import FORMATS
+from softnorm_cli.numeric import parameters
+from softnorm_cli.numeric.parameters import Constraint, OneOf
 
-FORMAT_CHOICE = click.Choice(["csv", "tsv", "parquet"], case_sensitive=False)
+FORMAT_CHOICE = click.Choice(FORMATS, case_sensitive=False)
 # Kept here, not imported: the command line must not load polars to show --help.
 PARQUET_COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")
 
 
-class AxisType(click.ParamType):
-    name = "row|column|all"
+class Checked(click.ParamType):
+    """A value parsed from its text by ``parse`` and checked by the constraint of the parameter ``name``."""
+
+    def __init__(self, name: str, constraint: Constraint, parse=float, metavar: str | None = None):
+        self.name = metavar or (("|".join(constraint.accepted())) if isinstance(constraint, OneOf) else name.upper())
+        self._parameter = name
+        self._constraint = constraint
+        self._parse = parse
 
     def convert(self, value, param, ctx):
+        if isinstance(value, str) and self._parse is not str:
+            try:
+                value = self._parse(value)
+            except ValueError:
+                self.fail(f"{self._parameter} must be {self._constraint.describe()}, got {value!r}", param, ctx)
         try:
-            return canonical_axis(value)
+            return self._constraint.check(self._parameter, value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
 
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
 
-class RangeType(click.ParamType):
-    name = "LO,HI"
+        if not isinstance(self._constraint, OneOf):
+            return []
+        return [CompletionItem(c) for c in self._constraint.choices if c.startswith(incomplete)]
 
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        try:
-            lo, hi = (float(part) for part in value.split(","))
-        except ValueError:
-            self.fail(f"{value!r} is not two numbers LO,HI", param, ctx)
-        if not lo < hi:
-            self.fail(f"LO must be less than HI, got {value!r}", param, ctx)
-        return lo, hi
+
+def _pair(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(","))
+
+
+def checked(table: dict[str, Constraint], name: str, parse=float, metavar: str | None = None) -> Checked:
+    """The option type of parameter ``name`` of ``table``."""
+    return Checked(name, table[name], parse, metavar)
 
 
 def _delimiter(ctx, param, value):
@@ -84,6 +101,11 @@ def _encoding(ctx, param, value):
         raise click.BadParameter(f"unknown encoding {value!r}") from None
 
 
+def _names(ctx, param, value):
+    """Repeatable comma lists as one tuple of names (a name with a comma needs its own option)."""
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
 def _options(*decorators):
     def apply(fn):
         for decorator in reversed(decorators):
@@ -121,9 +143,9 @@ output_options = _options(
     click.option("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True,
                  help="Compression of Parquet output."),
     click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
-    click.option("--nan", type=click.Choice(NAN_POLICIES), default="omit", show_default=True,
+    click.option("--nan", type=checked(parameters.SOFTMAX, "nan", str), default="omit", show_default=True,
                  help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
-    click.option("--decimals", type=click.IntRange(min=0), metavar="N", help="Round results to N decimals (half to even)."),
+    click.option("--decimals", type=checked(parameters.JOB, "decimals", int, "N"), help="Round results to N decimals (half to even)."),
     click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
     click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
     click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
@@ -132,21 +154,23 @@ output_options = _options(
 )
 
 
-def inf_option(default: str, choices: tuple[str, ...], meaning: str):
-    return click.option("--inf", type=click.Choice(choices), default=default, show_default=True, help=f"Infinite values: {meaning}.")
+def inf_option(table: dict[str, Constraint], meaning: str):
+    default = table["inf"].choices[0]
+    return click.option("--inf", type=checked(table, "inf", str), default=default, show_default=True, help=f"Infinite values: {meaning}.")
 
 
 def axis_option(default: str):
-    spellings = "|".join(s for names in AXES.values() for s in names)
     return click.option(
-        "--axis", type=AxisType(), default=default, show_default=True,
-        help=f"Normalize each row over the columns, each column over the rows, or all values as one group ({spellings}).",
+        "--axis", type=checked(parameters.JOB, "axis", str), default=default, show_default=True,
+        help="Normalize each row over the columns, each column over the rows, or all values as one group.",
     )
 
 
-def _names(ctx, param, value):
-    """Repeatable comma lists as one tuple of names (a name with a comma needs its own option)."""
-    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+def range_option():
+    return click.option(
+        "--range", "feature_range", type=Checked("feature_range", parameters.FEATURE_RANGE, _pair, "LO,HI"),
+        default="0,1", show_default=True, help="Target range LO,HI with LO < HI.",
+    )
 
 
 group_option = click.option(
@@ -162,7 +186,7 @@ params_options = _options(
                  help="Apply the statistics of a --save-params FILE instead of fitting; the options come from FILE."),
     click.option("--fit-only", is_flag=True, help="With --save-params: only fit and write FILE, no data output."),
     click.option("--inverse", is_flag=True, help="With --params: map normalized values back to the original ones."),
-    click.option("--unseen", type=click.Choice(["error", "nan"]), default="error", show_default=True,
+    click.option("--unseen", type=checked(parameters.JOB, "unseen", str), default="error", show_default=True,
                  help="With --params: a group missing from FILE stops with an error, or gets missing results."),
 )
 

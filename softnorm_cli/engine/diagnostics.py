@@ -1,16 +1,11 @@
-"""What a run tells besides its output: groups without a proper result, and before/after figures."""
+"""Warnings found while fitting and applying: the groups a method could not normalize, one line each."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from softnorm_cli.engine.keys import describe
-from softnorm_cli.engine.summary import Summary, column_figures
-from softnorm_cli.numeric.kernels import Moments
 from softnorm_cli.numeric.methods import Method, Stats
-from softnorm_cli.numeric.reduce import Reduction
 
 
 class Problems:
@@ -60,56 +55,3 @@ class Problems:
 
 def _names(columns: list[str]) -> str:
     return ", ".join(repr(c) for c in columns)
-
-
-class Figures:
-    """Running before/after figures per column, the same whatever the batches."""
-
-    def __init__(self) -> None:
-        self.before = Reduction(_column_moments)
-        self.after = Reduction(_column_moments)
-        self.row_sums = (np.inf, -np.inf)
-        self._after = False
-
-    def add(self, before: np.ndarray, after: np.ndarray | None = None, row_sums: np.ndarray | None = None) -> None:
-        self.before.add(before)
-        if after is not None:
-            self._after = True
-            self.after.add(after)
-        if row_sums is not None and row_sums.size:
-            self.row_sums = (min(self.row_sums[0], row_sums.min()), max(self.row_sums[1], row_sums.max()))
-
-    def totals(self) -> Totals:
-        return Totals(self.before.result(), self.after.result() if self._after else None, self.row_sums)
-
-    def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
-        self.totals().fill(summary, columns, log)
-
-
-@dataclass
-class Totals:
-    """The figures of some rows, before and after: merged with another part's by :meth:`merge`."""
-
-    before: Moments
-    after: Moments | None
-    row_sums: tuple[float, float]
-
-    def merge(self, other: Totals) -> Totals:
-        return Totals(
-            self.before.merge(other.before),
-            None if self.after is None else self.after.merge(other.after),
-            (min(self.row_sums[0], other.row_sums[0]), max(self.row_sums[1], other.row_sums[1])),
-        )
-
-    def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
-        """Put the figures into ``summary``; ``log``: the row sums are of exp(result)."""
-        summary.before = column_figures(self.before, columns)
-        if self.after is not None:
-            summary.after = column_figures(self.after, columns)
-        if np.isfinite(self.row_sums[0]):
-            summary.row_sums = self.row_sums
-            summary.row_sums_label = "row sums of exp(result)" if log else "row sums"
-
-
-def _column_moments(values: np.ndarray) -> Moments:
-    return Moments.of(values, 0)

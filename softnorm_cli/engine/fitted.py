@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.io import atomic
 from softnorm_cli.numeric.methods import Method, Stats, method_from
 
 #: The version of the dictionary layout; a different one is refused.
@@ -34,6 +36,10 @@ _INTEGER_FIGURES = ("count", "missing", "posinf")
 
 class FittedFormatError(ValueError):
     """A dictionary that is not a fitted record this version can read."""
+
+
+class ParametersError(SoftnormError):
+    """A parameters file that cannot be read as a fitted record."""
 
 
 @dataclass
@@ -56,9 +62,6 @@ class Fitted:
     #: How the columns were chosen, and how many rows the fit saw, for the summary; not part of the record.
     selection: Any = field(default=None, compare=False, repr=False)
     rows: int = field(default=0, compare=False, repr=False)
-    #: The source of the fit and the group code of each of its rows, when few enough to keep,
-    #: so that applying to the same source need not look them up again; not part of the record.
-    row_codes: tuple[Any, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def method(self) -> Method:
@@ -113,6 +116,27 @@ class Fitted:
                 columns.append([f"{target}: {{{', '.join(row)}}}" for row in figures])
             for g, targets in enumerate(zip(*columns)):
                 yield f'{{"key": {json.dumps(list(self.keys[start + g]))}, "statistics": {{{", ".join(targets)}}}}}'
+
+    def save(self, path: str) -> None:
+        """Write the record as JSON to ``path`` (``-``: standard output), atomically."""
+        atomic.write_text(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str) -> Fitted:
+        """The record in the parameters file at ``path``; a file that is not one is an error naming it."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except UnicodeDecodeError:
+            raise ParametersError(f"{path}: not a parameters file (not UTF-8 text)") from None
+        except json.JSONDecodeError as e:
+            raise ParametersError(f"{path}: not a parameters file (invalid JSON at line {e.lineno}: {e.msg})") from None
+        if not isinstance(data, dict):
+            raise ParametersError(f"{path}: not a parameters file (a JSON {type(data).__name__}, not an object)")
+        try:
+            return cls.from_dict(data)
+        except FittedFormatError as e:
+            raise ParametersError(f"{path}: {e}") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fitted:

@@ -86,30 +86,6 @@ class KeyIndex:
         return column.cast(pl.String).alias(name)
 
 
-class KeptCodes:
-    """The group code of each row of a fit, while they take at most ``budget`` bytes."""
-
-    def __init__(self, budget: int):
-        self._parts: list[np.ndarray] | None = []
-        self._bytes = 0
-        self._budget = budget
-
-    def add(self, codes: np.ndarray) -> None:
-        if self._parts is None:
-            return
-        part = codes.astype(np.uint16 if not len(codes) or codes.max() < 1 << 16 else np.int32)
-        self._bytes += part.nbytes
-        if self._bytes <= self._budget:
-            self._parts.append(part)
-        else:
-            self._parts = None
-
-    def result(self) -> np.ndarray | None:
-        if self._parts is None:
-            return None
-        return np.concatenate(self._parts) if self._parts else np.empty(0, np.uint16)
-
-
 class RowGroups:
     """The groups of the rows being transformed: each row's group, and how many rows each group has.
 

@@ -1,7 +1,7 @@
 """A table in many parts: fit every part, merge, apply to every part; here or on a cluster.
 
-The work on one part is the local engine's (:func:`engine.fit_part`,
-:func:`engine.apply_part`), reading and writing that part alone. An
+The work on one part is the local engine's (:func:`~softnorm_cli.engine.local.fit_part`,
+:func:`~softnorm_cli.engine.local.apply_part`), reading and writing that part alone. An
 :class:`Executor` decides where it runs: :class:`LocalExecutor` one part
 after another in this process, the Dask executor
 (:mod:`softnorm_cli.engine.dask`) as tasks on a cluster. Partial
@@ -19,10 +19,11 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from softnorm_cli.engine import local as engine
+from softnorm_cli.engine import local
 from softnorm_cli.engine.fitted import Fitted
-from softnorm_cli.engine.summary import Summary
-from softnorm_cli.errors import SoftnormError
+from softnorm_cli.engine.job import Job
+from softnorm_cli.engine.summary import Applied, Summary, summarize
+from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
 from softnorm_cli.io.sink import Layout, Sink
 
@@ -80,44 +81,44 @@ class LocalExecutor:
         return {"name": "local", "workers": 1, "partitions": parts}
 
 
-def fit(job: engine.Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitted:
-    """``fitted``, as :func:`engine.plan` made it from the first part, with the statistics of every part, merged."""
+def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitted:
+    """``fitted``, as :func:`~softnorm_cli.engine.local.plan` made it from the first part, with the statistics of every part, merged."""
     if fitted.axis == "row" or not fitted.columns:
         return fitted
     shipped = _shipped(fitted)
     partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), range(len(dataset.parts)), "statistics")
-    merge = functools.partial(engine.merge, shipped)
+    merge = functools.partial(local.merge, shipped)
     while len(partials) > 1:  # a binary tree over the parts, in order
         pairs = [executor.submit(merge, a, b) for a, b in zip(partials[0::2], partials[1::2])]
         partials = pairs + partials[len(pairs) * 2 :]
     (total,) = executor.gather(partials, "statistics")
-    return engine.finish(fitted, total)
+    return local.finish(fitted, total)
 
 
-def apply(job: engine.Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
+def apply(job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
     """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all."""
     # The statistics (a row per group) go to the workers once, not with every part.
     shipped = executor.share(_shipped(fitted))
     task = functools.partial(_apply_part, job, dataset, output, layout)
     applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
-    summary = engine.summarize(fitted, functools.reduce(engine.Applied.merge, applied))
+    summary = summarize(fitted, functools.reduce(Applied.merge, applied))
     summary.engine = executor.describe(len(dataset.parts))
     return summary
 
 
 def _shipped(fitted: Fitted) -> Fitted:
-    # What tasks need of the record: not how the columns were chosen (sample rows), nor codes kept for one source.
-    return dataclasses.replace(fitted, selection=None, row_codes=None)
+    # What tasks need of the record: not how the columns were chosen (the sample's reasons and warnings).
+    return dataclasses.replace(fitted, selection=None)
 
 
-def _fit_part(job: engine.Job, fitted: Fitted, dataset: Dataset, index: int) -> engine.Partial:
+def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.Partial:
     with _named(dataset, index), dataset.open(index) as source:
-        return engine.fit_part(job, fitted, source)
+        return local.fit_part(job, fitted, source)
 
 
-def _apply_part(job: engine.Job, dataset: Dataset, output: PartsOutput, layout: Layout, fitted: Fitted, index: int) -> engine.Applied:
+def _apply_part(job: Job, dataset: Dataset, output: PartsOutput, layout: Layout, fitted: Fitted, index: int) -> Applied:
     with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
-        applied = engine.apply_part(job, fitted, source, sink)
+        applied = local.apply_part(job, fitted, source, sink)
     # Row numbers in these lines count from the part's first row.
     applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
     return applied
@@ -134,8 +135,6 @@ class _named:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        from softnorm_cli.cli.exits import is_user_error, one_line
-
         if exc is None or not is_user_error(exc):
             return False
         message = one_line(exc)

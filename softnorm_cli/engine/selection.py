@@ -17,6 +17,7 @@ import polars as pl
 
 from softnorm_cli.engine.values import Numbers, is_number_type, parsed
 from softnorm_cli.errors import ColumnNotFoundError, SoftnormError, not_a_number_hint
+from softnorm_cli.io.base import Reader
 
 # Integers written with leading zeros (zip codes, ids such as 007) are labels.
 _LEADING_ZERO = r"^\s*[+-]?0[0-9]+\s*$"
@@ -31,6 +32,24 @@ class Selection:
     columns: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+def choose_columns(
+    source: Reader, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers(), keys: Sequence[str] = ()
+) -> Selection:
+    """The columns to normalize in ``source``, chosen from its first rows; group ``keys`` never are."""
+    sample = source.sample()
+    for name in keys:
+        if name not in sample.columns:
+            raise ColumnNotFoundError(name, sample.columns)
+    selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels, keys=keys)
+    if not selection.columns and sample.height:
+        skipped = "; ".join(f"{name}: {why}" for name, why in list(selection.skipped.items())[:5])
+        raise SoftnormError(
+            f"{source.name}: no numeric column to normalize; name columns with -c"
+            + (f" (left out: {skipped})" if skipped else "")
+        )
+    return selection
 
 
 def select(

@@ -1,38 +1,29 @@
-"""The summary of a run: figures per column before and after, then their rendering.
+"""The summary of a run, as figures: what was read and written, each column before and after, warnings.
 
-Figures are plain numbers gathered by the engine; this module turns them into
-a Rich table for people or strict JSON for programs.
+The engine gathers the figures (:class:`Figures`, merged across batches and
+parts as :class:`Totals`), applying records what it found (:class:`Applied`),
+and :func:`summarize` makes one :class:`Summary` of it all. The summary is
+data: the command line renders it for people (``softnorm_cli.cli.render``),
+:meth:`Summary.to_json` gives it to programs.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from softnorm_cli.engine.diagnostics import Problems
 from softnorm_cli.numeric.kernels import Moments
+from softnorm_cli.numeric.reduce import Reduction
 
+if TYPE_CHECKING:
+    from softnorm_cli.engine.fitted import Fitted
+
+#: The figures of each column, in the order they are shown.
 FIGURES = ("count", "missing", "min", "max", "mean", "std", "sum")
-
-
-def column_figures(moments: Moments, columns: list[str]) -> dict[str, dict[str, float]]:
-    """Per-column figures from column-axis :class:`Moments`; ``std`` is the population std."""
-    flat = {
-        "count": moments.count,
-        "missing": moments.missing,
-        "min": np.where(moments.count > 0, moments.minimum, np.nan),
-        "max": np.where(moments.count > 0, moments.maximum, np.nan),
-        "mean": moments.mean,
-        "std": moments.std(0),
-        "sum": moments.total,
-    }
-    flat = {key: np.ravel(value) for key, value in flat.items()}
-    return {
-        name: {key: (int(flat[key][i]) if key in ("count", "missing") else float(flat[key][i])) for key in FIGURES}
-        for i, name in enumerate(columns)
-    }
 
 
 @dataclass
@@ -77,164 +68,144 @@ class Summary:
             "warnings": list(self.warnings),
         }
 
-
-def json_text(value, level: int = 0) -> str:
-    """``value`` as indented JSON, each column's figures on one line.
-
-    The standard library indents in pure Python, which takes seconds for
-    100,000 columns; below the second level its C encoder writes each
-    object in one go.
-    """
-    if isinstance(value, dict) and value and level < 2:
-        pad = "  " * (level + 1)
-        items = ",\n".join(f"{pad}{json.dumps(key)}: {json_text(item, level + 1)}" for key, item in value.items())
-        return "{\n" + items + "\n" + "  " * level + "}"
-    return json.dumps(value)
-
-
-def stats_json(summary: Summary) -> dict:
-    return {
-        "rows": summary.rows,
-        "columns": {name: _strict(f) for name, f in summary.before.items()},
-        "skipped": dict(summary.skipped),
-    }
+    def stats_json(self) -> dict:
+        """What ``softnorm stats --json`` prints: the rows, each column's figures, the columns left out."""
+        return {
+            "rows": self.rows,
+            "columns": {name: _strict(f) for name, f in self.before.items()},
+            "skipped": dict(self.skipped),
+        }
 
 
 def _strict(figures: dict[str, float]) -> dict:
     return {k: (v if isinstance(v, int) or math.isfinite(v) else None) for k, v in figures.items()}
 
 
-#: Columns shown in the table; the JSON has them all.
-MAX_SHOWN = 20
+class Figures:
+    """Running before/after figures per column, the same whatever the batches."""
+
+    def __init__(self) -> None:
+        self.before = Reduction(_column_moments)
+        self.after = Reduction(_column_moments)
+        self.row_sums = (np.inf, -np.inf)
+        self._after = False
+
+    def add(self, before: np.ndarray, after: np.ndarray | None = None, row_sums: np.ndarray | None = None) -> None:
+        self.before.add(before)
+        if after is not None:
+            self._after = True
+            self.after.add(after)
+        if row_sums is not None and row_sums.size:
+            self.row_sums = (min(self.row_sums[0], row_sums.min()), max(self.row_sums[1], row_sums.max()))
+
+    def totals(self) -> Totals:
+        return Totals(self.before.result(), self.after.result() if self._after else None, self.row_sums)
 
 
-def render(summary: Summary, console) -> None:
-    """Print the summary for people (to a stderr console): what ran on what, then the figures.
+@dataclass
+class Totals:
+    """The figures of some rows, before and after: merged with another part's by :meth:`merge`."""
 
-    Each column's name has a line of its own, so a long name stays whole and
-    the figures keep their alignment; figures get as many digits as it takes
-    to tell min, mean and max apart (``1e9 + noise`` is not ``1e+09`` thrice).
-    """
-    from rich.text import Text
+    before: Moments
+    after: Moments | None
+    row_sums: tuple[float, float]
 
-    title = f"softnorm {summary.command}" + (f" (axis: {summary.axis})" if summary.axis else "")
-    facts = []
-    if summary.input:
-        facts.append(f"{summary.input} → {summary.output}" if summary.output else summary.input)
-    facts.append(f"{summary.rows:,} rows")
-    if summary.elapsed is not None:
-        facts.append(f"{summary.elapsed:.2f} s")
-    _print(console, Text(title, style="bold"))
-    _print(console, Text(" · ".join(facts)))
-    for role, path in summary.parameters.items():
-        _print(console, Text(f"parameters {role} {path}"))
-    if summary.groups is not None:
-        _print(console, Text(_groups_line(summary.groups)))
-    if summary.engine is not None:
-        _print(console, Text(_engine_line(summary.engine)))
-    lines = _table(summary)
-    if lines:
-        _print(console, Text(""))
-        for line in lines:
-            _print(console, line)
-    if summary.row_sums is not None:
-        low, high = summary.row_sums
-        _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
-    if summary.skipped:
-        _print(console, Text(f"left out ({len(summary.skipped)}):", style="bold"))
-        width = min(24, max(map(len, summary.skipped)))
-        for name, why in list(summary.skipped.items())[:MAX_SHOWN]:
-            _print(console, Text(f"  {name:<{width}}  {why}"))
-        if len(summary.skipped) > MAX_SHOWN:
-            _print(console, Text(f"  ... and {len(summary.skipped) - MAX_SHOWN:,} more (all in --summary-json)"))
-    if summary.warnings:
-        # The warnings themselves were printed as they were found, one line each.
-        count = len(summary.warnings)
-        _print(console, Text(f"{count} warning{'s' if count != 1 else ''}, listed above", style="yellow"))
-
-
-def _groups_line(groups: dict) -> str:
-    """``1,000 groups by grp; rows per group: 812 (grp='k0421') to 1,204 (grp='k0007')``."""
-    from softnorm_cli.engine.keys import describe
-
-    line = f"{_count(groups['count'], 'group')} by {', '.join(groups['by'])}"
-    if "smallest" in groups:
-        small, large = groups["smallest"], groups["largest"]
-        line += (
-            f"; rows per group: {small['rows']:,} ({describe(groups['by'], small['key'])})"
-            f" to {large['rows']:,} ({describe(groups['by'], large['key'])})"
+    def merge(self, other: Totals) -> Totals:
+        return Totals(
+            self.before.merge(other.before),
+            None if self.after is None else self.after.merge(other.after),
+            (min(self.row_sums[0], other.row_sums[0]), max(self.row_sums[1], other.row_sums[1])),
         )
-    if groups.get("unseen_rows"):
-        line += f"; {_count(groups['unseen_rows'], 'row')} in groups the parameters lack (results missing)"
-    return line
+
+    def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
+        """Put the figures into ``summary``; ``log``: the row sums are of exp(result)."""
+        summary.before = column_figures(self.before, columns)
+        if self.after is not None:
+            summary.after = column_figures(self.after, columns)
+        if np.isfinite(self.row_sums[0]):
+            summary.row_sums = self.row_sums
+            summary.row_sums_label = "row sums of exp(result)" if log else "row sums"
 
 
-def _engine_line(engine: dict) -> str:
-    """``engine: dask (tcp://10.0.0.5:8786), 4 workers, 8 partitions``."""
-    where = f" ({engine['scheduler']})" if engine.get("scheduler") else ""
-    return f"engine: {engine['name']}{where}, {_count(engine['workers'], 'worker')}, {_count(engine['partitions'], 'partition')}"
+def _column_moments(values: np.ndarray) -> Moments:
+    return Moments.of(values, 0)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+def column_figures(moments: Moments, columns: list[str]) -> dict[str, dict[str, float]]:
+    """Per-column figures from column-axis :class:`Moments`; ``std`` is the population std."""
+    flat = {
+        "count": moments.count,
+        "missing": moments.missing,
+        "min": np.where(moments.count > 0, moments.minimum, np.nan),
+        "max": np.where(moments.count > 0, moments.maximum, np.nan),
+        "mean": moments.mean,
+        "std": moments.std(0),
+        "sum": moments.total,
+    }
+    flat = {key: np.ravel(value) for key, value in flat.items()}
+    return {
+        name: {key: (int(flat[key][i]) if key in ("count", "missing") else float(flat[key][i])) for key in FIGURES}
+        for i, name in enumerate(columns)
+    }
 
 
-def _print(console, text) -> None:
-    # Never folded or cut by Rich: a terminal narrower than a line wraps it, whole.
-    console.print(text, soft_wrap=True)
+@dataclass
+class Applied:
+    """What transforming some rows found, for the summary: merged with another part's by :meth:`merge`."""
+
+    rows: int
+    figures: Totals | None = None  # before and after, with job.figures
+    row_problems: list[str] = field(default_factory=list)  # --axis row: the rows without a proper result
+    group_rows: np.ndarray | None = None  # rows per group
+    unseen_rows: int = 0  # rows in groups the statistics lack (--unseen nan)
+
+    def merge(self, other: Applied) -> Applied:
+        return Applied(
+            self.rows + other.rows,
+            None if self.figures is None else self.figures.merge(other.figures),
+            self.row_problems + other.row_problems,
+            None if self.group_rows is None else self.group_rows + other.group_rows,
+            self.unseen_rows + other.unseen_rows,
+        )
 
 
-def _table(summary: Summary) -> list:
-    """The figures as aligned lines: a header, then per column its name and one row per stage."""
-    from rich.text import Text
-
-    rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
-    shown = list(summary.before.items())[:MAX_SHOWN]
-    for name, before in shown:
-        rows.append((name, "", []))
-        if summary.after is None:
-            rows.append(("", "", _cells(before)))
-        else:
-            rows.append(("", "before", _cells(before)))
-            rows.append(("", "after", _cells(summary.after[name])))
-    if not rows:
-        return []
-    label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
-    widths = [max(len(key), *(len(cells[i]) for _, _, cells in rows if cells)) for i, key in enumerate(FIGURES)]
-    lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
-    for name, stage, cells in rows:
-        if not cells:
-            lines.append(Text(name, style="bold"))
-        else:
-            text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
-            lines.append(Text(text, style="dim" if stage == "before" else ""))
-    if len(summary.before) > MAX_SHOWN:
-        lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
-    return lines
+def summarize(fitted: Fitted, applied: Applied) -> Summary:
+    """The summary of applying ``fitted``: the figures, and warnings about the selection and the statistics."""
+    selection = fitted.selection
+    problems = Problems(fitted.axis, fitted.columns, fitted.group_by, fitted.keys)
+    if fitted.statistics is not None:
+        problems.add(fitted.method, fitted.statistics)
+    summary = Summary(
+        fitted.command,
+        fitted.axis,
+        applied.rows,
+        {},
+        warnings=(selection.warnings if selection else []) + problems.finish() + applied.row_problems,
+        skipped=selection.skipped if selection else {},
+        groups=None if applied.group_rows is None else _groups(fitted, applied),
+    )
+    if applied.figures is not None:
+        applied.figures.fill(summary, fitted.columns, fitted.axis == "row" and getattr(fitted.method, "log", False))
+    return summary
 
 
-def _cells(figures: dict[str, float]) -> list[str]:
-    # A mean or sum that is rounding noise next to the values (the mean of
-    # z-scores, -3.6e-17) reads as 0; the JSON keeps the exact figure.
-    scale = max(abs(figures["min"]), abs(figures["max"])) if figures["count"] else 0.0
-    noise = {"mean": 1e-12 * scale, "sum": 1e-12 * scale * figures["count"]}
-    shown = {key: 0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key] for key in FIGURES}
-    digits = _digits(shown["min"], shown["mean"], shown["max"])
-    return [_number(shown[key], digits if key in ("min", "mean", "max") else 5) for key in FIGURES]
+def summarize_fit(fitted: Fitted) -> Summary:
+    """What a fit without apply tells: the rows and groups it saw, and the groups without a proper result."""
+    summary = summarize(fitted, Applied(fitted.rows))
+    if fitted.group_by:
+        summary.groups = {"by": list(fitted.group_by), "count": len(fitted.keys)}
+    return summary
 
 
-def _digits(*values: float) -> int:
-    """The fewest significant digits (at least 5) that keep different values apart."""
-    present = [v for v in values if isinstance(v, float) and math.isfinite(v)]
-    for digits in range(5, 18):
-        if len({f"{v:.{digits}g}" for v in present}) == len(set(present)):
-            return digits
-    return 17
-
-
-def _number(value: float, digits: int = 5) -> str:
-    if isinstance(value, int):
-        return f"{value:,}"
-    if math.isnan(value):
-        return "–"
-    return f"{value:.{digits}g}"
+def _groups(fitted: Fitted, applied: Applied) -> dict:
+    """How many groups, and the smallest and largest by rows, for the summary."""
+    rows = applied.group_rows
+    seen = np.flatnonzero(rows)
+    info = {"by": list(fitted.group_by), "count": len(rows), "with_rows": int(seen.size)}
+    if seen.size:
+        small, large = seen[np.argmin(rows[seen])], seen[np.argmax(rows[seen])]
+        info["smallest"] = {"key": list(fitted.keys[small]), "rows": int(rows[small])}
+        info["largest"] = {"key": list(fitted.keys[large]), "rows": int(rows[large])}
+    if applied.unseen_rows:
+        info["unseen_rows"] = applied.unseen_rows
+    return info

@@ -22,7 +22,7 @@ from softnorm_cli.errors import (
     NotNumericError,
     SoftnormError,
 )
-from softnorm_cli.io.base import NA_VALUES
+from softnorm_cli.io.base import NA_VALUES, Dialect
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class Numbers:
     decimal_comma: bool = False
     text_markers: list[str] = field(init=False, repr=False, compare=False)
     numeric_markers: list[float] = field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, dialect: Dialect) -> Numbers:
+        """How the text of a table read with ``dialect`` spells them."""
+        return cls(dialect.na_values, dialect.decimal_comma)
 
     def __post_init__(self) -> None:
         numeric = [(v, _as_number(v)) for v in self.na_values]
@@ -81,13 +86,14 @@ def to_matrix(
     first_row: int = 1,
     numbers: Numbers = Numbers(),
     nan: str = "omit",
-    inf: str = "keep",
+    inf: str = "limit",
 ) -> np.ndarray:
     """The selected columns as a float64 array (column-major), NaN where a value is missing.
 
     ``first_row`` is the 1-based number of the batch's first row, for
-    messages. ``inf``: ``keep`` infinities, make them ``missing``, or stop
-    with an ``error``; ``nan``: ``raise`` stops at the first missing value.
+    messages. ``inf``: keep infinities as values (softmax takes their
+    ``limit``), make them ``missing``, or stop with an ``error``; ``nan``:
+    ``raise`` stops at the first missing value.
     Text columns are parsed as one long column, so that a table of 100,000
     columns costs about as much as one of its cells times their number.
     """
@@ -120,7 +126,7 @@ def to_matrix(
     # polars may hand over its own buffer, read-only: replace by copying.
     if numbers.numeric_markers:
         matrix = np.where(np.isin(matrix, numbers.numeric_markers), np.nan, matrix)
-    if inf != "keep":
+    if inf != "limit":
         infinite = np.isinf(matrix)
         if infinite.any():
             if inf == "error":

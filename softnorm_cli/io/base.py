@@ -1,27 +1,19 @@
 """What every reader offers, and the types a read is described by.
 
-Every reader offers the same small interface:
+A reader is a table from one input, read in :class:`Batch` es as often as
+asked (see :class:`Reader`). It checks what it reads: a problem in the input
+is a :class:`~softnorm_cli.errors.SoftnormError` that names where it is, not
+something for the caller to look for.
 
-* ``name`` (for messages), ``format`` (``csv``, ``tsv`` or ``parquet``),
-  ``columns`` and ``schema`` (CSV columns are text), ``metadata`` (a
-  Parquet file's key-value metadata), ``delimiter`` (CSV);
-* ``sample()``: the first rows, to choose columns;
-* ``batches(numeric, only, replay, keep)``: the table as :class:`Batch` es,
-  ``numeric`` columns parsed as float64 where the format leaves that to the
-  reader, only the ``only`` columns if given; ``replay`` asks that the input
-  can be read again afterwards (standard input is copied aside), ``keep``
-  (a byte budget) that the batches be held in memory for the next read;
-* ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
-  ``size_in_memory(numeric)``: the parsed size, with ``numeric`` columns as numbers, if it can be told beforehand;
-* ``close()``: remove whatever the reader put aside.
+Kept free of polars at import: the command line takes :data:`STDIO` and the
+defaults from here before any table library loads.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import polars as pl
@@ -65,77 +57,62 @@ class Batch:
     first_row: int
 
 
-class ReadAgain(Exception):
-    """A tentative read met something its fast way does not check: what it passed on
-    must be dropped, and the table read again (the careful way, this time)."""
+class Reader(Protocol):
+    """A table from one input.
 
-
-class Reader:
-    """What the readers share: holding the batches of one read for the next.
-
-    A reader reads its input anew for each call of :meth:`batches` (standard
-    input from the copy a first pass made with ``replay``). With ``keep``, a
-    byte budget, the batches of this read are held while their parsed size
-    stays within it, and the next read with the same request gets them from
-    memory: a table that fits is parsed once for both passes.
+    * ``name`` (for messages), ``format`` (``csv``, ``tsv``, ``parquet``, or
+      ``memory``), ``columns``; ``typed``: whether columns come with their
+      types (Parquet) or are text to be parsed (CSV); ``labels``: columns
+      holding row labels (an index); ``metadata``: a Parquet file's
+      key-value metadata; ``delimiter``: a text table's;
+    * ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
+    * :meth:`sample`, :meth:`batches`, :meth:`size_in_memory`, :meth:`close`.
     """
 
-    _kept: tuple[tuple, list[Batch]] | None = None
+    name: str
+    format: str
+    columns: list[str]
+    typed: bool
+    labels: set[str]
+    metadata: dict[str, str]
+    delimiter: str | None
+    position: tuple[int, int | None, str]
 
-    @property
-    def kept(self) -> bool:
-        return self._kept is not None
+    def sample(self) -> pl.DataFrame:
+        """The first rows, enough to see the columns and choose among them."""
+        ...
 
     def batches(
-        self,
-        numeric: Sequence[str] = (),
-        only: Sequence[str] | None = None,
-        replay: bool = False,
-        keep: int = 0,
-        tentative: bool = False,
+        self, numeric: Sequence[str] = (), needed: Sequence[str] | None = None, replay: bool = False
     ) -> Iterator[Batch]:
-        """The table in batches (see the module's docstring).
+        """The whole table, checked, in batches, read anew at each call.
 
-        ``tentative``: the caller can start over (it only gathers statistics),
-        so the reader may try a faster way that can raise :class:`ReadAgain`.
+        ``numeric`` columns are parsed as float64 where the format leaves
+        that to the reader (a cell that is not a number leaves its column
+        text, for the caller to report); ``needed``: the caller uses only
+        these columns, so a reader may leave out the others where that
+        checks no less; ``replay``: another read follows, so input that can
+        be read only once (a pipe) is copied aside as it is read.
         """
-        request = (tuple(numeric), None if only is None else tuple(only))
-        if self._kept is not None and self._kept[0] == request:
-            held = self._kept[1]
-            if not keep:
-                self._kept = None
-            yield from held
-            return
-        held, size = ([] if keep else None), 0
-        for batch in self._batches(numeric, only, replay or bool(keep), tentative):
-            if held is not None:
-                size += batch.frame.estimated_size()
-                # Larger than estimated, or the process near its memory bound: read again.
-                held = held if size <= keep and resident_bytes() <= RESIDENT_LIMIT else None
-                if held is not None:
-                    held.append(batch)
-            yield batch
-        if keep:
-            self._kept = None if held is None else (request, held)
+        ...
 
-    def _batches(
-        self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool, tentative: bool = False
-    ) -> Iterator[Batch]:
-        raise NotImplementedError
+    def size_in_memory(self, numeric: Sequence[str] = ()) -> int | None:
+        """The parsed size of the whole table, with ``numeric`` columns as numbers, if it can be told beforehand."""
+        ...
+
+    def close(self) -> None:
+        """Remove whatever the reader put aside (a copy of standard input)."""
+        ...
 
 
-#: Batches are kept for the next read only while the whole process stays
-#: below this: what a run needs besides them (libraries, buffers, text passed
-#: through) varies with the table, so it is measured, not estimated.
-RESIDENT_LIMIT = 256 << 20
+class Closing:
+    """A reader as a context manager: leaving the ``with`` block closes it."""
 
+    def __enter__(self):
+        return self
 
-def resident_bytes() -> int:
-    """The process's resident memory now (0 where the system does not tell)."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return 0
+    def __exit__(self, *exc) -> None:
+        self.close()
 
-
+    def close(self) -> None:
+        pass

@@ -10,10 +10,10 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 
-from softnorm_cli.io.base import Batch, Reader
+from softnorm_cli.io.base import Batch, Closing
 
 
-class FrameSource(Reader):
+class FrameSource(Closing):
     """A polars DataFrame read as one batch; its columns are typed, like Parquet's."""
 
     format = "memory"
@@ -29,26 +29,15 @@ class FrameSource(Reader):
         self.labels: set[str] = set()
         self.position = (0, frame.height, "rows")
 
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
     def sample(self) -> pl.DataFrame:
         return self.frame.head(10_000)
 
-    def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
-        return 0  # already in memory: nothing to gain by reading it again
+    def size_in_memory(self, numeric: Sequence[str] = ()) -> int | None:
+        return None  # already in memory: nothing to gain by keeping it
 
-    def _batches(
-        self, numeric: Sequence[str], only: Sequence[str] | None, replay: bool, tentative: bool = False
-    ) -> Iterator[Batch]:
+    def batches(self, numeric: Sequence[str] = (), needed: Sequence[str] | None = None, replay: bool = False) -> Iterator[Batch]:
         self.position = (self.frame.height, self.frame.height, "rows")
-        yield Batch(self.frame if only is None else self.frame.select(only), 1)
+        yield Batch(self.frame if needed is None else self.frame.select(needed), 1)
 
 
 class FrameSink:

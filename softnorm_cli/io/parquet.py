@@ -8,11 +8,11 @@ from collections.abc import Iterator, Sequence
 import polars as pl
 
 from softnorm_cli.errors import MalformedInputError
-from softnorm_cli.io.base import Batch, BatchSize, Reader
+from softnorm_cli.io.base import Batch, BatchSize, Closing
 from softnorm_cli.io.prefetch import prefetched
 
 
-class ParquetReader(Reader):
+class ParquetReader(Closing):
     """A Parquet file (standard input is copied to a ``temporary`` file first: Parquet's index is at its end)."""
 
     format = "parquet"
@@ -40,12 +40,6 @@ class ParquetReader(Reader):
         self.position: tuple[int, int | None, str] = (0, None, "rows")
         self._sample: pl.DataFrame | None = None
 
-    def __enter__(self) -> ParquetReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         if self._temporary and os.path.exists(self._path):
             os.unlink(self._path)
@@ -54,22 +48,22 @@ class ParquetReader(Reader):
     def sample(self) -> pl.DataFrame:
         """The first rows, enough to see the columns and their types."""
         if self._sample is None:
-            self._sample = next((batch.frame for batch in self._batches(rows=10_000)), None)
+            self._sample = next((batch.frame for batch in self.batches(rows=10_000)), None)
         return self._sample
 
     def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
         return self._scan.select(pl.len()).collect().item() * _row_width(self.schema)
 
-    def _batches(
+    def batches(
         self,
         numeric: Sequence[str] = (),
-        only: Sequence[str] | None = None,
+        needed: Sequence[str] | None = None,
         replay: bool = False,
-        tentative: bool = False,
         rows: int | None = None,
     ) -> Iterator[Batch]:
-        """The table in batches of rows (Parquet columns come typed: ``numeric`` changes nothing)."""
-        scan = self._scan if only is None else self._scan.select(only)
+        """The table in batches of rows, only the ``needed`` columns if given (Parquet
+        columns come typed: ``numeric`` changes nothing; a file can be read again as it is)."""
+        scan = self._scan if needed is None else self._scan.select(needed)
         try:
             total = scan.select(pl.len()).collect().item()
             rows = rows or self.batch.rows
@@ -82,7 +76,7 @@ class ParquetReader(Reader):
                 rows = 1 << max(10, (self.batch.bytes // (2 * _row_width(scan.collect_schema()))).bit_length() - 1)
             done = 0
             # pyarrow decodes pages without the GIL: the next batch is decoded while this one is used.
-            frames = prefetched(self._paged(only, rows)) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
+            frames = prefetched(self._paged(needed, rows)) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
             for frame in frames:
                 yield Batch(frame, done + 1)
                 done += frame.height
@@ -106,14 +100,14 @@ class ParquetReader(Reader):
                 )
         return self._row_groups_large
 
-    def _paged(self, only: Sequence[str] | None, rows: int) -> Iterator[pl.DataFrame]:
+    def _paged(self, needed: Sequence[str] | None, rows: int) -> Iterator[pl.DataFrame]:
         """Batches read page by page, one column chunk's pages at a time, without threads:
         polars decodes a whole row group at once, and several of 1,048,576 rows go past
         any memory bound."""
         import pyarrow.parquet as pq
 
         reader = pq.ParquetFile(self._path, pre_buffer=False, buffer_size=1 << 20)
-        for batch in reader.iter_batches(batch_size=rows, columns=None if only is None else list(only), use_threads=False):
+        for batch in reader.iter_batches(batch_size=rows, columns=None if needed is None else list(needed), use_threads=False):
             yield pl.from_arrow(batch)
 
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
 
 __all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
@@ -38,13 +39,19 @@ class NoInverseError(ValueError):
 
 
 class Method:
-    """What the three methods share; each is a frozen dataclass of its options."""
+    """What the three methods share; each is a frozen dataclass of its options, checked when it is made."""
 
     name: ClassVar[str]
+    #: What values each option takes (see :mod:`~softnorm_cli.numeric.parameters`).
+    constraints: ClassVar[dict[str, parameters.Constraint]]
     #: The names of the finished statistics, as ``finish`` returns them.
     figures: ClassVar[tuple[str, ...]]
     #: Whether ``inverse`` maps results back to the values.
     invertible: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        for name, value in parameters.checked(self.constraints, self.options()).items():
+            object.__setattr__(self, name, value)
 
     def fit(self, x: np.ndarray, axis: int | None):
         raise NotImplementedError
@@ -116,8 +123,10 @@ class Softmax(Method):
     temperature: float = 1.0
     log: bool = False
     nan: str = "omit"
+    inf: str = "limit"
 
     name = "softmax"
+    constraints = parameters.SOFTMAX
     figures = ("count", "missing", "max", "sum_exp", "posinf")
 
     def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
@@ -193,10 +202,16 @@ class MinMax(Method):
     hi: float = 1.0
     clip: bool = False
     nan: str = "omit"
+    inf: str = "error"
 
     name = "minmax"
+    constraints = parameters.MINMAX
     figures = ("count", "missing", "min", "max")
     invertible = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        parameters.FEATURE_RANGE.check("feature_range", (self.lo, self.hi))
 
     def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
         return Extremes.of(x, axis)
@@ -265,8 +280,10 @@ class ZScore(Method):
 
     ddof: int = 0
     nan: str = "omit"
+    inf: str = "error"
 
     name = "zscore"
+    constraints = parameters.ZSCORE
     figures = ("count", "missing", "min", "max", "mean", "mean_lo", "std", "scale")
     invertible = True
 

@@ -8,8 +8,8 @@ size can be read a block at a time.
 from __future__ import annotations
 
 import io
-import mmap
 import os
+import stat
 from collections.abc import Iterator
 
 __all__ = ["blocks", "record_end"]
@@ -18,15 +18,14 @@ __all__ = ["blocks", "record_end"]
 def blocks(stream, size: int) -> Iterator[bytes]:
     """Blocks of about ``size`` bytes, each ending after a complete CSV record.
 
-    A regular file is memory-mapped and cut where it lies, from its current
-    position; a stream is read into a buffer behind the previous block's
-    unfinished record: either way each byte is copied once on its way to the
-    parser.
+    A regular file is read from its current position with positioned reads,
+    each block starting where the last one's records ended: every byte is
+    copied once, by the kernel, into the block handed to the parser. A stream
+    is read into a buffer behind the previous block's unfinished record.
     """
-    mapped = _mapped(stream)
-    if mapped is not None:
-        with mapped:
-            yield from _mapped_blocks(mapped, stream, size, stream.tell())
+    fd = _regular_file(stream)
+    if fd is not None:
+        yield from _file_blocks(stream, fd, size)
         return
     carry = b""
     while True:
@@ -46,46 +45,36 @@ def blocks(stream, size: int) -> Iterator[bytes]:
         yield bytes(view[:end])
 
 
-def _mapped(stream):
+def _regular_file(stream) -> int | None:
     try:
-        if os.fstat(stream.fileno()).st_size and stream.seekable():
-            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) and stream.seekable() else None
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        pass
-    return None
+        return None
 
 
-def _mapped_blocks(mapped, stream, size: int, start: int) -> Iterator[bytes]:
-    length = len(mapped)
-    while start < length:
-        end = _mapped_record_end(mapped, start, size)
-        block = mapped[start:end]
-        _release(mapped, start, end)
-        start = end
+def _file_blocks(stream, fd: int, size: int) -> Iterator[bytes]:
+    start = stream.tell()
+    want = size
+    while True:
+        data = os.pread(fd, want, start)
+        if not data:
+            return
+        end = len(data) if len(data) < want else _fast_record_end(data)
+        if end < 0:
+            want *= 2  # a record longer than a block
+            continue
+        want = size
+        start += end
         stream.seek(start)  # for progress
-        yield block
+        yield data if end == len(data) else data[:end]
 
 
-def _mapped_record_end(mapped, start: int, size: int) -> int:
-    """Where the block from ``start`` ends: after the last whole record within ``size`` bytes, or a longer one."""
-    while start + size < len(mapped):
-        stop = start + size
-        end = mapped.rfind(b"\n", start, stop) + 1
-        if end and mapped.find(b'"', start, end) < 0:
-            return end  # no quotes to hide a newline: the common case, decided without a copy
-        end = record_end(mapped[start:stop], size)
-        if end >= 0:
-            return start + end
-        size *= 2  # a record longer than a block
-    return len(mapped)
-
-
-def _release(mapped, start: int, end: int) -> None:
-    """Drop the pages of a copied range from the process: mapped pages count as its memory."""
-    page = mmap.PAGESIZE
-    first = start - start % page
-    if hasattr(mapped, "madvise") and end - first >= page:
-        mapped.madvise(mmap.MADV_DONTNEED, first, (end - first) // page * page)
+def _fast_record_end(data: bytes) -> int:
+    end = data.rfind(b"\n") + 1
+    if end and b'"' not in data:
+        return end  # no quotes to hide a newline: the common case, decided by two scans of memchr
+    return record_end(data, len(data))
 
 
 def _read_into(stream, view: memoryview) -> int:

@@ -12,9 +12,11 @@ written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import polars as pl
+
+from softnorm_cli.io.base import Batch
 
 _INTEGER = r"^-?(0|[1-9][0-9]*)$"
 # No zero padding (007.5) and no plus sign: they would not come back.
@@ -22,6 +24,14 @@ _DECIMAL = r"^-?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 #: float64 gives back any decimal of up to 15 significant digits.
 _FLOAT_DIGITS = 15
 _SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+def lossless_types(batches: Iterable[Batch], names: Sequence[str], na_values: Sequence[str]) -> TypeInference:
+    """The types of the text columns ``names``, decided over every batch of a table."""
+    types = TypeInference(names, na_values)
+    for batch in batches:
+        types.add(batch.frame)
+    return types
 
 
 class TypeInference:

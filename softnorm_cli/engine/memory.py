@@ -1,0 +1,101 @@
+"""What a fit keeps for applying to the same source, under the memory bound.
+
+A job that fits and then applies reads its source twice. A text table that
+is sure to fit is parsed once instead: the fit keeps its batches and the
+apply reads them from memory. The group codes of the rows are kept too, up
+to a bound of their own, since finding a row's group costs more than
+keeping it. Parquet is never kept: reading it again costs less than holding
+it, and the fit reads only the chosen columns.
+
+The bounds keep the whole process under 300 MB: a streaming run takes up to
+about 200 MiB itself (libraries, buffers, the writer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from softnorm_cli.io.base import Batch, Reader
+
+#: Parsed batches up to this size are kept from the fit for the apply.
+KEEP_BYTES = 100 << 20
+#: Batches are kept only while the whole process stays below this: what a run
+#: needs besides them (libraries, buffers, text passed through) varies with
+#: the table, so it is measured, not estimated.
+RESIDENT_LIMIT = 256 << 20
+#: The group codes of the rows, up to this size (16M rows of 2-byte codes).
+KEEP_CODES_BYTES = 32 << 20
+
+
+class Kept:
+    """The batches and group codes of one fit, for the apply that follows it on the same source.
+
+    :meth:`recording` passes a read's batches through and holds them while
+    they fit; :attr:`batches` is what was held, or None when the read went
+    past the bound (the apply then reads the source again).
+    """
+
+    def __init__(self, budget: int, codes_budget: int | None = None):
+        codes_budget = KEEP_CODES_BYTES if codes_budget is None else codes_budget
+        self._budget = budget
+        self._held: list[Batch] | None = [] if budget else None
+        self._size = 0
+        self._codes: list[np.ndarray] | None = [] if codes_budget else None
+        self._codes_size = 0
+        self._codes_budget = codes_budget
+
+    @classmethod
+    def for_source(cls, source: Reader, numeric: Sequence[str], batches: bool = True) -> Kept:
+        """What to keep of ``source``: its batches (if ``batches``) only when their parsed size is
+        known to fit (a larger table would hold KEEP_BYTES in vain before it is read again)."""
+        size = None if source.typed or not batches else source.size_in_memory(numeric)
+        return cls(KEEP_BYTES if size is not None and size <= KEEP_BYTES else 0)
+
+    @property
+    def holds_batches(self) -> bool:
+        """Whether this read's batches are being held (so far)."""
+        return self._held is not None
+
+    def recording(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        for batch in batches:
+            if self._held is not None:
+                self._size += batch.frame.estimated_size()
+                # Larger than estimated, or the process near its memory bound: read again.
+                if self._size <= self._budget and resident_bytes() <= RESIDENT_LIMIT:
+                    self._held.append(batch)
+                else:
+                    self._held = None
+            yield batch
+
+    @property
+    def batches(self) -> list[Batch] | None:
+        return self._held
+
+    def add_codes(self, codes: np.ndarray) -> None:
+        if self._codes is None:
+            return
+        part = codes.astype(np.uint16 if not len(codes) or codes.max() < 1 << 16 else np.int32)
+        self._codes_size += part.nbytes
+        if self._codes_size <= self._codes_budget:
+            self._codes.append(part)
+        else:
+            self._codes = None
+
+    @property
+    def codes(self) -> np.ndarray | None:
+        """The group code of every row of the fit, in order, or None if they went past their bound."""
+        if self._codes is None:
+            return None
+        return np.concatenate(self._codes) if self._codes else np.empty(0, np.uint16)
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (0 where the system does not tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
