@@ -108,7 +108,7 @@ def minmax(**options):
 @group_option
 @params_options
 @engine_options
-@click.option("--ddof", type=checked(parameters.ZSCORE, "ddof", int, "N"), default=0, show_default=True,
+@click.option("--ddof", type=checked(parameters.ZSCORE, "ddof", metavar="N"), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
 @inf_option(parameters.ZSCORE, "stop with an error, or treat them as missing")
 def zscore(**options):

@@ -145,7 +145,7 @@ output_options = _options(
     click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
     click.option("--nan", type=checked(parameters.SOFTMAX, "nan", str), default="omit", show_default=True,
                  help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
-    click.option("--decimals", type=checked(parameters.JOB, "decimals", int, "N"), help="Round results to N decimals (half to even)."),
+    click.option("--decimals", type=checked(parameters.JOB, "decimals", metavar="N"), help="Round results to N decimals (half to even)."),
     click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
     click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
     click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",

@@ -28,7 +28,16 @@ class Constraint:
         raise NotImplementedError
 
     def _refuse(self, name: str, value: Any):
-        raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+        raise ValueError(f"{name} must be {self.describe()}, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the message shows it: numbers alike however they came (``0``, ``0.0``), pairs as ``2,1``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+        return ",".join(f"{v:g}" for v in value)
+    return repr(value)
 
 
 @dataclass(frozen=True)
