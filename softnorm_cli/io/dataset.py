@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.io import sniff
-from softnorm_cli.io.atomic import umask
+from softnorm_cli.io import atomic, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
 from softnorm_cli.io.source import open_source
 
@@ -139,17 +138,13 @@ class PartsOutput:
         self.tmp: str | None = None
 
     def __enter__(self) -> PartsOutput:
-        parent = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(parent):
-            raise OSError(2, "No such directory", self.path)
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise SoftnormError(f"{self.path}: exists and is not a directory; a dataset is written as a directory of parts")
             others = [n for n in os.listdir(self.path) if not _PART.fullmatch(n)]
             if others:
                 raise SoftnormError(f"{self.path}: holds other files than parts ({others[0]}, ...); choose another -o")
-        self.tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(self.path)}.", suffix=".tmp")
-        os.chmod(self.tmp, 0o777 & ~umask())
+        self.tmp = atomic.temporary_directory(self.path)
         return self
 
     def part(self, index: int) -> str:
@@ -163,11 +158,4 @@ class PartsOutput:
         for name in os.listdir(self.tmp):
             if not _PART.fullmatch(name):  # what a killed attempt at a part left behind
                 os.unlink(os.path.join(self.tmp, name))
-        old = None
-        if os.path.exists(self.path):
-            old = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".softnorm-old.")
-            os.rename(self.path, os.path.join(old, "parts"))
-        os.rename(self.tmp, self.path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
+        atomic.replace_directory(self.tmp, self.path)

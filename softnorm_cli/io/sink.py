@@ -1,32 +1,38 @@
-"""Where the result goes: a file, written atomically, or standard output.
-
-A file is written to a temporary file beside it and renamed into place on
-success, so a failed run leaves neither a partial file nor a damaged old one.
+"""Where the result goes: a file, written atomically (:mod:`~softnorm_cli.io.atomic`), or standard output.
 
 Batches are written by a background thread (polars and pyarrow write without
 holding the GIL), so writing one batch overlaps with reading and computing
 the next; at most one batch waits in between.
+
+Neither side ever waits on the other without a way out: the writer takes
+batches with a timeout and stops when the run is abandoned (an error, a
+signal), and the main thread hands a batch over with a timeout and stops
+when the writer has failed. So an interrupted run ends at once, whatever
+either thread was doing.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import parquet, sniff
-from softnorm_cli.io.atomic import umask
+from softnorm_cli.io.atomic import AtomicFile
 from softnorm_cli.io.base import STDIO
 from softnorm_cli.io.delimited import writer
+
+#: Seconds between looks at whether the other side has gone.
+_POLL = 0.05
+#: How long an abandoned run waits for the writer to finish the batch in hand.
+_ABANDON_SECONDS = 2.0
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,12 @@ class Sink:
         self.path = path
         self.layout = layout
         self.format = layout.format
+        self._file: AtomicFile | None = None
         self._stream: BinaryIO | None = None
-        self._tmp: str | None = None
-        self._queue: queue.Queue | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._writer: threading.Thread | None = None
         self._failure: BaseException | None = None
-        self._ended = False  # the writer has taken the end of the queue
+        self._abandoned = threading.Event()
 
     @property
     def name(self) -> str:
@@ -65,12 +71,8 @@ class Sink:
                 raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
             self._stream = sys.stdout.buffer
             return self
-        target = Path(self.path)
-        try:
-            fd, self._tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, self.path) from None  # the user's path, not the temporary one
-        self._stream = os.fdopen(fd, "wb")
+        self._file = AtomicFile(self.path)
+        self._stream = self._file.stream
         codec = sniff.compression_from_path(self.path)
         if codec:
             import pyarrow as pa
@@ -79,76 +81,81 @@ class Sink:
         return self
 
     def write(self, df: pl.DataFrame) -> None:
-        """Queue ``df`` to be written after the batches before it."""
+        """Hand ``df`` to the writer, to be written after the batches before it."""
         if self._writer is None:
-            self._queue = queue.Queue(maxsize=1)
-            write = self._sink_parquet if self.format == "parquet" else self._sink_csv
-            self._writer = threading.Thread(target=self._guarded, args=(write, df.schema), name="softnorm-writer", daemon=True)
+            write = self._write_parquet if self.format == "parquet" else self._write_csv
+            self._writer = threading.Thread(target=self._run, args=(write, df.schema), name="softnorm-writer", daemon=True)
             self._writer.start()
-        self._raise_failure()
-        self._queue.put(df)
+        self._hand_over(df)
 
-    def _queued(self) -> Iterator[pl.DataFrame]:
-        while (df := self._queue.get()) is not None:
-            yield df
-        self._ended = True
+    def _hand_over(self, item) -> None:
+        while True:
+            if self._failure is not None or not self._writer.is_alive():
+                self._raise_failure()
+                raise SoftnormError(f"{self.name}: the writer stopped")  # a bug: it ended without the end
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
 
-    def _guarded(self, write, schema) -> None:
-        """Run ``write`` in the writer thread; a failure is handed to the main thread."""
+    def _batches(self) -> Iterator[pl.DataFrame]:
+        """What the main thread hands over, until the end or until the run is abandoned."""
+        while not self._abandoned.is_set():
+            try:
+                item = self._queue.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+            if item is _END:
+                return
+            yield item
+
+    def _run(self, write, schema: pl.Schema) -> None:
+        """The writer thread: a failure is kept for the main thread to raise."""
         try:
             write(schema)
         except BaseException as e:
             self._failure = e
-            if not self._ended:  # a sink may fail after the last batch, closing its file
-                for _ in self._queued():  # unblock the main thread until it notices
-                    pass
 
-    def _sink_csv(self, schema: pl.Schema) -> None:
+    def _write_csv(self, schema: pl.Schema) -> None:
         layout = self.layout
         if layout.header:
             self._stream.write(writer.header_line(schema.names(), layout.delimiter))
-        for df in self._queued():
+        for df in self._batches():
             writer.write_rows(df, self._stream, layout.delimiter, layout.decimal_comma)
             self._stream.flush()  # rows of an endless pipe go out as they are made
 
-    def _sink_parquet(self, schema: pl.Schema) -> None:
+    def _write_parquet(self, schema: pl.Schema) -> None:
         metadata = {k: v for k, v in self.layout.metadata.items() if k != "ARROW:schema"}
-        parquet.sink_parquet(self._queued(), schema, self._stream, metadata, self.layout.compression)
+        parquet.sink_parquet(self._batches(), schema, self._stream, metadata, self.layout.compression)
 
     def _raise_failure(self) -> None:
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
 
-    def _finish_writes(self) -> None:
-        if self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-            self._writer = None
-
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self._finish_writes()
             if exc_type is None:
-                self._raise_failure()
-            if self._tmp is None:
-                self._stream.flush()
-                return
-            self._stream.close()
-            if exc_type is None:
-                self._commit()
-        finally:
-            if self._tmp is not None and os.path.exists(self._tmp):
-                os.unlink(self._tmp)
-
-    def _commit(self) -> None:
-        try:
-            if os.path.exists(self.path):
-                # Keep the permissions of a file that is being replaced.
-                os.chmod(self._tmp, os.stat(self.path).st_mode & 0o7777)
+                if self._writer is not None:
+                    self._hand_over(_END)
+                    self._writer.join()
+                    self._raise_failure()
+                if self._file is None:
+                    self._stream.flush()
+                else:
+                    self._stream.close()
+                    self._file.commit()
             else:
-                os.chmod(self._tmp, 0o666 & ~umask())
-            os.replace(self._tmp, self.path)
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, self.path) from None
-        self._tmp = None
+                self._abandon()
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Stop the writer and drop the file: the run failed or was interrupted."""
+        self._abandoned.set()
+        if self._writer is not None:
+            self._writer.join(_ABANDON_SECONDS)  # a write in hand ends; a stalled pipe is left to the daemon thread
+        if self._file is not None:
+            self._file.discard()
