@@ -171,6 +171,9 @@ def main(argv=None) -> int:
     failed = harness.probe([sys.executable, "-c", "import numpy, polars"])
     if failed:
         sys.exit(f"run.py: generating and checking the data needs numpy and polars: {failed}")
+    bytecode_notes = machine.compile_bytecode()
+    for note in bytecode_notes:
+        log(f"bytecode: {note}")
     plans, skipped = plan_suites(args)
     for note in skipped:
         log(note)
@@ -205,7 +208,7 @@ def main(argv=None) -> int:
              if info["loadavg_start"] and info["loadavg_end"] else ""))
     print("tool/softnorm wall: above 1 means softnorm is faster. wall/I/O floor: the tool's wall over polars read + write unchanged.")
     if module := machine.softnorm_module():
-        print(f"softnorm_cli imported from {module}")
+        print(f"softnorm_cli imported from {module}" + ("" if bytecode_notes else ", byte-compiled before the run"))
     plain = args.plain or not sys.stdout.isatty()
     for plan in plans:
         print()
@@ -222,7 +225,7 @@ def main(argv=None) -> int:
         for note in c["notes"]:
             print(f"  note  {report.case_label(c)} {c['tool']}: {note}")
     print(f"  {sum(c['ok'] for c in found)} of {len(found)} outputs agree" + (f"; {len(failed_runs)} run(s) failed" if failed_runs else ""))
-    for note in skipped:
+    for note in [*skipped, *(f"bytecode: {n}" for n in bytecode_notes)]:
         print(f"  {note}")
 
     targets = report.evaluate_targets(plans, results)
@@ -249,7 +252,7 @@ def main(argv=None) -> int:
                    "big_warmups": 0, "big_jobs": big.jobs if big else [],
                    "peak_method": "rusage" if no_gnu_time else "gnu-time",
                    "peak_command": None if no_gnu_time else [GNU_TIME, "-f", "%M", "-o", "FILE"],
-                   "peak_method_note": no_gnu_time,
+                   "peak_method_note": no_gnu_time, "bytecode_notes": bytecode_notes,
                    "softnorm_command": harness.softnorm_command(), "rtol": checks.RTOL, "atol": checks.ATOL,
                    "atol_zscore_f5": checks.ATOL_ZSCORE_1E9, "zscore_ulps": checks.ZSCORE_ULPS},
         "skipped": skipped,
