@@ -119,7 +119,7 @@ def plan_suites(args) -> tuple[list[Plan], list[str]]:
             notes.append(f"{tool}: skipped, `{' '.join(cmd)}` failed: {failed}")
         else:
             available.add(tool)
-    pyarrow = None
+    pyarrow_missing: list[str | None] = []  # probed once, when a suite first needs it
     plans = []
     for name in args.suites:
         suite = SUITES[name]
@@ -131,17 +131,19 @@ def plan_suites(args) -> tuple[list[Plan], list[str]]:
             formats = [f for f in args.formats if f in suite.formats]
             notes += [f"{f}: not a format of the {name} suite" for f in args.formats if f not in suite.formats]
         if "parquet-pyarrow" in formats:
-            if pyarrow is None:
-                pyarrow = harness.probe([sys.executable, "-c", "import pyarrow.csv, pyarrow.parquet"])
-                if pyarrow:
-                    notes.append(f"parquet-pyarrow: skipped, writing it needs pyarrow: {pyarrow}")
-            if pyarrow:
+            if not pyarrow_missing:
+                pyarrow_missing.append(harness.probe([sys.executable, "-c", "import pyarrow.csv, pyarrow.parquet"]))
+                if pyarrow_missing[0]:
+                    notes.append(f"parquet-pyarrow: skipped, writing it needs pyarrow: {pyarrow_missing[0]}")
+            if pyarrow_missing[0]:
                 formats.remove("parquet-pyarrow")
-        if not jobs or not formats:
-            if args.suite_jobs[name]:
-                notes.append(f"{name} suite: not run, " + ("no format of it is in --formats" if not formats else "no tool for it"))
-            continue
         tools = [t for t in args.only if t in suite.tools and t in available]
+        if not (jobs and formats and tools):  # the I/O floor alone says nothing of softnorm
+            if args.suite_jobs[name]:
+                why = ("no format of it is in --formats" if not formats else "none of its tools runs" if not tools
+                       else "its only job is the I/O floor, which does not run")
+                notes.append(f"{name} suite: not run, {why}")
+            continue
         plans.append(Plan(suite, jobs, tools, formats, suite.sizes(args), args.runs or suite.runs))
     return plans, notes
 

@@ -21,8 +21,13 @@ def _size_of(r: dict) -> dict:
     return {k: r[k] for k in ("rows", "keys", "cols") if k in r}
 
 
+def _size_key(r: dict) -> tuple:
+    """A size (of a record, a case or a target) as something to compare and look up."""
+    return tuple(sorted(_size_of(r).items()))
+
+
 def _key(r: dict, tool: str | None = None, job: str | None = None) -> tuple:
-    return (job or r["job"], tuple(sorted(_size_of(r).items())), r["format"], tool or r["tool"])
+    return (job or r["job"], _size_key(r), r["format"], tool or r["tool"])
 
 
 def index(results: list[dict]) -> dict:
@@ -39,8 +44,8 @@ def ratio_text(r: float) -> str:
 
 
 def _ordered(plan: Plan, results: list[dict]) -> list[dict]:
-    sizes = [tuple(sorted(s.items())) for s in plan.sizes]
-    return sorted(results, key=lambda r: (sizes.index(_key(r)[1]), plan.formats.index(r["format"]),
+    sizes = [_size_key(s) for s in plan.sizes]
+    return sorted(results, key=lambda r: (sizes.index(_size_key(r)), plan.formats.index(r["format"]),
                                           plan.suite.jobs.index(r["job"]), TOOL_ORDER.index(r["tool"])))
 
 
@@ -53,7 +58,7 @@ def _table_size(r: dict) -> str:
 def table(plan: Plan, results: list[dict]) -> tuple[str, list[str], list[list[str]]]:
     """The title, headers and rows of a suite's table: median wall, peak, against softnorm and the floor."""
     idx = index(results)
-    floor = "io" in plan.suite.jobs
+    floor = "io" in plan.jobs
     size_head = {"wide": "columns x rows", "groups": "rows / keys"}.get(plan.suite.layout, "rows")
     headers = ["job", size_head, "format", "tool", "median wall s", "peak MiB", "tool/softnorm wall"]
     rows = []
@@ -138,7 +143,7 @@ def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
         f"; softnorm peak <= {target.peak_mb:g} MB ({target.peak_mb * MB:.1f} MiB)" if target.peak_mb else "")
     met, not_met, not_measured = [], [], []
     for c in _cases(plan, results, target.jobs):
-        limit = next((lim for s, lim in target.limits if s == _size_of(c)), None)
+        limit = next((lim for s, lim in target.limits if _size_key(s) == _size_key(c)), None)
         if limit is None:
             continue
         sn, ref = c["softnorm"], c[target.against]
@@ -153,9 +158,8 @@ def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
         r = sn["median_wall_s"] / ref["median_wall_s"]
         shown = f"{r:.3f}" if round(r, 2) <= limit < r else f"{r:.2f}"  # 1.004 is not "1.00 <= 1.0"
         (met if r <= limit and peak_ok else not_met).append(f"{c['name']}: softnorm/{target.against} = {shown} (limit {limit:.1f})" + peak)
-    run = [tuple(sorted(s.items())) for s in plan.sizes]
-    not_measured += [f"{size_words(s)}: not in {plan.suite.size_option}" for s, _ in target.limits
-                     if tuple(sorted(s.items())) not in run]
+    run = [_size_key(s) for s in plan.sizes]
+    not_measured += [f"{size_words(s)}: not in {plan.suite.size_option}" for s, _ in target.limits if _size_key(s) not in run]
     return _target(title, met, not_met, not_measured, plan.suite.name)
 
 
