@@ -3,7 +3,7 @@
 
     python benchmarks/scaling.py [--rows 5000000] [--parts 8] [--more-parts 32 128] [--runs 3]
 
-The data is benchmarks/run.py's standard table (id, group, f0..f5), cut into
+The data is the benchmark's standard table (id, group, f0..f5; see bench/tables.py), cut into
 ``--parts`` Parquet files. Each job runs as the whole ``softnorm`` process:
 
 * ``local``: the local engine, one process reading the parts in turn;
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (benchmarks/run.py: the data and the softnorm command)
+from bench import data, harness, tables  # noqa: E402  (the benchmark's data and the softnorm command)
 
 JOBS = {
     "zscore, column": ["zscore", "-c", "f0,f1,f2,f3,f4,f5"],
@@ -62,7 +62,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak MiB of one run of ``cmd``."""
     with tempfile.NamedTemporaryFile() as peak:
         start = time.perf_counter()
-        subprocess.run([bench.GNU_TIME, "-f", "%M", "-o", peak.name, *cmd], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([harness.GNU_TIME, "-f", "%M", "-o", peak.name, *cmd], check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
         return wall, int(Path(peak.name).read_text().split()[-1]) / 1024
 
@@ -98,14 +98,14 @@ def main() -> int:
 
     import distributed
 
-    source = bench.generate_data(args.data_dir, args.rows, ["csv", "parquet"])["parquet"]
-    softnorm = bench.softnorm_command()
+    source = data.generate("standard", args.data_dir, args.rows, formats=["csv", "parquet"])["parquet"]
+    softnorm = harness.softnorm_command()
     out = Path(tempfile.mkdtemp(prefix="softnorm-scaling-"))
     rows = []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address="127.0.0.1:0", silence_logs=50) as cluster, distributed.Client(cluster) as client:
         for parts in [args.parts, *args.more_parts]:
-            folder = split(source, parts, args.data_dir / f"softnorm-bench-{bench.DATA_VERSION}-{args.rows}-parts-{parts}")
+            folder = split(source, parts, args.data_dir / f"softnorm-bench-{tables.DATA_VERSION}-{args.rows}-parts-{parts}")
             jobs = JOBS if parts == args.parts else {k: v for k, v in JOBS.items() if "-g" in v}
             for job, job_args in jobs.items():
                 print(f"{job}, {args.rows:,} rows in {parts} parts:", file=sys.stderr)
