@@ -54,23 +54,25 @@ def _regular_file(stream) -> int | None:
 
 
 def _file_blocks(stream, fd: int, size: int) -> Iterator[bytes]:
+    # One buffer, filled again for each block: a fresh one each time would cost
+    # the process new pages (and a thread's allocator new mappings) per block.
+    buf = bytearray(size)
     start = stream.tell()
-    want = size
     while True:
-        data = os.pread(fd, want, start)
-        if not data:
+        filled = os.preadv(fd, [buf], start)
+        if not filled:
             return
-        end = len(data) if len(data) < want else _fast_record_end(data)
+        end = filled if filled < len(buf) else _fast_record_end(buf)
         if end < 0:
-            want *= 2  # a record longer than a block
+            buf = bytearray(2 * len(buf))  # a record longer than a block
             continue
-        want = size
         start += end
         stream.seek(start)  # for progress
-        yield data if end == len(data) else data[:end]
+        with memoryview(buf) as view:
+            yield bytes(view[:end])
 
 
-def _fast_record_end(data: bytes) -> int:
+def _fast_record_end(data: bytes | bytearray) -> int:
     end = data.rfind(b"\n") + 1
     if end and b'"' not in data:
         return end  # no quotes to hide a newline: the common case, decided by two scans of memchr

@@ -136,12 +136,13 @@ class CsvReader(Closing):
         if b"\x00" in block:  # polars would read it as text
             check_encoding(block, self.name, line)
         names = self._names
-        if names is not None and not block.strip(b"\r\n"):
-            return self._blank_block(block)
+        if block[:1] in (b"\n", b"\r"):  # a copy of the block only when it starts with a blank line
+            rest = block.lstrip(b"\r\n")
+            if names is not None and not rest:
+                return self._blank_block(block)
         if block[:1] in (b"\n", b"\r") and (names is None or len(names) > 1):
             # polars takes the width of a block from its first line: blank
             # lines must not come first (they are not rows anyway).
-            rest = block.lstrip(b"\r\n")
             skipped = block[: len(block) - len(rest)].count(b"\n")
             df, blank = self._parse(rest, first, numeric, line + skipped)
             return df, blank + skipped
