@@ -579,6 +579,13 @@ def test_stdin_spool_is_used_and_deleted_in_process(invoke_ok, write_file, monke
     want = invoke_ok("zscore", "t.csv", "-c", "a,b").stdout
     monkeypatch.setattr(tempfile, "mkstemp", recording_mkstemp)
     _read_twice(monkeypatch)
+    # A pipe smaller than a batch, held whole by its first look (the sample), is read from there...
+    result = invoke_ok("zscore", "-c", "a,b", "--batch-rows", "7", input=TABLE.encode())
+    assert made == []
+    assert_same_table(result.stdout, want, ["a", "b"])
+    # ...a longer one is copied aside for the second pass, and the copy removed.
+    monkeypatch.setattr("softnorm_cli.io.delimited.decode.SAMPLE_BYTES", 64)
+    monkeypatch.setattr("softnorm_cli.io.delimited.decode.SAMPLE_LINES", 2)
     result = invoke_ok("zscore", "-c", "a,b", "--batch-rows", "7", input=TABLE.encode())
     assert any(Path(p).parent == spool_dir for p in made)  # a spool file was made...
     assert not any(os.path.exists(p) for p in made)  # ...and is gone

@@ -127,27 +127,36 @@ def _why_not(
     Text columns are judged in one polars query, so that a table of 100,000
     columns costs no more than its cells.
     """
-    schema = sample.schema
     verdicts: dict[str, tuple[str | None, str | None]] = {}
+    by_type: dict[pl.DataType, tuple[str | None, str | None] | None] = {}  # a table has few types
     text = []
-    for name, dtype in schema.items():
+    for name, dtype in zip(sample.columns, sample.dtypes):
         if name in keys:
             verdicts[name] = ("group key (-g)", None)
         elif name in labels:
             verdicts[name] = ("row labels (an index)", None)
-        elif dtype == pl.Null:
-            verdicts[name] = ("no values", None)
-        elif dtype != pl.String:
-            verdicts[name] = (None, None) if is_number_type(dtype) else (f"type {dtype}", None)
-        elif typed:
-            verdicts[name] = ("text", None)
         else:
-            verdicts[name] = ("no values", None)  # until its cells say otherwise
-            text.append(name)
+            if dtype not in by_type:
+                by_type[dtype] = _type_verdict(dtype, typed)
+            verdict = by_type[dtype]
+            if verdict is None:
+                verdicts[name] = ("no values", None)  # until its cells say otherwise
+                text.append(name)
+            else:
+                verdicts[name] = verdict
     if text:
         for name, *figures in _text_figures(sample, text, numbers).iter_rows():
-            verdicts[name] = _text_verdict(sample.get_column(name), *figures)
+            verdicts[name] = _text_verdict(sample, name, *figures)
     return verdicts
+
+
+def _type_verdict(dtype: pl.DataType, typed: bool) -> tuple[str | None, str | None] | None:
+    """A column's verdict by its type alone, or None for text whose cells decide."""
+    if dtype == pl.Null:
+        return "no values", None
+    if dtype != pl.String:
+        return (None, None) if is_number_type(dtype) else (f"type {dtype}", None)
+    return ("text", None) if typed else None
 
 
 def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> pl.DataFrame:
@@ -156,7 +165,7 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
     The columns are stacked into one long column first, so that the work
     grows with the cells, not with a query per column.
     """
-    cells = sample[names].unpivot(variable_name="column", value_name="cell")
+    cells = (sample[names] if len(names) < sample.width else sample).unpivot(variable_name="column", value_name="cell")
     cell = pl.col("cell")
     values, failed = parsed(cell, numbers)
     return cells.group_by("column", maintain_order=True).agg(
@@ -168,18 +177,18 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
 
 
 def _text_verdict(
-    column: pl.Series, present_numbers: int, failures: int, first_failure: int | None, zero_padded: str | None
+    sample: pl.DataFrame, name: str, present_numbers: int, failures: int, first_failure: int | None, zero_padded: str | None
 ) -> tuple[str | None, str | None]:
     present = present_numbers + failures
     if present == 0:
         return "no values", None
     if failures:
-        value, row = column[first_failure], first_failure + 1
+        value, row = sample.get_column(name)[first_failure], first_failure + 1
         share = 1 - failures / present
         warning = None
         if share >= MOSTLY_NUMBERS:
             warning = (
-                f"column {column.name!r} is not normalized: row {row} holds {value!r}, not a number, "
+                f"column {name!r} is not normalized: row {row} holds {value!r}, not a number, "
                 f"though {share:.0%} of its values are numbers{not_a_number_hint(value)}"
             )
         return f"not numbers ({value!r}, row {row})", warning

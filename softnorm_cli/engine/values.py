@@ -97,22 +97,22 @@ def to_matrix(
     Text columns are parsed as one long column, so that a table of 100,000
     columns costs about as much as one of its cells times their number.
     """
-    schema = df.schema
+    selected = df[list(columns)]  # by name, in Rust: a select would plan a query per column
+    kind_of: dict[pl.DataType, str] = {}  # a table has few types, however many columns
     kinds: dict[str, list[int]] = {"float": [], "cast": [], "text": []}
-    for i, name in enumerate(columns):
-        dtype = schema[name]
-        if dtype == pl.String:
-            kinds["text"].append(i)
-        elif dtype == pl.Float64:
-            kinds["float"].append(i)
-        elif is_number_type(dtype):
-            kinds["cast"].append(i)
-        else:
-            raise SoftnormError(f"column {name!r} has type {dtype}, not numbers; leave it out of -c")
+    for i, dtype in enumerate(selected.dtypes):
+        kind = kind_of.get(dtype)
+        if kind is None:
+            kind = kind_of[dtype] = "text" if dtype == pl.String else "float" if dtype == pl.Float64 else "cast" if is_number_type(dtype) else ""
+        if not kind:
+            raise SoftnormError(f"column {columns[i]!r} has type {dtype}, not numbers; leave it out of -c")
+        kinds[kind].append(i)
     if not columns:
         matrix = np.empty((df.height, 0), order="F")
     elif len(kinds["float"]) == len(columns):
-        matrix = df[list(columns)].to_numpy()  # already numbers: column-major, nulls as NaN
+        matrix = selected.to_numpy()  # already numbers: column-major, nulls as NaN
+    elif len(kinds["text"]) == len(columns):
+        matrix = _parsed_block(selected, list(columns), first_row, numbers)
     else:
         matrix = np.empty((df.height, len(columns)), order="F")
         names = [columns[i] for i in kinds["float"]]
@@ -121,7 +121,8 @@ def to_matrix(
         for i in kinds["cast"]:
             matrix[:, i] = df.get_column(columns[i]).cast(pl.Float64).to_numpy()
         if kinds["text"]:
-            matrix[:, kinds["text"]] = _parsed_block(df, [columns[i] for i in kinds["text"]], first_row, numbers)
+            names = [columns[i] for i in kinds["text"]]
+            matrix[:, kinds["text"]] = _parsed_block(df[names], names, first_row, numbers)
     matrix = np.asarray(matrix, dtype=np.float64).reshape(df.height, len(columns))
     # polars may hand over its own buffer, read-only: replace by copying.
     if numbers.numeric_markers:
@@ -142,8 +143,9 @@ def to_matrix(
 
 
 def _parsed_block(df: pl.DataFrame, names: list[str], first_row: int, numbers: Numbers) -> np.ndarray:
-    """Text columns parsed as numbers, as a (rows, columns) array; the first cell that is not a number is an error."""
-    cells = df[names].unpivot(value_name="cell").get_column("cell")  # column after column
+    """The text columns ``names`` (all of ``df``'s) parsed as numbers, as a (rows, columns) array;
+    the first cell that is not a number is an error."""
+    cells = df.unpivot(value_name="cell").get_column("cell")  # column after column
     values, failed = parsed(pl.col("cell"), numbers)
     out = cells.to_frame().select(values.alias("value"), failed.alias("failed"))
     failures = out.get_column("failed")
@@ -173,13 +175,47 @@ def with_results(
         clash = next((n for n in names if n in present), None)
         if clash:
             raise SoftnormError(f"column {clash!r} already exists; choose another --suffix")
-    # One long column, cut into the result columns: cheap however many there are.
-    values = pl.Series(np.ravel(results, order="F"), dtype=pl.Float64, nan_to_null=True)
-    height = df.height
-    block = [values.slice(i * height, height).alias(name) for i, name in enumerate(names)]
+    block = _frame(results, names)
     if suffix:
-        return df.hstack(block)
-    replaced = dict(zip(names, block))
-    out = pl.DataFrame([replaced.get(column.name, column) for column in df.get_columns()])
-    out.columns = df.columns  # polars names an unnamed series column_0; pandas' row labels have no name
+        return pl.concat([df, block], how="horizontal")
+    return _replaced(df, block, columns)
+
+
+def _frame(results: np.ndarray, names: list[str]) -> pl.DataFrame:
+    """The results as columns ``names``, NaN as null.
+
+    A batch is one long column cut into the result columns, cheap per
+    value; a batch of very few rows and many columns (a wide table) is
+    reshaped into them instead, cheap per column.
+    """
+    height, width = results.shape
+    if height < 256 < width:
+        values = pl.Series(np.ravel(results, order="C"), dtype=pl.Float64, nan_to_null=True)
+        block = values.reshape((height, width)).arr.to_struct().struct.unnest()
+        block.columns = names
+        return block
+    values = pl.Series(np.ravel(results, order="F"), dtype=pl.Float64, nan_to_null=True)
+    return pl.DataFrame([values.slice(i * height, height).alias(name) for i, name in enumerate(names)])
+
+
+def _replaced(df: pl.DataFrame, block: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``df`` with ``block``'s columns in place of ``columns``: runs of untouched and of result
+    columns, each taken by position, put side by side in ``df``'s order."""
+    at = {name: j for j, name in enumerate(columns)}
+    names = df.columns
+    pieces, i = [], 0
+    while i < len(names):
+        j = at.get(names[i])
+        k = i + 1
+        if j is None:
+            while k < len(names) and names[k] not in at:
+                k += 1
+            pieces.append(df[names[i:k]])  # by name: by position, polars takes each column in Python
+        else:
+            while k < len(names) and at.get(names[k]) == j + k - i:
+                k += 1
+            pieces.append(block[block.columns[j : j + k - i]])
+        i = k
+    out = pl.concat(pieces, how="horizontal") if len(pieces) > 1 else pieces[0]
+    out.columns = names  # the results' names are the columns'; an unnamed first column stays unnamed
     return out

@@ -96,9 +96,18 @@ class CsvReader(Closing):
         Every column is parsed whatever is ``needed``: a record's fields are
         checked by the parse of all of them. ``replay`` copies standard input
         aside for another read.
+
+        An input smaller than a batch, which the sample holds whole, is that
+        one batch, its columns text (the caller parses the numbers): it is
+        parsed once, however often it is read.
         """
+        if self._text.complete and self._sample_bytes <= self.batch.bytes:
+            self.position = (self._sample.height, self._sample.height, "rows")
+            frames = iter([self._sample])
+        else:
+            frames = prefetched(self._frames(set(numeric), replay))
         row = 1
-        for frame in prefetched(self._frames(set(numeric), replay)):
+        for frame in frames:
             yield from _sliced(Batch(frame, row), self.batch.rows)
             row += frame.height
 
