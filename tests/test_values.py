@@ -384,3 +384,32 @@ def test_parquet_with_large_row_groups_is_read_page_by_page(invoke_ok, workdir, 
     out = pl.read_parquet(workdir / "out.parquet")
     assert out["id"].to_list() == table.column("id").to_pylist()
     assert_allclose(out.select("a", "b").to_numpy(), (x - x.mean(axis=0)) / x.std(axis=0), rtol=1e-13, atol=1e-15)
+
+
+def test_row_group_sizes_are_read_from_the_footer_as_pyarrow_reads_them(tmp_path):
+    from softnorm_cli.io.row_groups import row_group_sizes
+
+    table = pa.table({
+        "a": np.arange(30_000),
+        "s": [f"x{i}" for i in range(30_000)],
+        "b": [True, None, False] * 10_000,
+        "l": [[1.5, 2.5]] * 30_000,
+        "m": [{"k": 1}] * 30_000,
+    })
+    for name, kwargs in [("many.parquet", {"row_group_size": 7_000}), ("one.parquet", {"compression": "zstd"})]:
+        pq.write_table(table, tmp_path / name, **kwargs)
+        meta = pq.read_metadata(tmp_path / name)
+        assert row_group_sizes(str(tmp_path / name)) == [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
+    pl.DataFrame({"x": range(100_000)}).write_parquet(tmp_path / "polars.parquet", row_group_size=25_000)
+    meta = pq.read_metadata(tmp_path / "polars.parquet")
+    assert row_group_sizes(str(tmp_path / "polars.parquet")) == [meta.row_group(i).total_byte_size for i in range(4)]
+
+
+def test_a_damaged_footer_is_one_error(tmp_path):
+    from softnorm_cli.errors import MalformedInputError
+    from softnorm_cli.io.row_groups import row_group_sizes
+
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(b"PAR1" + b"\x19\xff\xff" * 20 + (60).to_bytes(4, "little") + b"PAR1")
+    with pytest.raises(MalformedInputError, match="not a readable Parquet file"):
+        row_group_sizes(str(path))

@@ -10,6 +10,7 @@ import polars as pl
 from softnorm_cli.errors import MalformedInputError
 from softnorm_cli.io.base import Batch, BatchSize, Closing
 from softnorm_cli.io.prefetch import prefetched
+from softnorm_cli.io.row_groups import row_group_sizes
 
 
 class ParquetReader(Closing):
@@ -90,14 +91,9 @@ class ParquetReader(Closing):
         """Whether a row group would take more than LARGE_ROW_GROUP bytes decoded (pyarrow and
         pandas write 1,048,576 rows a group); files too small to hold one are not opened to see."""
         if self._row_groups_large is None:
-            self._row_groups_large = False
-            if os.path.getsize(self._path) > LARGE_ROW_GROUP:
-                import pyarrow.parquet as pq
-
-                meta = pq.read_metadata(self._path)
-                self._row_groups_large = any(
-                    meta.row_group(i).total_byte_size > LARGE_ROW_GROUP for i in range(meta.num_row_groups)
-                )
+            self._row_groups_large = os.path.getsize(self._path) > LARGE_ROW_GROUP and any(
+                size > LARGE_ROW_GROUP for size in row_group_sizes(self._path)
+            )
         return self._row_groups_large
 
     def _paged(self, needed: Sequence[str] | None, rows: int) -> Iterator[pl.DataFrame]:
