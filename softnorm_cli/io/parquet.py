@@ -49,7 +49,11 @@ class ParquetReader(Closing):
     def sample(self) -> pl.DataFrame:
         """The first rows, enough to see the columns and their types."""
         if self._sample is None:
-            self._sample = next((batch.frame for batch in self.batches(rows=10_000)), None)
+            try:
+                # A query of its own: a batched read started only for its first batch costs several times more.
+                self._sample = self._scan.head(10_000).collect()
+            except pl.exceptions.PolarsError as e:
+                raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
         return self._sample
 
     def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
@@ -60,14 +64,13 @@ class ParquetReader(Closing):
         numeric: Sequence[str] = (),
         needed: Sequence[str] | None = None,
         replay: bool = False,
-        rows: int | None = None,
     ) -> Iterator[Batch]:
         """The table in batches of rows, only the ``needed`` columns if given (Parquet
         columns come typed: ``numeric`` changes nothing; a file can be read again as it is)."""
         scan = self._scan if needed is None else self._scan.select(needed)
         try:
             total = scan.select(pl.len()).collect().item()
-            rows = rows or self.batch.rows
+            rows = self.batch.rows
             if rows is None:
                 # Rows per batch from the width of a row in memory, halved:
                 # polars' Parquet scan and sink each buffer about a batch more
