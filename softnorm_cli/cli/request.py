@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import click
 from click.core import ParameterSource
 
+from softnorm_cli.cli.exits import user_errors
+from softnorm_cli.cli.params import check_command_line
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.values import Numbers
@@ -64,6 +66,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Request:
+    """Everything one run of a command needs, checked: made by :func:`build`, run by :func:`~softnorm_cli.cli.run.run`."""
+
     job: Job
     input: Input
     output: Output
@@ -88,8 +92,6 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     if output not in (STDIO, None) and not parts and not p["to_format"] and not format_from_path(output):
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
 
-    from softnorm_cli.cli.exits import user_errors
-
     with user_errors():
         for path in (p["summary_json"], p["save_params"]):
             if path and path != STDIO:
@@ -97,8 +99,6 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
         fitted = Fitted.load(p["params"]) if p["params"] else None
     axis, columns, group_by = p["axis"], p["columns"], p["group_by"]
     if fitted is not None:
-        from softnorm_cli.cli.params import check_command_line
-
         check_command_line(ctx, p["params"], fitted, method.name)
         if p.get("clip"):  # clipping is decided when applying
             fitted = dataclasses.replace(fitted, options={**fitted.options, "clip": True})

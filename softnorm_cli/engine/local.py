@@ -43,7 +43,7 @@ from softnorm_cli.version import __version__
 
 def fit(job: Job, source: Reader, on_batch=None) -> Fitted:
     """Choose the columns and fit the method's statistics over every batch of ``source``."""
-    return _fit(job, source, on_batch, None)
+    return _fitted(job, plan(job, source), source, on_batch, None)
 
 
 def apply(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None) -> Summary:
@@ -54,15 +54,15 @@ def apply(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None) -> Summ
 def fit_apply(job: Job, source: Reader, sink, on_batch=None) -> tuple[Fitted, Summary]:
     """:func:`fit` on ``source``, then :func:`apply` to it: a table that fits is parsed once for both."""
     fitted = plan(job, source)
-    # With --suffix the apply reads the selected columns as text, to write them back: nothing to share.
     two_pass = fitted.axis != "row" and fitted.columns
+    # With --suffix the apply reads the selected columns as text, to write them back: no batches to share.
     kept = Kept.for_source(source, fitted.columns, batches=not job.suffix) if two_pass else None
-    fitted = _fit(job, source, on_batch, kept, fitted)
+    fitted = _fitted(job, fitted, source, on_batch, kept)
     return fitted, summarize(fitted, apply_part(job, fitted, source, sink, on_batch, kept))
 
 
-def _fit(job: Job, source: Reader, on_batch, kept: Kept | None, fitted: Fitted | None = None) -> Fitted:
-    fitted = fitted or plan(job, source)
+def _fitted(job: Job, fitted: Fitted, source: Reader, on_batch, kept: Kept | None) -> Fitted:
+    """``fitted``, as planned, with the statistics of ``source`` (the row axis has none)."""
     if fitted.axis == "row" or not fitted.columns:
         return fitted
     return finish(fitted, fit_part(job, fitted, source, on_batch, kept))

@@ -145,16 +145,16 @@ class CsvReader(Closing):
         if b"\x00" in block:  # polars would read it as text
             check_encoding(block, self.name, line)
         names = self._names
-        if block[:1] in (b"\n", b"\r"):  # a copy of the block only when it starts with a blank line
+        if block[:1] in (b"\n", b"\r"):  # only then a copy of the block: it starts with a blank line
             rest = block.lstrip(b"\r\n")
             if names is not None and not rest:
                 return self._blank_block(block)
-        if block[:1] in (b"\n", b"\r") and (names is None or len(names) > 1):
-            # polars takes the width of a block from its first line: blank
-            # lines must not come first (they are not rows anyway).
-            skipped = block[: len(block) - len(rest)].count(b"\n")
-            df, blank = self._parse(rest, first, numeric, line + skipped)
-            return df, blank + skipped
+            if names is None or len(names) > 1:
+                # polars takes the width of a block from its first line: blank
+                # lines must not come first (they are not rows anyway).
+                skipped = block[: len(block) - len(rest)].count(b"\n")
+                df, blank = self._parse(rest, first, numeric, line + skipped)
+                return df, blank + skipped
         schema = None
         if names is not None:
             if self.dialect.decimal_comma:
