@@ -38,22 +38,19 @@ def test_no_module_of_numeric_imports_a_table_library_or_io(path):
     assert not any(name.startswith(("softnorm_cli.io", "softnorm_cli.engine", "softnorm_cli.cli")) for name in _imported(path))
 
 
-def test_the_numbers_load_without_polars():
-    script = (
-        "import sys\n"
-        "from softnorm_cli.numeric import kernels, methods, parameters, reduce, segments\n"
-        "print(sorted(m for m in ('polars', 'pyarrow', 'pandas') if m in sys.modules))\n"
-    )
+def _loaded(imports: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after ``imports``."""
+    script = f"import sys\n{imports}\nprint(sorted(m for m in {modules!r} if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    return ast.literal_eval(out)
+
+
+def test_the_numbers_load_without_polars():
+    imports = "from softnorm_cli.numeric import kernels, methods, parameters, reduce, segments"
+    assert _loaded(imports, ("polars", "pyarrow", "pandas")) == []
 
 
 def test_a_worker_needs_no_command_line():
     """What runs on a cluster worker (the parts' work, the Dask executor) loads neither Click nor Rich."""
-    script = (
-        "import sys\n"
-        "import softnorm_cli.engine.parts, softnorm_cli.engine.dask\n"
-        "print(sorted(m for m in ('click', 'rich', 'softnorm_cli.cli') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    imports = "import softnorm_cli.engine.parts, softnorm_cli.engine.dask"
+    assert _loaded(imports, ("click", "rich", "softnorm_cli.cli")) == []
