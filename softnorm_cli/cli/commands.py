@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from softnorm_cli.cli import signals
 from softnorm_cli.cli.options import (
     axis_option,
     checked,
@@ -33,6 +34,7 @@ def _run(method_name: str) -> None:
     from softnorm_cli.cli.run import run
     from softnorm_cli.numeric.methods import METHODS
 
+    signals.install_over_polars()
     run(build(click.get_current_context(), METHODS[method_name]))
 
 
@@ -144,6 +146,8 @@ def stats(as_json, **options):
     from softnorm_cli.engine.stats import describe
     from softnorm_cli.engine.values import Numbers
     from softnorm_cli.numeric.methods import ZScore
+
+    signals.install_over_polars()
 
     read = input_of(options)
     job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect))

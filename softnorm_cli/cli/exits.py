@@ -1,9 +1,8 @@
-"""The process around the command line: one line per error, closed pipes, signals, exit codes.
+"""The process around the command line: one line per error, closed pipes, exit codes.
 
 A problem the user can fix is one line on stderr and exit 1; a usage error
 is Click's, exit 2; a reader that closes stdout early ends the run quietly
-with 0; SIGTERM, SIGHUP and SIGINT unwind the run so that temporary files
-go, then exit 128 + the signal. A bug keeps its traceback.
+with 0; signals are told in :mod:`~softnorm_cli.cli.signals`. A bug keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import sys
 
 import click
 
+from softnorm_cli.cli import signals
 from softnorm_cli.errors import is_user_error, one_line
 
 
@@ -37,6 +37,9 @@ class user_errors:
     def __exit__(self, exc_type, exc, tb):
         if exc is None or isinstance(exc, click.ClickException):
             return False
+        if signals.received() is not None and not isinstance(exc, signals.Stopped):
+            # A signal raised inside a library comes back as the library's own error.
+            raise signals.Stopped(signals.received()) from exc
         if _is_broken_pipe(exc):
             # The reader went away (`softnorm ... | head`): not an error. Point
             # stdout at /dev/null so the final flush cannot complain either.
@@ -53,11 +56,13 @@ class user_errors:
 
 
 def _is_broken_pipe(exc: BaseException) -> bool:
-    """Whether ``exc`` comes from writing to a pipe nobody reads any more.
+    """Whether ``exc`` comes from writing to a pipe nobody reads any more: the
+    error number EPIPE somewhere in its chain of causes, and nothing else.
 
-    Decided by the error number (EPIPE) anywhere in the chain of causes, or,
-    for libraries that wrap it in their own error, by asking the operating
-    system whether the reader of stdout is gone; never by the message text.
+    polars reports a closed pipe without its error number; the output's sink
+    (:mod:`~softnorm_cli.io.sink`) knows it for what it is and raises a
+    ``BrokenPipeError`` with the number in its place. Any other error, even
+    one that happens after the reader has gone, keeps its message and status.
     """
     import errno
 
@@ -66,64 +71,18 @@ def _is_broken_pipe(exc: BaseException) -> bool:
         if isinstance(seen, OSError) and seen.errno == errno.EPIPE:
             return True
         seen = seen.__cause__ or seen.__context__
-    return _stdout_reader_gone()
+    return False
 
 
-def _stdout_reader_gone() -> bool:
-    import select
+def run_process(command: click.Command) -> int:
+    """Run ``command`` as the whole process and give its exit status.
 
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(event & select.POLLERR for _, event in poller.poll(0))
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-class Stopped(BaseException):
-    """A signal asked softnorm to stop; raised where the program is, so cleanup runs on the way out."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum, frame) -> None:
-    raise Stopped(signum)
-
-
-def _handle_signals() -> None:
-    import signal
-
-    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stop)
-
-
-def run_process(command: click.Command) -> None:
-    """Run ``command`` as the whole process, then leave at once with its exit status.
-
-    SIGTERM, SIGHUP and SIGINT unwind the run like an error, so a temporary
-    output or a copy of stdin is removed, then end it with 128 + the signal.
+    The console script (:func:`softnorm_cli.cli.main`) has installed the
+    signal handlers and leaves with the status; a signal that stops the
+    run comes out of here as :class:`~softnorm_cli.cli.signals.Stopped`.
     """
-    _handle_signals()
     try:
         command(prog_name="softnorm", standalone_mode=True)
-        code = 0
     except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except Stopped as e:
-        import signal
-
-        click.echo(f"softnorm: stopped by {signal.Signals(e.signum).name}", err=True)
-        code = 128 + e.signum
-    # Every file is closed and committed by now: leave without the interpreter's
-    # teardown, which takes tens of milliseconds to free numpy's and polars'
-    # modules, and in which pyarrow can abort while its threads are torn down
-    # ("terminate called without an active exception").
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0

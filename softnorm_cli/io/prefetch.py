@@ -16,6 +16,8 @@ T = TypeVar("T")
 
 _END = object()
 _POLL = 0.1  # seconds between looks at whether the consumer has gone
+#: How long a consumer that stops early waits for the producer to see it.
+_STOP_SECONDS = 2.0
 
 
 def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
@@ -54,7 +56,12 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     worker.start()
     try:
         while True:
-            ok, item = ready.get()
+            try:
+                # With a timeout: a wait that never returns would keep a signal's
+                # handler, which runs between bytecodes, from ever running.
+                ok, item = ready.get(timeout=_POLL)
+            except queue.Empty:
+                continue
             if not ok:
                 raise item
             if item is _END:
@@ -62,4 +69,6 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        worker.join()
+        # A producer parsing a block sees ``stop`` in a moment; one blocked reading
+        # a pipe that sends nothing may never: it is a daemon, left to the exit.
+        worker.join(_STOP_SECONDS)

@@ -13,6 +13,7 @@ either thread was doing.
 
 from __future__ import annotations
 
+import errno
 import queue
 import sys
 import threading
@@ -47,6 +48,34 @@ class Layout:
     compression: str = parquet.DEFAULT_COMPRESSION  # of Parquet output
 
 
+class _Stdout:
+    """Standard output as polars and pyarrow write to it, remembering whether its reader went away.
+
+    polars turns the ``BrokenPipeError`` of a write into an error of its own
+    without the error number (``OSError: Broken pipe (os error 32)``, or a
+    ``ComputeError`` for Parquet); what is remembered here tells a closed pipe
+    from any other failure without reading messages.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self.reader_gone = False
+
+    def write(self, data) -> int:
+        try:
+            return self._raw.write(data)
+        except BrokenPipeError:
+            self.reader_gone = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._raw.flush()
+        except BrokenPipeError:
+            self.reader_gone = True
+            raise
+
+
 class Sink:
     """The output of a run: ``write`` batches, then leave the ``with`` block to commit."""
 
@@ -69,7 +98,7 @@ class Sink:
         if self.path == STDIO:
             if self.format == "parquet" and sys.stdout.isatty():
                 raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
-            self._stream = sys.stdout.buffer
+            self._stream = _Stdout(sys.stdout.buffer)
             return self
         self._file = AtomicFile(self.path)
         self._stream = self._file.stream
@@ -132,6 +161,8 @@ class Sink:
     def _raise_failure(self) -> None:
         if self._failure is not None:
             failure, self._failure = self._failure, None
+            if isinstance(self._stream, _Stdout) and self._stream.reader_gone:
+                raise BrokenPipeError(errno.EPIPE, "standard output was closed by its reader") from failure
             raise failure
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -139,7 +170,8 @@ class Sink:
             if exc_type is None:
                 if self._writer is not None:
                     self._hand_over(_END)
-                    self._writer.join()
+                    while self._writer.is_alive():
+                        self._writer.join(_POLL)  # in steps: a signal's handler runs between them
                     self._raise_failure()
                 if self._file is None:
                     self._stream.flush()
