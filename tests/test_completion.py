@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -128,7 +131,7 @@ def test_commands_options_and_choices(complete):
 def test_completion_prints_the_script(invoke_ok, shell, marker):
     script = invoke_ok("--completion", shell).stdout
     assert marker in script
-    assert script.endswith("\n")
+    assert script == invoke_ok(env={"_SOFTNORM_COMPLETE": f"{shell}_source"}).stdout  # Click's own, byte for byte
 
 
 def test_completion_refuses_another_shell(invoke):
@@ -164,3 +167,21 @@ def test_parquet_footer_names_top_level_columns_of_nested_schemas(tmp_path):
     frame = pl.DataFrame({"a": [1], "s": [{"x": 1, "y": [1, 2]}], "l": [[1.5]], "z": ["q"], "é": [1.0]})
     frame.write_parquet(tmp_path / "nested.parquet")
     assert parquet_column_names(str(tmp_path / "nested.parquet")) == frame.columns
+
+
+@pytest.mark.skipif(not shutil.which("bash"), reason="needs bash")
+def test_the_bash_script_completes_column_names_in_bash(tmp_path, sample_data):
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "softnorm").exists():
+        pytest.skip("the softnorm script is not installed next to this Python")
+    shutil.copy(sample_data / "features.parquet", tmp_path)
+    script = (
+        'eval "$(softnorm --completion bash)"\n'
+        "COMP_WORDS=(softnorm zscore features.parquet -c age,in); COMP_CWORD=4\n"
+        "_softnorm_completion softnorm\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "age,income\n"

@@ -47,7 +47,7 @@ def _print_script(ctx: click.Context, param: click.Parameter, shell: str | None)
     from click.shell_completion import get_completion_class
 
     completion = get_completion_class(shell)(ctx.command, {}, "softnorm", COMPLETE_VAR)
-    click.echo(completion.source())
+    click.echo(completion.source(), nl=False)  # as Click prints it for _SOFTNORM_COMPLETE=bash_source
     ctx.exit()
 
 
