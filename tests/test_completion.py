@@ -100,6 +100,11 @@ def test_the_dialect_options_typed_so_far_are_used(complete, write_file):
     assert bash_values(complete("zscore semi.txt --skip-rows 1 --no-header -c ")) == ["1", "2", "3"]
     write_file("t.tsv", "one\ttwo,three\n1\t2\n")
     assert bash_values(complete("zscore t.tsv -c ")) == ["one", "two,three"]
+    for encoding in ("utf-8-sig", "utf-16"):  # each with its byte-order mark
+        write_file("excel.csv", "prix,\"quantité, totale\"\n1,2\n".encode(encoding))
+        assert bash_values(complete("zscore excel.csv -c ")) == ["prix", "quantité, totale"]
+    write_file("latin.csv", "prix;quantité\n1;2\n".encode("latin-1"))
+    assert bash_values(complete("zscore latin.csv --encoding latin-1 -c q")) == ["quantité"]
 
 
 def test_a_dataset_completes_the_columns_of_its_first_part(complete, write_file):

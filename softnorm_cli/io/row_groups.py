@@ -26,15 +26,16 @@ _NAME, _NUM_CHILDREN = 4, 5
 
 def row_group_sizes(path: str) -> list[int]:
     """The decoded size in bytes of each row group of the Parquet file at ``path``."""
-    return _footer(path).row_group_sizes()
+    return _parsed(path, _Compact.row_group_sizes)
 
 
 def column_names(path: str) -> list[str]:
     """The names of the top-level columns of the Parquet file at ``path``, in order."""
-    return _footer(path).column_names()
+    return _parsed(path, _Compact.column_names)
 
 
-def _footer(path: str) -> _Footer:
+def _parsed(path: str, parse):
+    """What ``parse`` reads from the footer of the Parquet file at ``path``."""
     with open(path, "rb") as f:
         f.seek(0, 2)
         size = f.tell()
@@ -46,27 +47,10 @@ def _footer(path: str) -> _Footer:
             raise MalformedInputError(f"{path}: not a readable Parquet file (no footer)")
         f.seek(size - 8 - length)
         footer = f.read(length)
-    return _Footer(path, footer)
-
-
-class _Footer:
-    """The footer's bytes, read on demand; a damaged footer is a :class:`MalformedInputError`."""
-
-    def __init__(self, path: str, data: bytes):
-        self.path = path
-        self.data = data
-
-    def row_group_sizes(self) -> list[int]:
-        return self._read(_Compact.row_group_sizes)
-
-    def column_names(self) -> list[str]:
-        return self._read(_Compact.column_names)
-
-    def _read(self, field):
-        try:
-            return field(_Compact(self.data))
-        except (IndexError, ValueError, RecursionError, UnicodeDecodeError) as e:
-            raise MalformedInputError(f"{self.path}: not a readable Parquet file (damaged footer: {e})") from None
+    try:
+        return parse(_Compact(footer))
+    except (IndexError, ValueError, RecursionError) as e:  # a name that is not UTF-8 is a ValueError too
+        raise MalformedInputError(f"{path}: not a readable Parquet file (damaged footer: {e})") from None
 
 
 class _Compact:
