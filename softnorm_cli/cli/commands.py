@@ -13,6 +13,8 @@ import sys
 import click
 
 from softnorm_cli.cli import signals
+from softnorm_cli.cli.completion import completion_option
+from softnorm_cli.cli.help import SectionedGroup
 from softnorm_cli.cli.options import (
     axis_option,
     checked,
@@ -20,9 +22,11 @@ from softnorm_cli.cli.options import (
     group_option,
     inf_option,
     input_options,
+    nan_option,
     output_options,
     params_options,
     range_option,
+    read_options,
 )
 from softnorm_cli.numeric import parameters
 from softnorm_cli.version import __version__
@@ -38,8 +42,9 @@ def _run(method_name: str) -> None:
     run(build(click.get_current_context(), METHODS[method_name]))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SectionedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="softnorm")
+@completion_option
 def cli():
     """Normalize columns of CSV, TSV and Parquet tables: softmax, min-max, z-score.
 
@@ -48,14 +53,14 @@ def cli():
 
     \b
     Examples:
-      softnorm softmax sample_data/logits.csv --cols cat,dog,bird
-      cat data.csv | softnorm zscore -c price,qty > out.csv
-      softnorm minmax features.parquet -o scaled.parquet
-      softnorm zscore 'exports/*.parquet' -c price -g day -o scaled/ --engine dask
+      softnorm softmax sample_data/logits.csv -c cat,dog,bird
+      cat sample_data/features.csv | softnorm zscore -c age,income > scaled.csv
+      softnorm minmax sample_data/features.parquet -o scaled.parquet
+      softnorm zscore 'sample_data/parts/*.csv' -c price -g region -o scaled/
     """
 
 
-@cli.command()
+@cli.command(heading="Softmax options")
 @input_options
 @output_options
 @axis_option("row")
@@ -65,23 +70,27 @@ def cli():
 @click.option("-t", "--temperature", type=checked(parameters.SOFTMAX, "temperature", metavar="T"), default=1.0,
               show_default=True, help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
 @click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
-@inf_option(parameters.SOFTMAX, "take their limits (+inf entries share the mass), or treat them as missing")
+@inf_option(parameters.SOFTMAX, "limit takes their limits (+inf entries share the mass), missing treats them as missing")
+@nan_option()
 def softmax(**options):
     """Softmax: turn each row's scores into probabilities that sum to 1.
 
     y_i = exp((x_i - max) / T) / sum_j exp((x_j - max) / T)
 
     \b
-    Example:
-      $ softnorm softmax sample_data/logits.csv -c cat,dog,bird
-      id,cat,dog,bird
-      img_001,0.8400474523166905,0.11598471104632407,0.04396783663698536
-      ...
+    Examples:
+      Each row's scores as probabilities:
+        softnorm softmax sample_data/logits.csv -c cat,dog,bird
+      Each query's documents share one probability mass, sharpened:
+        softnorm softmax sample_data/ranking.csv -c score --axis column -g query_id -t 0.5
+      Fit on one table, apply the same statistics to another, in Parquet:
+        softnorm softmax sample_data/features.csv -c score --axis all --save-params score.json --fit-only
+        softnorm softmax sample_data/features.parquet --params score.json -o probs.parquet
     """
     _run("softmax")
 
 
-@cli.command()
+@cli.command(heading="Min-max options")
 @input_options
 @output_options
 @axis_option("column")
@@ -90,20 +99,27 @@ def softmax(**options):
 @engine_options
 @range_option()
 @click.option("--clip", is_flag=True, help="Clip results into the range (new data, with --params, can fall outside it).")
-@inf_option(parameters.MINMAX, "stop with an error, or treat them as missing")
+@inf_option(parameters.MINMAX, "error stops with an error, missing treats them as missing")
+@nan_option()
 def minmax(**options):
     """Min-max: scale each column linearly onto a range (default 0 to 1).
 
     y = lo + (x - min) * (hi - lo) / (max - min); a constant column becomes lo.
 
     \b
-    Example:
-      $ softnorm minmax sample_data/features.csv -c age,income --range -1,1
+    Examples:
+      Two columns onto -1 to 1:
+        softnorm minmax sample_data/features.csv -c age,income --range -1,1
+      Each region's customers against each other, Parquet in and out:
+        softnorm minmax sample_data/features.parquet -c age,score -g region -o scaled.parquet
+      Fit on one file, scale new data the same way, clipped into the range:
+        softnorm minmax sample_data/features.csv -c age,income --save-params scale.json --fit-only
+        softnorm minmax sample_data/features_new.csv --params scale.json --clip
     """
     _run("minmax")
 
 
-@cli.command()
+@cli.command(heading="Z-score options")
 @input_options
 @output_options
 @axis_option("column")
@@ -112,21 +128,29 @@ def minmax(**options):
 @engine_options
 @click.option("--ddof", type=checked(parameters.ZSCORE, "ddof", metavar="N"), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
-@inf_option(parameters.ZSCORE, "stop with an error, or treat them as missing")
+@inf_option(parameters.ZSCORE, "error stops with an error, missing treats them as missing")
+@nan_option()
 def zscore(**options):
-    """Z-score: center each column on 0 and scale it to standard deviation 1.
+    """Z-score: shift each column to mean 0 and scale it to std 1.
 
     y = (x - mean) / std; a constant column becomes 0.
 
     \b
-    Example:
-      $ cat sample_data/features.csv | softnorm zscore -c income > scaled.csv
+    Examples:
+      From a pipe, with the sample std:
+        cat sample_data/features.csv | softnorm zscore -c income --ddof 1 > scaled.csv
+      Each region against itself, Parquet in and out:
+        softnorm zscore sample_data/features.parquet -c age,score -g region -o scaled.parquet
+      Fit on one file, apply to new data, and map the results back:
+        softnorm zscore sample_data/features.csv -c age,income --save-params z.json --fit-only
+        softnorm zscore sample_data/features_new.csv --params z.json -o new_z.csv
+        softnorm zscore new_z.csv --params z.json --inverse
     """
     _run("zscore")
 
 
-@cli.command()
-@input_options
+@cli.command(heading="Stats options")
+@read_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
 def stats(as_json, **options):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
@@ -135,8 +159,11 @@ def stats(as_json, **options):
     and why the others are left alone.
 
     \b
-    Example:
-      $ softnorm stats sample_data/features.csv --json
+    Examples:
+      Every column, and why some are left alone:
+        softnorm stats sample_data/features.csv
+      Two columns of a Parquet file, as JSON:
+        softnorm stats sample_data/features.parquet -c age,income --json
     """
     from softnorm_cli.cli.exits import user_errors
     from softnorm_cli.cli.render import json_text, render

@@ -1,5 +1,5 @@
 """The command line's options: types that check values as they are parsed, and the
-option groups the commands share.
+option groups the commands share, each under its heading of ``--help``.
 
 The values a method or a job takes are checked by the tables of
 :mod:`softnorm_cli.numeric.parameters`, the very checks the Python API
@@ -9,8 +9,12 @@ imports: ``softnorm --help`` must not load numpy or polars.
 
 from __future__ import annotations
 
+import functools
+
 import click
 
+from softnorm_cli.cli.completion import complete_columns
+from softnorm_cli.cli.help import ENGINE, GROUPS, INPUT, OUTPUT, PARAMETERS, HeadedArgument, HeadedOption
 from softnorm_cli.io.base import STDIO
 from softnorm_cli.io.sniff import FORMATS
 from softnorm_cli.numeric import parameters
@@ -70,7 +74,7 @@ def _delimiter(ctx, param, value):
 class BatchSizeType(click.ParamType):
     """``N`` rows, or a size of input such as ``64MB``: returns ``(rows, bytes)``."""
 
-    name = "N|SIZE"
+    name = "SIZE"
     _UNITS = {"": None, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30}
 
     def convert(self, value, param, ctx):
@@ -115,55 +119,84 @@ def _options(*decorators):
     return apply
 
 
-input_options = _options(
-    click.argument("input", default=STDIO, type=click.Path(dir_okay=True, allow_dash=True)),
-    click.option(
-        "-c", "--cols", "columns", multiple=True, metavar="COLS",
-        help="Columns to use: names, comma lists or globs ('feat_*'). Repeatable. Default: every numeric column.",
-    ),
-    click.option("--exclude", multiple=True, metavar="COLS", help="Columns to leave alone, with or without -c: names, comma lists or globs."),
-    click.option("--from", "from_format", type=FORMAT_CHOICE,
-                 help="Input format: csv or tsv for text (default: by extension); Parquet and compressed input are recognised by their content."),
-    click.option("--delimiter", callback=_delimiter, metavar="CHAR",
-                 help="Field delimiter for CSV/TSV input and output ('\\t' for tab). Default: tab for TSV, else guessed from the first lines among , ; tab |."),
-    click.option("--no-header", is_flag=True, help="The input has no header row; columns are named 1, 2, 3, ... and no header is written."),
-    click.option("--skip-rows", type=click.IntRange(min=0), default=0, metavar="N", help="Skip N lines before the header (a title line, say)."),
-    click.option("--encoding", callback=_encoding, metavar="NAME", help="Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8. Output is UTF-8."),
-    click.option("--decimal-comma", is_flag=True, help="Numbers use a decimal comma (1,5), in the input and in the written results."),
-    click.option("--na-values", callback=_na_values, metavar="LIST",
-                 help="Comma list of cells that mean a missing value, replacing the default NA,N/A,n/a,NaN,nan,-nan,NULL,null,None,<NA>,#N/A. An empty cell is always missing."),
-    click.option("--batch-rows", "batch", type=BatchSizeType(), metavar="N|SIZE",
-                 help="Rows per batch, or input bytes per batch (e.g. 64MB): less memory, or fewer, larger batches. Default: 8MB."),
-)
+def _under(heading: str):
+    """``click.option`` for options listed under ``heading`` in ``--help``."""
+    return functools.partial(click.option, cls=HeadedOption, heading=heading)
+
+
+_input, _output, _groups, _parameters, _engine = map(_under, (INPUT, OUTPUT, GROUPS, PARAMETERS, ENGINE))
+
+
+def _input_options(writes: bool):
+    """The options of reading the input; ``writes``: the command also writes a table, as the input came."""
+
+    def also(text: str) -> str:  # what the option also does to the output
+        return text if writes else ""
+
+    return _options(
+        click.argument(
+            "input", default=STDIO, type=click.Path(dir_okay=True, allow_dash=True), cls=HeadedArgument, heading=INPUT,
+            help="A CSV, TSV or Parquet file; '-' (the default) for stdin"
+            + ("; a glob, a directory or a URL of parts." if writes else "."),
+        ),
+        _input(
+            "-c", "--cols", "columns", multiple=True, metavar="COLS", shell_complete=complete_columns,
+            help=f"Columns to {'normalize' if writes else 'describe'}: names, comma lists or globs ('feat_*'). "
+            "Repeatable. Default: every numeric column.",
+        ),
+        _input("--exclude", multiple=True, metavar="COLS", shell_complete=complete_columns,
+               help="Columns to leave alone, with or without -c: names, comma lists or globs."),
+        _input("--from", "from_format", type=FORMAT_CHOICE, metavar="FORMAT",
+               help="Input format: csv or tsv for text (default: by extension); Parquet and compressed input are recognised by their content."),
+        _input("--delimiter", callback=_delimiter, metavar="CHAR",
+               help=f"Field delimiter of CSV/TSV input{also(' and output')} ('\\t' for tab). Default: tab for TSV, else guessed from the first lines among , ; tab |."),
+        _input("--no-header", is_flag=True,
+               help=f"The input has no header row: its columns are named 1, 2, 3, ...{also(', and no header is written.')}"),
+        _input("--skip-rows", type=click.IntRange(min=0), default=0, metavar="N", help="Skip N lines before the header (a title line, say)."),
+        _input("--encoding", callback=_encoding, metavar="NAME",
+               help=f"Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8.{also(' Output is UTF-8.')}"),
+        _input("--decimal-comma", is_flag=True,
+               help=f"Numbers use a decimal comma (1,5){also(', in the input and in the written results')}."),
+        _input("--na-values", callback=_na_values, metavar="LIST",
+               help="Comma list of cells that mean a missing value, replacing the default NA,N/A,n/a,NaN,nan,-nan,NULL,null,None,<NA>,#N/A. An empty cell is always missing."),
+        _input("--batch-rows", "batch", type=BatchSizeType(), metavar="SIZE",
+               help="Rows per batch (100000), or input bytes per batch (64MB): less memory, or fewer, larger batches. Default: 8MB."),
+    )
+
+
+input_options = _input_options(writes=True)
+#: The input options of a command that only reads (stats), worded for it.
+read_options = _input_options(writes=False)
 
 output_options = _options(
-    click.option("-o", "--output", default=STDIO, type=click.Path(allow_dash=True),
-                 help="Output file (a directory of parts, for a dataset or --engine dask). Default: stdout."),
-    click.option("--to", "to_format", type=FORMAT_CHOICE, help="Output format. Default: by the extension of -o, else the input's format."),
-    click.option("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True,
-                 help="Compression of Parquet output."),
-    click.option("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
-    click.option("--nan", type=checked(parameters.SOFTMAX, "nan", str), default="omit", show_default=True,
-                 help="Missing values: omit from the statistics, propagate to the whole group, or raise an error."),
-    click.option("--decimals", type=checked(parameters.JOB, "decimals", metavar="N"), help="Round results to N decimals (half to even)."),
-    click.option("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
-    click.option("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
-    click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
-                 help="Write the summary figures as JSON to PATH ('-': stdout, when the data goes to -o)."),
-    click.option("--in-place", is_flag=True, help="Replace INPUT with the result (atomically)."),
+    _output("-o", "--output", default=STDIO, type=click.Path(allow_dash=True), metavar="PATH",
+            help="Output file (a directory of parts, for a dataset or --engine dask). Default: stdout."),
+    _output("--to", "to_format", type=FORMAT_CHOICE, metavar="FORMAT",
+            help="Output format: csv, tsv or parquet. Default: by the extension of -o, else the input's format."),
+    _output("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True, metavar="CODEC",
+            help="Compression of Parquet output: " + ", ".join(PARQUET_COMPRESSIONS[:-1]) + f" or {PARQUET_COMPRESSIONS[-1]}."),
+    _output("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
+    _output("--decimals", type=checked(parameters.JOB, "decimals", metavar="N"), help="Round results to N decimals (half to even)."),
+    _output("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),
+    _output("-q", "--quiet", is_flag=True, help="No summary and no warnings."),
+    _output("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+            help="Write the summary figures as JSON to PATH ('-': stdout, when the data goes to -o)."),
+    _output("--in-place", is_flag=True, help="Replace INPUT with the result (atomically)."),
 )
+
+
+def nan_option():
+    return click.option(
+        "--nan", type=checked(parameters.SOFTMAX, "nan", str), default="omit", show_default=True, metavar="MODE",
+        help="Missing values: omit them from the statistics, propagate them to the whole group, or raise an error.",
+    )
 
 
 def inf_option(table: dict[str, Constraint], meaning: str):
+    """``--inf``: the modes of ``table``, which ``meaning`` describes in their order."""
     default = table["inf"].choices[0]
-    return click.option("--inf", type=checked(table, "inf", str), default=default, show_default=True, help=f"Infinite values: {meaning}.")
-
-
-def axis_option(default: str):
-    return click.option(
-        "--axis", type=checked(parameters.JOB, "axis", str), default=default, show_default=True,
-        help="Normalize each row over the columns, each column over the rows, or all values as one group.",
-    )
+    return click.option("--inf", type=checked(table, "inf", str), default=default, show_default=True, metavar="MODE",
+                        help=f"Infinite values: {meaning}.")
 
 
 def range_option():
@@ -173,29 +206,36 @@ def range_option():
     )
 
 
-group_option = click.option(
-    "-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS",
+def axis_option(default: str):
+    return _groups(
+        "--axis", type=checked(parameters.JOB, "axis", str), default=default, show_default=True, metavar="AXIS",
+        help="row: normalize each row over the columns; column: each column over the rows; all: all values as one group.",
+    )
+
+
+group_option = _groups(
+    "-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS", shell_complete=complete_columns,
     help="Normalize within each group of rows sharing the values of these columns (comma list); "
     "needs --axis column or all. A missing key is a group of its own.",
 )
 
 params_options = _options(
-    click.option("--save-params", type=click.Path(dir_okay=False), metavar="FILE",
-                 help="Also write the fitted statistics and options as JSON to FILE, to apply them to other data."),
-    click.option("--params", type=click.Path(dir_okay=False), metavar="FILE",
-                 help="Apply the statistics of a --save-params FILE instead of fitting; the options come from FILE."),
-    click.option("--fit-only", is_flag=True, help="With --save-params: only fit and write FILE, no data output."),
-    click.option("--inverse", is_flag=True, help="With --params: map normalized values back to the original ones."),
-    click.option("--unseen", type=checked(parameters.JOB, "unseen", str), default="error", show_default=True,
-                 help="With --params: a group missing from FILE stops with an error, or gets missing results."),
+    _parameters("--save-params", type=click.Path(dir_okay=False), metavar="FILE",
+                help="Also write the fitted statistics and options as JSON to FILE, to apply them to other data."),
+    _parameters("--params", type=click.Path(dir_okay=False), metavar="FILE",
+                help="Apply the statistics of a --save-params FILE instead of fitting; the options come from FILE."),
+    _parameters("--fit-only", is_flag=True, help="With --save-params: only fit and write FILE, no data output."),
+    _parameters("--inverse", is_flag=True, help="With --params: map normalized values back to the original ones."),
+    _parameters("--unseen", type=checked(parameters.JOB, "unseen", str), default="error", show_default=True, metavar="MODE",
+                help="With --params: a group missing from FILE is an error, or its rows get missing results (nan)."),
 )
 
 
 engine_options = _options(
-    click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-                 envvar="SOFTNORM_ENGINE", show_envvar=True,
-                 help="Where the work runs: in this process, or on a Dask cluster (pip install 'softnorm[dask]'), "
-                 "which writes a directory of parts."),
-    click.option("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
-                 help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
+    _engine("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, metavar="ENGINE",
+            envvar="SOFTNORM_ENGINE", show_envvar=True,
+            help="Where the work runs: local, in this process, or dask, on a Dask cluster (pip install 'softnorm[dask]'), "
+            "which writes a directory of parts."),
+    _engine("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
+            help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
 )

@@ -1,9 +1,10 @@
-"""How large a Parquet file's row groups are, read from its footer.
+"""How large a Parquet file's row groups are, and what its columns are called, read from its footer.
 
-The reader needs only this one figure per row group (its decoded size) to
+The reader needs only one figure per row group (its decoded size) to
 choose how to read the file, and polars does not tell it. pyarrow does, but
 importing it takes about 50 ms, a tenth of a whole run over a million-row
-file; so the footer's few fields are read here. The footer is Thrift's
+file; shell completion needs only the columns' names, at every Tab. So the
+footer's few fields are read here. The footer is Thrift's
 compact protocol (the Parquet format's ``FileMetaData``): fields this reader
 does not need are skipped by their type, whatever they hold.
 """
@@ -17,12 +18,24 @@ from softnorm_cli.errors import MalformedInputError
 _MAGIC = b"PAR1"
 # Compact protocol types.
 _STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(13)
-# FileMetaData.row_groups; RowGroup.total_byte_size (the decoded size of its columns).
-_ROW_GROUPS, _TOTAL_BYTE_SIZE = 4, 2
+# FileMetaData.schema and .row_groups; RowGroup.total_byte_size (the decoded size of its columns);
+# SchemaElement.name and .num_children.
+_SCHEMA, _ROW_GROUPS, _TOTAL_BYTE_SIZE = 2, 4, 2
+_NAME, _NUM_CHILDREN = 4, 5
 
 
 def row_group_sizes(path: str) -> list[int]:
     """The decoded size in bytes of each row group of the Parquet file at ``path``."""
+    return _parsed(path, _Compact.row_group_sizes)
+
+
+def column_names(path: str) -> list[str]:
+    """The names of the top-level columns of the Parquet file at ``path``, in order."""
+    return _parsed(path, _Compact.column_names)
+
+
+def _parsed(path: str, parse):
+    """What ``parse`` reads from the footer of the Parquet file at ``path``."""
     with open(path, "rb") as f:
         f.seek(0, 2)
         size = f.tell()
@@ -35,8 +48,8 @@ def row_group_sizes(path: str) -> list[int]:
         f.seek(size - 8 - length)
         footer = f.read(length)
     try:
-        return _Compact(footer).row_group_sizes()
-    except (IndexError, ValueError, RecursionError) as e:
+        return parse(_Compact(footer))
+    except (IndexError, ValueError, RecursionError) as e:  # a name that is not UTF-8 is a ValueError too
         raise MalformedInputError(f"{path}: not a readable Parquet file (damaged footer: {e})") from None
 
 
@@ -56,6 +69,29 @@ class _Compact:
             else:
                 self._skip(kind)
         return sizes
+
+    def column_names(self) -> list[str]:
+        for field, kind in self._fields():
+            if field == _SCHEMA and kind == _LIST:
+                count, element = self._list_header()
+                if element != _STRUCT:
+                    raise ValueError("schema elements that are not structs")
+                return _top_level([self._schema_element() for _ in range(count)])
+            self._skip(kind)
+        raise ValueError("no schema")
+
+    def _schema_element(self) -> tuple[str, int]:
+        name, children = "", 0
+        for field, kind in self._fields():
+            if field == _NAME and kind == _BINARY:
+                length = self._varint()
+                name = self.data[self.at:self.at + length].decode("utf-8")
+                self.at += length
+            elif field == _NUM_CHILDREN and kind == _I32:
+                children = self._zigzag()
+            else:
+                self._skip(kind)
+        return name, children
 
     def _row_group_size(self) -> int:
         size = 0
@@ -136,3 +172,18 @@ class _Compact:
     def _zigzag(self) -> int:
         value = self._varint()
         return (value >> 1) ^ -(value & 1)
+
+
+def _top_level(elements: list[tuple[str, int]]) -> list[str]:
+    """The root's children among the schema's elements, which list a tree depth first as (name, children)."""
+    if not elements:
+        raise ValueError("an empty schema")
+    names, at = [], 1
+    for _ in range(elements[0][1]):
+        names.append(elements[at][0])
+        pending = elements[at][1]  # the column's nested fields follow it: skip them
+        at += 1
+        while pending:
+            pending += elements[at][1] - 1
+            at += 1
+    return names

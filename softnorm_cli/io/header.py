@@ -1,0 +1,45 @@
+"""The names of an input's columns, from as little of it as tells them.
+
+Shell completion asks at every Tab, so nothing is parsed beyond a text's
+header line or a Parquet file's footer, and no table library is loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from softnorm_cli.io import sniff
+from softnorm_cli.io.base import STDIO, Dialect
+from softnorm_cli.io.dataset import find
+from softnorm_cli.io.delimited.decode import TextInput
+from softnorm_cli.io.delimited.dialect import sniff_delimiter
+from softnorm_cli.io.row_groups import column_names as parquet_column_names
+
+
+def column_names(path: str, fmt: str | None = None, dialect: Dialect = Dialect()) -> list[str]:
+    """The columns of the file at ``path``, or of the first part of the dataset it names.
+
+    Raises ``OSError`` or :class:`~softnorm_cli.errors.SoftnormError` when
+    they cannot be told; standard input and URLs have none to tell here.
+    """
+    if path == STDIO or "://" in path:
+        return []
+    dataset = find(path, fmt, dialect)
+    if dataset is not None:
+        path = dataset.parts[0]
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if sniff.is_parquet(head):
+        return parquet_column_names(path)
+    text = TextInput(path, sniff.compression(head, path), dialect.encoding, dialect.skip_rows)
+    try:
+        head, complete = text.head, text.complete
+    finally:
+        text.close()
+    if sniff.is_parquet(head):  # compressed Parquet: its footer is at the end of the whole stream
+        return []
+    text_format = fmt or sniff.format_from_path(path) or "csv"
+    delimiter = dialect.delimiter or ("\t" if text_format == "tsv" else sniff_delimiter(head, complete))
+    first = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace")), delimiter=delimiter), [])
+    return first if dialect.header else [str(i) for i in range(1, len(first) + 1)]
