@@ -244,6 +244,18 @@ def test_one_decimal_comma_column_with_comma_delimiter_keeps_missing_rows(invoke
     assert invoke_ok("minmax", "in.csv", "--decimal-comma").stdout == 'a\n"0,0"\n""\n"1,0"\n'
 
 
+@pytest.mark.parametrize("header", [True, False])
+def test_decimal_comma_one_column_export_is_one_column(invoke_ok, write_file, header):
+    # Unquoted, its decimal commas cannot be delimiters: the comma is not guessed.
+    write_file("one.csv", ("prix\n" if header else "") + "1,5\n4,5\n2,25\n")
+    flags = () if header else ("--no-header",)
+    out = invoke_ok("minmax", "one.csv", "--decimal-comma", *flags).stdout
+    rows = csv_records(out, ";")
+    if header:
+        assert rows.pop(0) == ["prix"]
+    assert_allclose([float(r[0].replace(",", ".")) for r in rows], minmax_of([1.5, 4.5, 2.25]))
+
+
 def test_decimal_comma_refuses_decimal_points(invoke, write_file):
     # Where the comma is the decimal separator, 1.500 may well mean fifteen hundred.
     write_file("in.csv", 'y\n1.500\n"2,5"\n"4,5"\n')

@@ -7,7 +7,7 @@ DELIMITERS = (",", "\t", ";", "|")
 SNIFF_LINES = 50
 
 
-def sniff_delimiter(text: bytes, header: bool = True) -> str:
+def sniff_delimiter(text: bytes, header: bool = True, decimal_comma: bool = False) -> str:
     """The delimiter among ``, \\t ; |`` that splits the first lines of ``text`` most consistently.
 
     A candidate is consistent when every complete record of the sample has as
@@ -15,13 +15,24 @@ def sniff_delimiter(text: bytes, header: bool = True) -> str:
     header decides between candidates that also occur in the data, such as
     the decimal commas of a ``;`` export (``a;b`` / ``1,5;2,5``). Among
     consistent candidates the one giving the most fields wins, ties in the
-    order above; without any, a comma.
+    order above; without any, the one most frequent on the first line (for a
+    clear error later), else a comma.
+
+    With ``decimal_comma`` a comma is a decimal separator unless the header
+    has commas too (a comma-delimited export, its decimals quoted): without
+    a header it is never the delimiter, and a one-column export of ``1,5``
+    stays one column, its delimiter a semicolon (a comma only when every
+    comma is quoted, as a comma-delimited export writes them).
     """
+    candidates = DELIMITERS[1:] if decimal_comma and not header else DELIMITERS
     records = _sample_records(text)
+    default = ","
+    if decimal_comma and any(_count_outside_quotes(record, ",") for record in records):
+        default = ";"
     if not records:
-        return ","
-    best, best_fields = ",", 0
-    for delimiter in DELIMITERS:
+        return default
+    best, best_fields = default, 0
+    for delimiter in candidates:
         counts = [_count_outside_quotes(record, delimiter) for record in records]
         if counts[0] and all(count == counts[0] for count in counts) and counts[0] > best_fields:
             best, best_fields = delimiter, counts[0]
@@ -29,9 +40,9 @@ def sniff_delimiter(text: bytes, header: bool = True) -> str:
         return best
     # Nothing consistent (a ragged file): the delimiter of the first line, for a clear error later.
     first = records[0]
-    counts = {d: _count_outside_quotes(first, d) for d in DELIMITERS}
-    winner = max(DELIMITERS, key=lambda d: counts[d])
-    return winner if counts[winner] else ","
+    counts = {d: _count_outside_quotes(first, d) for d in candidates}
+    winner = max(candidates, key=lambda d: counts[d])
+    return winner if counts[winner] else default
 
 
 def _sample_records(text: bytes) -> list[str]:

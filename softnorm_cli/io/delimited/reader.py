@@ -48,7 +48,7 @@ class CsvReader(Closing):
         self.dialect = dialect
         self.batch = batch
         self._text = text
-        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, text.complete))
+        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, dialect.header, dialect.decimal_comma))
         self._names: list[str] | None = None
         self._as_text: set[str] = set()  # numeric columns found to need text parsing
         self.position: tuple[int, int | None, str] = (0, text.size, "bytes" if text.size else "rows")
