@@ -31,6 +31,10 @@ class NotNumericError(SoftnormError):
         super().__init__(f"column {column!r}, row {row}: {value!r} is not a number{not_a_number_hint(value)}")
 
 
+#: A number written with a decimal comma (``1,85``, ``-,5``), as a regular expression.
+DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+"
+#: A hint to add to a message about such a number.
+DECIMAL_COMMA_HINT = " (for decimal commas use --decimal-comma)"
 #: Cells that usually mean "no value" in exports, beyond the default markers.
 _MARKER_WORDS = {"na", "n.a.", "nil", "none", "missing", "unknown", "empty", "#value!", "#div/0!", "#ref!", "#num!"}
 
@@ -38,8 +42,8 @@ _MARKER_WORDS = {"na", "n.a.", "nil", "none", "missing", "unknown", "empty", "#v
 def not_a_number_hint(value: str) -> str:
     """What to try when ``value`` is not a number: decimal commas, or a missing-value marker."""
     text = value.strip()
-    if re.fullmatch(r"[+-]?[0-9]*,[0-9]+", text):
-        return " (for decimal commas use --decimal-comma)"
+    if re.fullmatch(DECIMAL_COMMA, text):
+        return DECIMAL_COMMA_HINT
     if text.lower() in _MARKER_WORDS or re.fullmatch(r"[^\w\s]+", text):
         return " (if it marks missing values, name it with --na-values)"
     return ""

@@ -111,6 +111,24 @@ def test_decimal_comma_values_without_the_option_say_so(invoke, write_file):
     )
 
 
+def test_decimal_comma_columns_left_out_without_the_option_say_so(invoke, write_file):
+    # Chosen automatically: the column is left out, with a warning, though 1,85 parses as no number at all.
+    write_file("w.csv", "id;weight\n1;1,85\n2;2,5\n3;3\n")
+    result = invoke("minmax", "w.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "softnorm: warning: column 'weight' is not normalized: row 1 holds '1,85', a number with a decimal comma "
+        "(for decimal commas use --decimal-comma)\n"
+    )
+    assert csv_records(result.stdout, ";") == [["id", "weight"], ["0.0", "1,85"], ["0.5", "2,5"], ["1.0", "3"]]
+    write_file("n.csv", "name;weight\nann;1,85\nbob;2,5\n")
+    _error(
+        invoke("minmax", "n.csv"),
+        "n.csv: no numeric column to normalize; name columns with -c (left out: "
+        "name: not numbers ('ann', row 1); weight: numbers with decimal commas ('1,85', row 1; use --decimal-comma))",
+    )
+
+
 def test_explicit_delimiter_wins(invoke_ok, write_file):
     write_file("x.csv", "a;b,c\n1;2,3\n")
     out = invoke_ok("minmax", "x.csv", "--delimiter", ",", "-c", "c").stdout
