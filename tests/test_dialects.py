@@ -149,6 +149,41 @@ def test_skip_rows_before_the_header(invoke_ok, invoke, write_file):
     _error(invoke("minmax", "bad.csv", "--skip-rows", "1", "-c", "a"), "bad.csv, line 4: 1 field, expected 2")
 
 
+@pytest.mark.parametrize(
+    "text, line, fields, skip",
+    [
+        ("Export of 2026-11-30\nid,a,b\n007,1,2\n008,3,4\n", 2, 3, 1),
+        # A semicolon export: the delimiter is found past the title too.
+        ("Export of 2026-11-30\nid;a;b\n007;1;2\n008;3;4\n", 2, 3, 1),
+        ("Export of 2026-11-30\n\nsource: shop\nid,a\n007,1\n", 4, 2, 3),
+    ],
+)
+def test_title_lines_before_the_header_say_to_skip_them(invoke, write_file, text, line, fields, skip):
+    write_file("t.csv", text)
+    _error(
+        invoke("minmax", "t.csv"),
+        f"t.csv, line {line}: {fields} fields, expected 1; if the lines above are a title, skip them with --skip-rows {skip}",
+    )
+    assert invoke("minmax", "t.csv", "--skip-rows", str(skip)).exit_code == 0
+
+
+def test_title_hint_counts_the_lines_already_skipped(invoke):
+    _error(
+        invoke("minmax", "--skip-rows", "1", input="Export\n\nsource: shop\nid,a\n007,1\n"),
+        "standard input, line 4: 2 fields, expected 1; if the lines above are a title, skip them with --skip-rows 3",
+    )
+
+
+def test_one_column_of_decimal_commas_without_the_option_says_so(invoke, write_file):
+    write_file("one.csv", "prix\n1,5\n4,5\n")
+    _error(invoke("minmax", "one.csv"), "one.csv, line 2: 2 fields, expected 1 (for decimal commas use --decimal-comma)")
+
+
+def test_a_wide_row_in_a_one_column_file_is_no_title(invoke, write_file):
+    write_file("one.csv", "a\n" + "1\n" * 20 + "2,3,4\n")
+    _error(invoke("minmax", "one.csv"), "one.csv, line 22: 3 fields, expected 1")
+
+
 # --------------------------------------------------------------------------
 # Short rows and blank lines
 # --------------------------------------------------------------------------
