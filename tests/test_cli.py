@@ -965,7 +965,7 @@ def test_error_not_utf8(invoke, write_file):
     write_file("latin.csv", b"a,b\n\xff\xfe,1\n2,3\n")
     _error(
         invoke("minmax", "latin.csv", "-c", "b"),
-        "latin.csv, line 2: not UTF-8 text (byte 0xff); name the encoding with --encoding, e.g. --encoding latin-1 or cp1252",
+        "latin.csv, line 2: not UTF-8 text (byte 0xff); name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1",
     )
 
 

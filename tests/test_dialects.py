@@ -32,7 +32,7 @@ def test_latin1_header_is_an_error_naming_the_line(invoke, write_file):
     write_file("l.csv", "name,é\nx,1\ny,2\n".encode("latin-1"))
     _error(
         invoke("minmax", "l.csv"),
-        "l.csv, line 1: not UTF-8 text (byte 0xe9); name the encoding with --encoding, e.g. --encoding latin-1 or cp1252",
+        "l.csv, line 1: not UTF-8 text (byte 0xe9); name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1",
     )
 
 
@@ -45,6 +45,41 @@ def test_encoding_decodes_and_output_is_utf8(invoke_ok, write_file, encoding):
     assert rows[0] == text.splitlines()[0].split(",")
     assert [r[0] for r in rows[1:]] == ["café", "thé", "crème"]
     assert_allclose([float(r[1]) for r in rows[1:]], [0.0, 1.0, 0.5])
+
+
+CP1252_WARNING = (
+    "softnorm: warning: {where}, line {line}: byte 0x{byte:02x} is a control character in Latin-1, which text "
+    "does not hold; in cp1252, the encoding of Windows exports, it is {char!r}: try --encoding cp1252\n"
+)
+
+
+@pytest.mark.parametrize("stdin", [False, True])
+def test_cp1252_export_read_as_latin1_is_warned_about(invoke, write_file, stdin):
+    text = "name,prix\ncafé,1\n“thé”,3\ncrème,2\n"
+    data = text.encode("cp1252")
+    write_file("w.csv", data)
+    result = invoke("minmax", *([] if stdin else ["w.csv"]), "--encoding", "latin-1", input=data if stdin else None)
+    assert result.exit_code == 0
+    where = "standard input" if stdin else "w.csv"
+    assert result.stderr == CP1252_WARNING.format(where=where, line=3, byte=0x93, char="“")
+    # Read as asked all the same: the quotes are C1 controls in the output.
+    assert [r[0] for r in csv_records(result.stdout)[1:]] == ["café", "\x93thé\x94", "crème"]
+    assert invoke("minmax", "w.csv", "--encoding", "cp1252").stderr == ""
+
+
+def test_cp1252_byte_far_past_the_sample_is_warned_about(invoke, write_file):
+    # The columns are chosen from the first megabyte; the encoding is watched to the end.
+    lines = [f"{i},item number {i:08d}" for i in range(80_000)] + ["80000,price in \u20ac"]
+    write_file("far.csv", ("id,label\n" + "\n".join(lines) + "\n").encode("cp1252"))
+    result = invoke("minmax", "far.csv", "--encoding", "latin-1", "--batch-rows", "10000")
+    assert result.exit_code == 0
+    assert result.stderr == CP1252_WARNING.format(where="far.csv", line=80_002, byte=0x80, char="€")
+
+
+def test_latin1_text_without_control_characters_is_not_warned_about(invoke, write_file):
+    write_file("l.csv", "name,prix\ncafé,1\nthé,3\n".encode("latin-1"))
+    result = invoke("minmax", "l.csv", "--encoding", "latin-1")
+    assert (result.exit_code, result.stderr) == (0, "")
 
 
 def test_utf16_with_byte_order_mark_needs_no_option(invoke_ok, write_file):

@@ -58,7 +58,7 @@ def check_encoding(block: bytes, name: str, line: int) -> None:
         at = line + block.count(b"\n", 0, e.start)
         raise SoftnormError(
             f"{name}, line {at}: not UTF-8 text (byte 0x{block[e.start]:02x}); "
-            "name the encoding with --encoding, e.g. --encoding latin-1 or cp1252"
+            "name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1"
         ) from None
 
 

@@ -61,6 +61,11 @@ class CsvReader(Closing):
     def close(self) -> None:
         self._text.close()
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the text read so far suggests about its encoding."""
+        return self._text.warnings
+
     def sample(self) -> pl.DataFrame:
         """The first rows (about a megabyte), every field as text: enough to choose columns."""
         return self._sample
