@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -320,6 +322,76 @@ def test_binary_input_is_refused_without_echoing_it(invoke, write_file, blob, st
     assert "not text" in result.stderr
     assert result.stderr.isascii() and result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def _zipped(members: dict[str, str], stored_first: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i, (member, text) in enumerate(members.items()):
+            archive.writestr(member, text, zipfile.ZIP_STORED if stored_first and i == 0 else zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+XLSX = {
+    "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+    "_rels/.rels": '<?xml version="1.0"?><Relationships/>',
+    "xl/workbook.xml": '<?xml version="1.0"?><workbook><sheets><sheet name="penguins" sheetId="1"/></sheets></workbook>',
+    "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet><sheetData/></worksheet>',
+}
+# OpenDocument: a "mimetype" member first, stored, says what the package is.
+ODS = {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<office:document-content/>"}
+EXCEL = "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"
+READS = "softnorm reads CSV, TSV and Parquet"
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("penguins.xlsx", _zipped(XLSX), f"is an Excel workbook; {READS}: {EXCEL}"),
+        ("penguins.csv", _zipped(XLSX), f"is an Excel workbook; {READS}: {EXCEL}"),
+        ("penguins.ods", _zipped(ODS, stored_first=True),
+         f"is an OpenDocument spreadsheet; {READS}: save the sheet as CSV (File > Save As > Text CSV)"),
+        ("penguins.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+         f"is a legacy Excel workbook (.xls); {READS}: {EXCEL}"),
+        ("penguins.csv", _zipped({"penguins.csv": "island,bill\nTorgersen,39.1\n"}),
+         f"is a zip archive; {READS}: unzip it and give softnorm the files inside"),
+    ],
+)
+@pytest.mark.parametrize("stdin", [False, True])
+def test_spreadsheets_and_archives_are_named(invoke, write_file, name, data, message, stdin):
+    write_file(name, data)
+    result = invoke("minmax", *([] if stdin else [name]), input=data if stdin else None)
+    _error(result, f"{'standard input' if stdin else name}: {message}")
+
+
+def test_a_workbook_given_as_parquet_is_named(invoke, write_file):
+    write_file("book.parquet", _zipped(XLSX))
+    _error(invoke("minmax", "book.parquet"), f"book.parquet: is an Excel workbook; {READS}: {EXCEL}")
+
+
+PENGUINS = [{"island": "Torgersen", "bill_length_mm": 39.1}, {"island": "Biscoe", "bill_length_mm": 46.5}]
+
+
+@pytest.mark.parametrize(
+    "text, kind, reader",
+    [
+        (json.dumps(PENGUINS, indent=2), "JSON", "read_json"),
+        ("\ufeff" + json.dumps(PENGUINS), "JSON", "read_json"),
+        (json.dumps({"columns": ["a"], "data": [[1]]}), "JSON", "read_json"),
+        ("".join(json.dumps(row, separators=(",", ":")) + "\n" for row in PENGUINS), "JSON Lines", "read_ndjson"),
+    ],
+)
+def test_json_given_as_csv_is_named(invoke, write_file, text, kind, reader):
+    write_file("penguins.csv", text.encode("utf-8"))
+    _error(
+        invoke("minmax", "penguins.csv"),
+        f"penguins.csv: is {kind}; {READS}: convert it first, e.g. in Python: polars.{reader}(path).write_csv('out.csv')",
+    )
+
+
+def test_a_header_in_brackets_is_csv(invoke_ok, write_file):
+    write_file("b.csv", "[a],{b}\n1,2\n3,4\n")
+    assert invoke_ok("minmax", "b.csv").stdout == "[a],{b}\n0.0,0.0\n1.0,1.0\n"
 
 
 def test_text_named_parquet_is_refused(invoke, write_file):
