@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+from collections.abc import Sequence
 
 
 class SoftnormError(Exception):
@@ -22,8 +23,17 @@ class ColumnNotFoundError(SoftnormError):
         close = difflib.get_close_matches(name, columns, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
-        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
-        super().__init__(f"{message} (columns are: {shown})")
+        super().__init__(f"{message} (columns are: {column_list(columns)})")
+
+
+def column_list(names: Sequence[str], shown: int = 20) -> str:
+    """Column names for a message, comma-separated, the first ``shown`` of them.
+
+    A name that would not read as itself there is quoted: one with spaces at
+    either end (`` b`` beside ``b``), an empty one, or one holding a comma.
+    """
+    listed = [repr(name) if name != name.strip() or not name or "," in name else name for name in names[:shown]]
+    return ", ".join(listed) + (", ..." if len(names) > shown else "")
 
 
 class NotNumericError(SoftnormError):

@@ -938,6 +938,16 @@ def test_error_glob_matches_nothing(invoke, write_file):
     _error(invoke("minmax", "ab.csv", "-c", "x*"), "no column matches 'x*' (columns are: alpha, beta)")
 
 
+def test_error_column_lists_quote_names_with_outer_spaces(invoke, write_file):
+    # Spaces around a name (a header written "a, b") are shown, or ' b' reads as b.
+    write_file("sp.csv", "a, b,,c;d,\"e,f\"\n1,2,3,4,5\n")
+    _error(
+        invoke("minmax", "sp.csv", "-c", "b"),
+        "column 'b' not found; did you mean ' b'? (columns are: a, ' b', '', c;d, 'e,f')",
+    )
+    _error(invoke("minmax", "sp.csv", "-c", "x*"), "no column matches 'x*' (columns are: a, ' b', '', c;d, 'e,f')")
+
+
 def test_error_no_numeric_column(invoke, write_file):
     write_file("t.csv", "name,id\nann,007\n")
     _error(

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from softnorm_cli.engine.values import Numbers, is_number_type, parsed
-from softnorm_cli.errors import DECIMAL_COMMA, DECIMAL_COMMA_HINT, ColumnNotFoundError, SoftnormError, not_a_number_hint
+from softnorm_cli.errors import (
+    DECIMAL_COMMA,
+    DECIMAL_COMMA_HINT,
+    ColumnNotFoundError,
+    SoftnormError,
+    column_list,
+    not_a_number_hint,
+)
 from softnorm_cli.io.base import Reader
 
 # Integers written with leading zeros (zip codes, ids such as 007) are labels.
@@ -106,7 +113,7 @@ def matching(names: Sequence[str], patterns: Sequence[str], globs_may_miss: bool
         elif any(ch in pattern for ch in "*?["):
             matches = fnmatch.filter(names, pattern)
             if not matches and not globs_may_miss:
-                raise SoftnormError(f"no column matches {pattern!r} (columns are: {_shown(names)})")
+                raise SoftnormError(f"no column matches {pattern!r} (columns are: {column_list(names)})")
         else:
             raise ColumnNotFoundError(pattern, list(names))
         for match in matches:
@@ -114,10 +121,6 @@ def matching(names: Sequence[str], patterns: Sequence[str], globs_may_miss: bool
                 seen.add(match)
                 chosen.append(match)
     return chosen
-
-
-def _shown(names: Sequence[str]) -> str:
-    return ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
 
 
 def _why_not(
