@@ -183,7 +183,9 @@ def summarize(fitted: Fitted, applied: Applied) -> Summary:
         fitted.axis,
         applied.rows,
         {},
-        warnings=applied.input_warnings + (selection.warnings if selection else []) + problems.finish() + applied.row_problems,
+        warnings=[
+            *applied.input_warnings, *(selection.warnings if selection else []), *problems.finish(), *applied.row_problems
+        ],
         skipped=selection.skipped if selection else {},
         groups=None if applied.group_rows is None else _groups(fitted, applied),
     )

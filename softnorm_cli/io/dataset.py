@@ -92,7 +92,7 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
 def _mixed(parts: list[str], formats: list[str | None]) -> str:
     """What formats the parts are of, and what reads them: a glob for each format, or --from for unknown extensions.
 
-    --from cannot part two known formats: Parquet is read as Parquet whatever it says.
+    --from cannot separate two known formats: a Parquet part is read as Parquet whatever it says.
     """
     counts = Counter(formats)
     found = ", ".join(f"{count} {kind or 'unknown'}" for kind, count in sorted(counts.items(), key=lambda kc: kc[0] or "~"))

@@ -38,8 +38,8 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office documents
 ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_ENTRY = struct.Struct("<4sHHHHHIIIHH")  # a zip's local file header, before each member
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-# An object opening with a key, or an array opening with an object, array, string or its end:
-# a CSV header does not start so ("[a],b" does not).
+# JSON's first object opens with a key (or closes), its first array with an object, an array, a
+# string (or closes): a header of bracketed names, such as "[a],b", does not open that way.
 _JSON_START = re.compile(rb'\s*(\{\s*["}]|\[\s*[\[{"\]])')
 #: Byte-order marks, longest first: UTF-32's starts like UTF-16's.
 _BOMS = (

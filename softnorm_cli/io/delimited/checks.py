@@ -13,9 +13,8 @@ import re
 import numpy as np
 
 from softnorm_cli.errors import DECIMAL_COMMA, DECIMAL_COMMA_HINT, MalformedInputError, SoftnormError
+from softnorm_cli.io.delimited.dialect import TITLE_LINES
 
-#: A header of one field followed within this many lines by a record of many is taken for a title.
-TITLE_LINES = 10
 _QUOTE = ord('"')
 _NEWLINE = ord("\n")
 
@@ -75,7 +74,7 @@ def check_unique(names: list[str], source: str) -> None:
 def describe_error(block: bytes, name: str, separator: str, line: int, names: list[str] | None) -> str:
     """Find the line polars choked on, re-reading the block with the csv module (error path only).
 
-    ``names`` is None when the block starts with the header.
+    ``names`` is None when the block starts the table, its first record the header (or the first row).
     """
     import csv
 

@@ -10,6 +10,7 @@ only once: a pass that will be followed by another copies the text aside
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import sys
@@ -31,7 +32,8 @@ MAX_SAMPLE_BYTES = 256 << 20
 # ISO-8859 encodings (Latin-1 and its kin) decode bytes 0x80-0x9F to C1 control characters, which no
 # text holds; in cp1252, the encoding of Windows exports, most of them are characters (the euro sign,
 # curly quotes, dashes), so a Windows export read as Latin-1 holds them.
-_CP1252_C1 = re.compile("[" + "".join(chr(b) for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", "ignore")) + "]")
+_C1_IN_CP1252 = "".join(chr(b) for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", "ignore"))
+_CP1252_C1 = re.compile(f"[{_C1_IN_CP1252}]")
 
 
 class TextInput:
@@ -100,7 +102,7 @@ class TextInput:
             self._encoding = declared
         if self._encoding is not None and self._encoding != "utf-8":
             seen = None
-            if self._encoding.startswith("iso8859"):
+            if codecs.lookup(self._encoding).name.startswith("iso8859"):
                 seen = _ControlCharacters()
                 self._controls.append(seen)
             stream = Peekable(Transcoded(stream, self._encoding, seen=seen), count=stream.tell)
@@ -133,7 +135,8 @@ class TextInput:
         if found is None:
             return []
         line, char = found
-        encoding = "Latin-1" if self._encoding == "iso8859-1" else self._encoding
+        encoding = codecs.lookup(self._encoding).name
+        encoding = "Latin-1" if encoding == "iso8859-1" else encoding
         meant = char.encode("latin-1").decode("cp1252")
         return [
             f"{self.name}, line {line}: byte 0x{ord(char):02x} is a control character in {encoding}, which text "

@@ -5,8 +5,8 @@ from __future__ import annotations
 DELIMITERS = (",", "\t", ";", "|")
 #: Lines looked at to choose a delimiter.
 SNIFF_LINES = 50
-#: Lines of a title before the header, at most, that the delimiter is looked for past.
-TITLE_LINES = 5
+#: Lines of a title before the header, at most: the delimiter is looked for past them, and skipping them suggested.
+TITLE_LINES = 10
 
 
 def sniff_delimiter(text: bytes, header: bool = True, decimal_comma: bool = False) -> str:
