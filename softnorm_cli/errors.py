@@ -27,13 +27,14 @@ class ColumnNotFoundError(SoftnormError):
 
 
 def column_list(names: Sequence[str], shown: int = 20) -> str:
-    """Column names for a message, comma-separated, the first ``shown`` of them.
+    """Column names for a message, comma-separated, the first ``shown`` of them (see :func:`column_name`)."""
+    return ", ".join(map(column_name, names[:shown])) + (", ..." if len(names) > shown else "")
 
-    A name that would not read as itself there is quoted: one with spaces at
-    either end (`` b`` beside ``b``), an empty one, or one holding a comma.
-    """
-    listed = [repr(name) if name != name.strip() or not name or "," in name else name for name in names[:shown]]
-    return ", ".join(listed) + (", ..." if len(names) > shown else "")
+
+def column_name(name: str) -> str:
+    """A column name in a list, quoted if it would not read as itself there: with spaces at
+    either end (`` b`` beside ``b``), empty, or holding a comma or a semicolon."""
+    return repr(name) if name != name.strip() or not name or "," in name or ";" in name else name
 
 
 class NotNumericError(SoftnormError):

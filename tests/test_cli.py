@@ -943,9 +943,15 @@ def test_error_column_lists_quote_names_with_outer_spaces(invoke, write_file):
     write_file("sp.csv", "a, b,,c;d,\"e,f\"\n1,2,3,4,5\n")
     _error(
         invoke("minmax", "sp.csv", "-c", "b"),
-        "column 'b' not found; did you mean ' b'? (columns are: a, ' b', '', c;d, 'e,f')",
+        "column 'b' not found; did you mean ' b'? (columns are: a, ' b', '', 'c;d', 'e,f')",
     )
-    _error(invoke("minmax", "sp.csv", "-c", "x*"), "no column matches 'x*' (columns are: a, ' b', '', c;d, 'e,f')")
+    _error(invoke("minmax", "sp.csv", "-c", "x*"), "no column matches 'x*' (columns are: a, ' b', '', 'c;d', 'e,f')")
+    write_file("text.csv", "name, city\nann,Oslo\n")
+    _error(
+        invoke("minmax", "text.csv"),
+        "text.csv: no numeric column to normalize; name columns with -c "
+        "(left out: name: not numbers ('ann', row 1); ' city': not numbers ('Oslo', row 1))",
+    )
 
 
 def test_error_no_numeric_column(invoke, write_file):

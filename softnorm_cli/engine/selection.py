@@ -22,6 +22,7 @@ from softnorm_cli.errors import (
     ColumnNotFoundError,
     SoftnormError,
     column_list,
+    column_name,
     not_a_number_hint,
 )
 from softnorm_cli.io.base import Reader
@@ -52,7 +53,7 @@ def choose_columns(
             raise ColumnNotFoundError(name, sample.columns)
     selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels, keys=keys)
     if not selection.columns and sample.height:
-        skipped = "; ".join(f"{name}: {why}" for name, why in list(selection.skipped.items())[:5])
+        skipped = "; ".join(f"{column_name(name)}: {why}" for name, why in list(selection.skipped.items())[:5])
         raise SoftnormError(
             f"{source.name}: no numeric column to normalize; name columns with -c"
             + (f" (left out: {skipped})" if skipped else "")
