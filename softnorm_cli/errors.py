@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+from collections.abc import Sequence
 
 
 class SoftnormError(Exception):
@@ -22,8 +23,18 @@ class ColumnNotFoundError(SoftnormError):
         close = difflib.get_close_matches(name, columns, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
-        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
-        super().__init__(f"{message} (columns are: {shown})")
+        super().__init__(f"{message} (columns are: {column_list(columns)})")
+
+
+def column_list(names: Sequence[str], shown: int = 20) -> str:
+    """Column names for a message, comma-separated, the first ``shown`` of them (see :func:`column_name`)."""
+    return ", ".join(map(column_name, names[:shown])) + (", ..." if len(names) > shown else "")
+
+
+def column_name(name: str) -> str:
+    """A column name in a list, quoted if it would not read as itself there: with spaces at
+    either end (`` b`` beside ``b``), empty, or holding a comma or a semicolon."""
+    return repr(name) if name != name.strip() or not name or "," in name or ";" in name else name
 
 
 class NotNumericError(SoftnormError):
@@ -31,6 +42,10 @@ class NotNumericError(SoftnormError):
         super().__init__(f"column {column!r}, row {row}: {value!r} is not a number{not_a_number_hint(value)}")
 
 
+#: A number written with a decimal comma (``1,85``, ``-,5``), as a regular expression.
+DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+"
+#: A hint to add to a message about such a number.
+DECIMAL_COMMA_HINT = " (for decimal commas use --decimal-comma)"
 #: Cells that usually mean "no value" in exports, beyond the default markers.
 _MARKER_WORDS = {"na", "n.a.", "nil", "none", "missing", "unknown", "empty", "#value!", "#div/0!", "#ref!", "#num!"}
 
@@ -38,8 +53,8 @@ _MARKER_WORDS = {"na", "n.a.", "nil", "none", "missing", "unknown", "empty", "#v
 def not_a_number_hint(value: str) -> str:
     """What to try when ``value`` is not a number: decimal commas, or a missing-value marker."""
     text = value.strip()
-    if re.fullmatch(r"[+-]?[0-9]*,[0-9]+", text):
-        return " (for decimal commas use --decimal-comma)"
+    if re.fullmatch(DECIMAL_COMMA, text):
+        return DECIMAL_COMMA_HINT
     if text.lower() in _MARKER_WORDS or re.fullmatch(r"[^\w\s]+", text):
         return " (if it marks missing values, name it with --na-values)"
     return ""

@@ -938,6 +938,22 @@ def test_error_glob_matches_nothing(invoke, write_file):
     _error(invoke("minmax", "ab.csv", "-c", "x*"), "no column matches 'x*' (columns are: alpha, beta)")
 
 
+def test_error_column_lists_quote_names_with_outer_spaces(invoke, write_file):
+    # Spaces around a name (a header written "a, b") are shown, or ' b' reads as b.
+    write_file("sp.csv", "a, b,,c;d,\"e,f\"\n1,2,3,4,5\n")
+    _error(
+        invoke("minmax", "sp.csv", "-c", "b"),
+        "column 'b' not found; did you mean ' b'? (columns are: a, ' b', '', 'c;d', 'e,f')",
+    )
+    _error(invoke("minmax", "sp.csv", "-c", "x*"), "no column matches 'x*' (columns are: a, ' b', '', 'c;d', 'e,f')")
+    write_file("text.csv", "name, city\nann,Oslo\n")
+    _error(
+        invoke("minmax", "text.csv"),
+        "text.csv: no numeric column to normalize; name columns with -c "
+        "(left out: name: not numbers ('ann', row 1); ' city': not numbers ('Oslo', row 1))",
+    )
+
+
 def test_error_no_numeric_column(invoke, write_file):
     write_file("t.csv", "name,id\nann,007\n")
     _error(
@@ -965,7 +981,7 @@ def test_error_not_utf8(invoke, write_file):
     write_file("latin.csv", b"a,b\n\xff\xfe,1\n2,3\n")
     _error(
         invoke("minmax", "latin.csv", "-c", "b"),
-        "latin.csv, line 2: not UTF-8 text (byte 0xff); name the encoding with --encoding, e.g. --encoding latin-1 or cp1252",
+        "latin.csv, line 2: not UTF-8 text (byte 0xff); name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1",
     )
 
 

@@ -112,8 +112,25 @@ def test_dataset_errors(invoke, workdir):
     parts_table().write_parquet("mixed/more.parquet")
     expect_error(
         invoke("zscore", "mixed", "-c", "x", "-o", "out"),
-        "mixed: parts of one dataset must be of one format (found csv, parquet); use --from to say which",
+        "mixed: parts of one dataset must be of one format (found 2 csv, 1 parquet); "
+        "read one format at a time with a glob, e.g. 'mixed/*.csv'",
     )
+    # An unknown extension is what --from is for: it says what the text is.
+    for name in ("notes.txt", "more.txt"):
+        open(f"mixed/{name}", "w").write("x\n1\n3\n")
+    expect_error(
+        invoke("zscore", "mixed/*.txt", "-c", "x", "-o", "out"),
+        "mixed/*.txt: parts of one dataset must be of one format (found 2 unknown); use --from to say which",
+    )
+    assert invoke("zscore", "mixed/*.txt", "-c", "x", "-o", "out", "--from", "csv").exit_code == 0
+
+
+def test_a_directory_as_its_own_output_is_called_a_directory(invoke, workdir):
+    write_parts("in", parts_table(), "csv")
+    for output in ("in", "in/"):
+        result = invoke("zscore", "in", "-c", "x", "-o", output)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == f"Error: -o {output} is the input directory; write the output to another directory"
 
 
 def test_row_problems_name_their_part(invoke_ok, workdir):

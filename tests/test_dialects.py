@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,7 @@ def test_latin1_header_is_an_error_naming_the_line(invoke, write_file):
     write_file("l.csv", "name,é\nx,1\ny,2\n".encode("latin-1"))
     _error(
         invoke("minmax", "l.csv"),
-        "l.csv, line 1: not UTF-8 text (byte 0xe9); name the encoding with --encoding, e.g. --encoding latin-1 or cp1252",
+        "l.csv, line 1: not UTF-8 text (byte 0xe9); name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1",
     )
 
 
@@ -45,6 +47,41 @@ def test_encoding_decodes_and_output_is_utf8(invoke_ok, write_file, encoding):
     assert rows[0] == text.splitlines()[0].split(",")
     assert [r[0] for r in rows[1:]] == ["café", "thé", "crème"]
     assert_allclose([float(r[1]) for r in rows[1:]], [0.0, 1.0, 0.5])
+
+
+CP1252_WARNING = (
+    "softnorm: warning: {where}, line {line}: byte 0x{byte:02x} is a control character in Latin-1, which text "
+    "does not hold; in cp1252, the encoding of Windows exports, it is {char!r}: try --encoding cp1252\n"
+)
+
+
+@pytest.mark.parametrize("stdin", [False, True])
+def test_cp1252_export_read_as_latin1_is_warned_about(invoke, write_file, stdin):
+    text = "name,prix\ncafé,1\n“thé”,3\ncrème,2\n"
+    data = text.encode("cp1252")
+    write_file("w.csv", data)
+    result = invoke("minmax", *([] if stdin else ["w.csv"]), "--encoding", "latin-1", input=data if stdin else None)
+    assert result.exit_code == 0
+    where = "standard input" if stdin else "w.csv"
+    assert result.stderr == CP1252_WARNING.format(where=where, line=3, byte=0x93, char="“")
+    # Read as asked all the same: the quotes are C1 controls in the output.
+    assert [r[0] for r in csv_records(result.stdout)[1:]] == ["café", "\x93thé\x94", "crème"]
+    assert invoke("minmax", "w.csv", "--encoding", "cp1252").stderr == ""
+
+
+def test_cp1252_byte_far_past_the_sample_is_warned_about(invoke, write_file):
+    # The columns are chosen from the first megabyte; the encoding is watched to the end.
+    lines = [f"{i},item number {i:08d}" for i in range(80_000)] + ["80000,price in \u20ac"]
+    write_file("far.csv", ("id,label\n" + "\n".join(lines) + "\n").encode("cp1252"))
+    result = invoke("minmax", "far.csv", "--encoding", "latin-1", "--batch-rows", "10000")
+    assert result.exit_code == 0
+    assert result.stderr == CP1252_WARNING.format(where="far.csv", line=80_002, byte=0x80, char="€")
+
+
+def test_latin1_text_without_control_characters_is_not_warned_about(invoke, write_file):
+    write_file("l.csv", "name,prix\ncafé,1\nthé,3\n".encode("latin-1"))
+    result = invoke("minmax", "l.csv", "--encoding", "latin-1")
+    assert (result.exit_code, result.stderr) == (0, "")
 
 
 def test_utf16_with_byte_order_mark_needs_no_option(invoke_ok, write_file):
@@ -111,6 +148,24 @@ def test_decimal_comma_values_without_the_option_say_so(invoke, write_file):
     )
 
 
+def test_decimal_comma_columns_left_out_without_the_option_say_so(invoke, write_file):
+    # Chosen automatically: the column is left out, with a warning, though 1,85 parses as no number at all.
+    write_file("w.csv", "id;weight\n1;1,85\n2;2,5\n3;3\n")
+    result = invoke("minmax", "w.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "softnorm: warning: column 'weight' is not normalized: row 1 holds '1,85', a number with a decimal comma "
+        "(for decimal commas use --decimal-comma)\n"
+    )
+    assert csv_records(result.stdout, ";") == [["id", "weight"], ["0.0", "1,85"], ["0.5", "2,5"], ["1.0", "3"]]
+    write_file("n.csv", "name;weight\nann;1,85\nbob;2,5\n")
+    _error(
+        invoke("minmax", "n.csv"),
+        "n.csv: no numeric column to normalize; name columns with -c (left out: "
+        "name: not numbers ('ann', row 1); weight: numbers with decimal commas ('1,85', row 1; use --decimal-comma))",
+    )
+
+
 def test_explicit_delimiter_wins(invoke_ok, write_file):
     write_file("x.csv", "a;b,c\n1;2,3\n")
     out = invoke_ok("minmax", "x.csv", "--delimiter", ",", "-c", "c").stdout
@@ -129,6 +184,41 @@ def test_skip_rows_before_the_header(invoke_ok, invoke, write_file):
     # Lines keep their numbers in messages.
     write_file("bad.csv", "title\nid,a\n007,1\n008\n")
     _error(invoke("minmax", "bad.csv", "--skip-rows", "1", "-c", "a"), "bad.csv, line 4: 1 field, expected 2")
+
+
+@pytest.mark.parametrize(
+    "text, line, fields, skip",
+    [
+        ("Export of 2026-11-30\nid,a,b\n007,1,2\n008,3,4\n", 2, 3, 1),
+        # A semicolon export: the delimiter is found past the title too.
+        ("Export of 2026-11-30\nid;a;b\n007;1;2\n008;3;4\n", 2, 3, 1),
+        ("Export of 2026-11-30\n\nsource: shop\nid,a\n007,1\n", 4, 2, 3),
+    ],
+)
+def test_title_lines_before_the_header_say_to_skip_them(invoke, write_file, text, line, fields, skip):
+    write_file("t.csv", text)
+    _error(
+        invoke("minmax", "t.csv"),
+        f"t.csv, line {line}: {fields} fields, expected 1; if the lines above are a title, skip them with --skip-rows {skip}",
+    )
+    assert invoke("minmax", "t.csv", "--skip-rows", str(skip)).exit_code == 0
+
+
+def test_title_hint_counts_the_lines_already_skipped(invoke):
+    _error(
+        invoke("minmax", "--skip-rows", "1", input="Export\n\nsource: shop\nid,a\n007,1\n"),
+        "standard input, line 4: 2 fields, expected 1; if the lines above are a title, skip them with --skip-rows 3",
+    )
+
+
+def test_one_column_of_decimal_commas_without_the_option_says_so(invoke, write_file):
+    write_file("one.csv", "prix\n1,5\n4,5\n")
+    _error(invoke("minmax", "one.csv"), "one.csv, line 2: 2 fields, expected 1 (for decimal commas use --decimal-comma)")
+
+
+def test_a_wide_row_in_a_one_column_file_is_no_title(invoke, write_file):
+    write_file("one.csv", "a\n" + "1\n" * 20 + "2,3,4\n")
+    _error(invoke("minmax", "one.csv"), "one.csv, line 22: 3 fields, expected 1")
 
 
 # --------------------------------------------------------------------------
@@ -234,6 +324,76 @@ def test_binary_input_is_refused_without_echoing_it(invoke, write_file, blob, st
     assert result.stdout == ""
 
 
+def _zipped(members: dict[str, str], stored_first: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i, (member, text) in enumerate(members.items()):
+            archive.writestr(member, text, zipfile.ZIP_STORED if stored_first and i == 0 else zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+XLSX = {
+    "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+    "_rels/.rels": '<?xml version="1.0"?><Relationships/>',
+    "xl/workbook.xml": '<?xml version="1.0"?><workbook><sheets><sheet name="penguins" sheetId="1"/></sheets></workbook>',
+    "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet><sheetData/></worksheet>',
+}
+# OpenDocument: a "mimetype" member first, stored, says what the package is.
+ODS = {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<office:document-content/>"}
+EXCEL = "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"
+READS = "softnorm reads CSV, TSV and Parquet"
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("penguins.xlsx", _zipped(XLSX), f"is an Excel workbook; {READS}: {EXCEL}"),
+        ("penguins.csv", _zipped(XLSX), f"is an Excel workbook; {READS}: {EXCEL}"),
+        ("penguins.ods", _zipped(ODS, stored_first=True),
+         f"is an OpenDocument spreadsheet; {READS}: save the sheet as CSV (File > Save As > Text CSV)"),
+        ("penguins.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+         f"is a legacy Excel workbook (.xls); {READS}: {EXCEL}"),
+        ("penguins.csv", _zipped({"penguins.csv": "island,bill\nTorgersen,39.1\n"}),
+         f"is a zip archive; {READS}: unzip it and give softnorm the files inside"),
+    ],
+)
+@pytest.mark.parametrize("stdin", [False, True])
+def test_spreadsheets_and_archives_are_named(invoke, write_file, name, data, message, stdin):
+    write_file(name, data)
+    result = invoke("minmax", *([] if stdin else [name]), input=data if stdin else None)
+    _error(result, f"{'standard input' if stdin else name}: {message}")
+
+
+def test_a_workbook_given_as_parquet_is_named(invoke, write_file):
+    write_file("book.parquet", _zipped(XLSX))
+    _error(invoke("minmax", "book.parquet"), f"book.parquet: is an Excel workbook; {READS}: {EXCEL}")
+
+
+PENGUINS = [{"island": "Torgersen", "bill_length_mm": 39.1}, {"island": "Biscoe", "bill_length_mm": 46.5}]
+
+
+@pytest.mark.parametrize(
+    "text, kind, reader",
+    [
+        (json.dumps(PENGUINS, indent=2), "JSON", "read_json"),
+        ("\ufeff" + json.dumps(PENGUINS), "JSON", "read_json"),
+        (json.dumps({"columns": ["a"], "data": [[1]]}), "JSON", "read_json"),
+        ("".join(json.dumps(row, separators=(",", ":")) + "\n" for row in PENGUINS), "JSON Lines", "read_ndjson"),
+    ],
+)
+def test_json_given_as_csv_is_named(invoke, write_file, text, kind, reader):
+    write_file("penguins.csv", text.encode("utf-8"))
+    _error(
+        invoke("minmax", "penguins.csv"),
+        f"penguins.csv: is {kind}; {READS}: convert it first, e.g. in Python: polars.{reader}(path).write_csv('out.csv')",
+    )
+
+
+def test_a_header_in_brackets_is_csv(invoke_ok, write_file):
+    write_file("b.csv", "[a],{b}\n1,2\n3,4\n")
+    assert invoke_ok("minmax", "b.csv").stdout == "[a],{b}\n0.0,0.0\n1.0,1.0\n"
+
+
 def test_text_named_parquet_is_refused(invoke, write_file):
     write_file("fake.parquet", "a,b\n1,2\n")
     _error(invoke("minmax", "fake.parquet"), "fake.parquet: not a readable Parquet file (it does not start with PAR1)")
@@ -242,6 +402,18 @@ def test_text_named_parquet_is_refused(invoke, write_file):
 def test_one_decimal_comma_column_with_comma_delimiter_keeps_missing_rows(invoke_ok, write_file):
     write_file("in.csv", 'a\n"1,5"\n""\n"2,5"\n')
     assert invoke_ok("minmax", "in.csv", "--decimal-comma").stdout == 'a\n"0,0"\n""\n"1,0"\n'
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_decimal_comma_one_column_export_is_one_column(invoke_ok, write_file, header):
+    # Unquoted, its decimal commas cannot be delimiters: the comma is not guessed.
+    write_file("one.csv", ("prix\n" if header else "") + "1,5\n4,5\n2,25\n")
+    flags = () if header else ("--no-header",)
+    out = invoke_ok("minmax", "one.csv", "--decimal-comma", *flags).stdout
+    rows = csv_records(out, ";")
+    if header:
+        assert rows.pop(0) == ["prix"]
+    assert_allclose([float(r[0].replace(",", ".")) for r in rows], minmax_of([1.5, 4.5, 2.25]))
 
 
 def test_decimal_comma_refuses_decimal_points(invoke, write_file):

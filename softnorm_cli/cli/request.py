@@ -163,6 +163,8 @@ def _output_path(ctx: click.Context, p: dict) -> str | None:
             raise click.UsageError("--in-place and -o cannot be used together")
         output = input
     elif output != STDIO and input != STDIO and _same_file(input, output):
+        if os.path.isdir(input):
+            raise click.UsageError(f"-o {output} is the input directory; write the output to another directory")
         raise click.UsageError(f"-o {output} is the input file; use --in-place to replace it")
     if p["summary_json"] == STDIO and output == STDIO:
         raise click.UsageError("--summary-json - needs the data to go elsewhere: use -o FILE")

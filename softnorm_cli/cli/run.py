@@ -56,7 +56,7 @@ def _run_one(request: Request):
     with request.input.open() as source, progress(source, request.report.quiet) as on_batch:
         if output.path is None:  # --fit-only
             fitted = local.fit(job, source, on_batch)
-            summary = summarize_fit(fitted)
+            summary = summarize_fit(fitted, source.warnings)
         else:
             with Sink(output.path, layout(source, output, output.format or format_from_path(output.path))) as sink:
                 if fitted is None:

@@ -188,6 +188,7 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
         [] if problems is None else problems.finish(),
         None if groups is None else groups.rows,
         0 if groups is None else groups.unseen_rows,
+        list(source.warnings),
     )
 
 

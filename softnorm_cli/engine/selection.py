@@ -16,11 +16,20 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from softnorm_cli.engine.values import Numbers, is_number_type, parsed
-from softnorm_cli.errors import ColumnNotFoundError, SoftnormError, not_a_number_hint
+from softnorm_cli.errors import (
+    DECIMAL_COMMA,
+    DECIMAL_COMMA_HINT,
+    ColumnNotFoundError,
+    SoftnormError,
+    column_list,
+    column_name,
+    not_a_number_hint,
+)
 from softnorm_cli.io.base import Reader
 
 # Integers written with leading zeros (zip codes, ids such as 007) are labels.
 _LEADING_ZERO = r"^\s*[+-]?0[0-9]+\s*$"
+_DECIMAL_COMMA = rf"^\s*{DECIMAL_COMMA}\s*$"
 #: A column left out although at least this share of its values are numbers is warned about.
 MOSTLY_NUMBERS = 0.5
 
@@ -44,7 +53,7 @@ def choose_columns(
             raise ColumnNotFoundError(name, sample.columns)
     selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels, keys=keys)
     if not selection.columns and sample.height:
-        skipped = "; ".join(f"{name}: {why}" for name, why in list(selection.skipped.items())[:5])
+        skipped = "; ".join(f"{column_name(name)}: {why}" for name, why in list(selection.skipped.items())[:5])
         raise SoftnormError(
             f"{source.name}: no numeric column to normalize; name columns with -c"
             + (f" (left out: {skipped})" if skipped else "")
@@ -105,7 +114,7 @@ def matching(names: Sequence[str], patterns: Sequence[str], globs_may_miss: bool
         elif any(ch in pattern for ch in "*?["):
             matches = fnmatch.filter(names, pattern)
             if not matches and not globs_may_miss:
-                raise SoftnormError(f"no column matches {pattern!r} (columns are: {_shown(names)})")
+                raise SoftnormError(f"no column matches {pattern!r} (columns are: {column_list(names)})")
         else:
             raise ColumnNotFoundError(pattern, list(names))
         for match in matches:
@@ -113,10 +122,6 @@ def matching(names: Sequence[str], patterns: Sequence[str], globs_may_miss: bool
                 seen.add(match)
                 chosen.append(match)
     return chosen
-
-
-def _shown(names: Sequence[str]) -> str:
-    return ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
 
 
 def _why_not(
@@ -160,7 +165,8 @@ def _type_verdict(dtype: pl.DataType, typed: bool) -> tuple[str | None, str | No
 
 
 def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> pl.DataFrame:
-    """Per text column: numbers present, cells that are not numbers, the first of those, a zero-padded integer.
+    """Per text column: numbers present, cells that are not numbers, the first of those, a zero-padded integer,
+    and the cells that are numbers with a decimal comma (without --decimal-comma) and the first of those.
 
     The columns are stacked into one long column first, so that the work
     grows with the cells, not with a query per column.
@@ -168,20 +174,36 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
     cells = (sample[names] if len(names) < sample.width else sample).unpivot(variable_name="column", value_name="cell")
     cell = pl.col("cell")
     values, failed = parsed(cell, numbers)
+    decimal_comma = pl.lit(False) if numbers.decimal_comma else cell.str.contains(_DECIMAL_COMMA)
     return cells.group_by("column", maintain_order=True).agg(
         values.fill_nan(None).count().alias("numbers"),
         failed.sum().alias("failures"),
         failed.arg_true().first().alias("first_failure"),
         cell.filter(cell.str.contains(_LEADING_ZERO)).first().alias("zero_padded"),
+        decimal_comma.sum().alias("decimal_commas"),
+        decimal_comma.arg_true().first().alias("first_decimal_comma"),
     )
 
 
 def _text_verdict(
-    sample: pl.DataFrame, name: str, present_numbers: int, failures: int, first_failure: int | None, zero_padded: str | None
+    sample: pl.DataFrame,
+    name: str,
+    present_numbers: int,
+    failures: int,
+    first_failure: int | None,
+    zero_padded: str | None,
+    decimal_commas: int,
+    first_decimal_comma: int | None,
 ) -> tuple[str | None, str | None]:
     present = present_numbers + failures
     if present == 0:
         return "no values", None
+    if decimal_commas and (present_numbers + decimal_commas) / present >= MOSTLY_NUMBERS:
+        # Numbers to the eye: said even when none of them parses, as no other warning would be.
+        value, row = sample.get_column(name)[first_decimal_comma], first_decimal_comma + 1
+        reason = f"numbers with decimal commas ({value!r}, row {row}; use --decimal-comma)"
+        warning = f"column {name!r} is not normalized: row {row} holds {value!r}, a number with a decimal comma"
+        return reason, warning + DECIMAL_COMMA_HINT
     if failures:
         value, row = sample.get_column(name)[first_failure], first_failure + 1
         share = 1 - failures / present

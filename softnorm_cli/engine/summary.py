@@ -10,6 +10,7 @@ data: the command line renders it for people (``softnorm_cli.cli.render``),
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,7 @@ class Applied:
     row_problems: list[str] = field(default_factory=list)  # --axis row: the rows without a proper result
     group_rows: np.ndarray | None = None  # rows per group
     unseen_rows: int = 0  # rows in groups the statistics lack (--unseen nan)
+    input_warnings: list[str] = field(default_factory=list)  # what reading the input found (its encoding)
 
     def merge(self, other: Applied) -> Applied:
         return Applied(
@@ -166,6 +168,7 @@ class Applied:
             self.row_problems + other.row_problems,
             None if self.group_rows is None else self.group_rows + other.group_rows,
             self.unseen_rows + other.unseen_rows,
+            self.input_warnings + other.input_warnings,
         )
 
 
@@ -180,7 +183,9 @@ def summarize(fitted: Fitted, applied: Applied) -> Summary:
         fitted.axis,
         applied.rows,
         {},
-        warnings=(selection.warnings if selection else []) + problems.finish() + applied.row_problems,
+        warnings=[
+            *applied.input_warnings, *(selection.warnings if selection else []), *problems.finish(), *applied.row_problems
+        ],
         skipped=selection.skipped if selection else {},
         groups=None if applied.group_rows is None else _groups(fitted, applied),
     )
@@ -189,9 +194,9 @@ def summarize(fitted: Fitted, applied: Applied) -> Summary:
     return summary
 
 
-def summarize_fit(fitted: Fitted) -> Summary:
+def summarize_fit(fitted: Fitted, input_warnings: Sequence[str] = ()) -> Summary:
     """What a fit without apply tells: the rows and groups it saw, and the groups without a proper result."""
-    summary = summarize(fitted, Applied(fitted.rows))
+    summary = summarize(fitted, Applied(fitted.rows, input_warnings=list(input_warnings)))
     if fitted.group_by:
         summary.groups = {"by": list(fitted.group_by), "count": len(fitted.keys)}
     return summary

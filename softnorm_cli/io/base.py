@@ -64,7 +64,8 @@ class Reader(Protocol):
       ``memory``), ``columns``; ``typed``: whether columns come with their
       types (Parquet) or are text to be parsed (CSV); ``labels``: columns
       holding row labels (an index); ``metadata``: a Parquet file's
-      key-value metadata; ``delimiter``: a text table's;
+      key-value metadata; ``delimiter``: a text table's; ``warnings``: what
+      reading found that may surprise (one line each; read after reading);
     * ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
     * :meth:`sample`, :meth:`batches`, :meth:`size_in_memory`, :meth:`close`.
     """
@@ -76,6 +77,7 @@ class Reader(Protocol):
     labels: set[str]
     metadata: dict[str, str]
     delimiter: str | None
+    warnings: Sequence[str]
     position: tuple[int, int | None, str]
 
     def sample(self) -> pl.DataFrame:

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -82,11 +83,28 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
         return None
     if not parts:
         raise SoftnormError(f"{path}: no CSV, TSV or Parquet files in it")
-    formats = {fmt or sniff.format_from_path(part) for part in parts}
-    if None in formats or len(formats) > 1:
-        kinds = ", ".join(sorted(f or "unknown" for f in formats))
-        raise SoftnormError(f"{path}: parts of one dataset must be of one format (found {kinds}); use --from to say which")
+    formats = [fmt or sniff.format_from_path(part) for part in parts]
+    if len(set(formats)) > 1 or None in formats:
+        raise SoftnormError(f"{path}: parts of one dataset must be of one format {_mixed(parts, formats)}")
     return Dataset(path, tuple(parts), fmt, dialect, batch)
+
+
+def _mixed(parts: list[str], formats: list[str | None]) -> str:
+    """What formats the parts are of, and what reads them: a glob for each format, or --from for unknown extensions.
+
+    --from cannot separate two known formats: a Parquet part is read as Parquet whatever it says.
+    """
+    counts = Counter(formats)
+    found = ", ".join(f"{count} {kind or 'unknown'}" for kind, count in sorted(counts.items(), key=lambda kc: kc[0] or "~"))
+    known = [kind for kind in counts if kind is not None]
+    if len(known) < 2:
+        return f"(found {found}); use --from to say which"
+    most = max(known, key=counts.__getitem__)
+    example = parts[formats.index(most)]
+    suffixes = PurePosixPath(example).suffixes
+    extension = "".join(suffixes[-2:] if suffixes[-1].lower() in sniff.COMPRESSIONS else suffixes[-1:])
+    glob_of_one = os.path.join(os.path.dirname(example), "*" + extension)
+    return f"(found {found}); read one format at a time with a glob, e.g. '{glob_of_one}'"
 
 
 def names_many(path: str) -> bool:

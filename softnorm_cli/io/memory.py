@@ -20,6 +20,7 @@ class FrameSource(Closing):
     typed = True  # columns come with their types
     delimiter = None
     metadata: dict[str, str] = {}
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, frame: pl.DataFrame, name: str = "array"):
         self.name = name

@@ -19,6 +19,7 @@ class ParquetReader(Closing):
     format = "parquet"
     delimiter = None
     typed = True  # columns come with their types
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, path: str, name: str, batch: BatchSize, temporary: bool = False):
         self.name = name

@@ -7,6 +7,8 @@ the content decides wherever it can; a file's extension is the fallback.
 from __future__ import annotations
 
 import codecs
+import re
+import struct
 from pathlib import Path
 
 from softnorm_cli.errors import SoftnormError
@@ -23,6 +25,22 @@ _COMPRESSION_MAGIC = {
     b"BZh": "bz2",
     b"\x04\x22\x4d\x18": "lz4",
 }
+#: Files that are tables, but not in a format softnorm reads: what each is, and what to do instead.
+_OTHER_FORMATS = {
+    "xlsx": ("an Excel workbook", "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
+    "xls": ("a legacy Excel workbook (.xls)", "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
+    "ods": ("an OpenDocument spreadsheet", "save the sheet as CSV (File > Save As > Text CSV)"),
+    "zip": ("a zip archive", "unzip it and give softnorm the files inside"),
+    "json": ("JSON", "convert it first, e.g. in Python: polars.read_json(path).write_csv('out.csv')"),
+    "jsonl": ("JSON Lines", "convert it first, e.g. in Python: polars.read_ndjson(path).write_csv('out.csv')"),
+}
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office documents
+ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_ENTRY = struct.Struct("<4sHHHHHIIIHH")  # a zip's local file header, before each member
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# JSON's first object opens with a key (or closes), its first array with an object, an array, a
+# string (or closes): a header of bracketed names, such as "[a],b", does not open that way.
+_JSON_START = re.compile(rb'\s*(\{\s*["}]|\[\s*[\[{"\]])')
 #: Byte-order marks, longest first: UTF-32's starts like UTF-16's.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -73,3 +91,72 @@ def check_text(head: bytes, name: str) -> None:
             f"{name}: not text (it holds binary data); "
             "if it is text in another encoding, name it with --encoding (e.g. utf-16)"
         )
+
+
+def check_table(head: bytes, name: str, path: str | None = None) -> None:
+    """Refuse a spreadsheet or an archive by its first bytes, naming what it is and what to do.
+
+    ``path``: the file ``head`` starts, whose zip listing is then read whole;
+    on a pipe only the members within ``head`` are seen.
+    """
+    kind = None
+    if head.startswith(_OLE2_MAGIC):
+        kind = "xls"
+    elif head.startswith(ZIP_MAGIC):
+        names, mimetype = _zip_listing(head, path)
+        if mimetype.startswith(_ODS_MIMETYPE):
+            kind = "ods"
+        elif "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            kind = "xlsx"
+        else:
+            kind = "zip"
+    if kind is not None:
+        raise _other_format(name, kind)
+
+
+def check_not_json(text: bytes, name: str) -> None:
+    """Refuse JSON or JSON Lines given as CSV (UTF-8 ``text`` from the start), which would parse into nonsense."""
+    if not _JSON_START.match(text):
+        return
+    first, _, rest = text.lstrip().partition(b"\n")
+    kind = "json"
+    if first.startswith(b"{") and rest.lstrip().startswith(b"{"):
+        import json
+
+        try:
+            json.loads(first)
+            kind = "jsonl"  # a whole object on the first line, another after it
+        except ValueError:
+            pass
+    raise _other_format(name, kind)
+
+
+def _other_format(name: str, kind: str) -> SoftnormError:
+    what, instead = _OTHER_FORMATS[kind]
+    return SoftnormError(f"{name}: is {what}; softnorm reads CSV, TSV and Parquet: {instead}")
+
+
+def _zip_listing(head: bytes, path: str | None) -> tuple[set[str], bytes]:
+    """The member names of a zip, and the start of its ``mimetype`` member (OpenDocument's) if it has one."""
+    if path is not None:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+                return names, mimetype
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+            pass  # damaged or cut short: what the first bytes show
+    names, mimetype, at = set(), b"", 0
+    while head.startswith(ZIP_MAGIC, at) and at + _ZIP_ENTRY.size <= len(head):
+        _, _, flags, _, _, _, _, size, _, name_length, extra_length = _ZIP_ENTRY.unpack_from(head, at)
+        start = at + _ZIP_ENTRY.size + name_length + extra_length
+        member = head[at + _ZIP_ENTRY.size : at + _ZIP_ENTRY.size + name_length].decode("utf-8", "replace")
+        names.add(member)
+        if member == "mimetype":
+            mimetype = head[start : start + size]
+        if flags & 0x08:  # its size follows its data: the next member cannot be found
+            break
+        at = start + size
+    return names, mimetype

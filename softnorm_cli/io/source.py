@@ -12,6 +12,9 @@ from softnorm_cli.io.base import STDIO, BatchSize, Dialect
 from softnorm_cli.io.delimited.decode import TextInput, open_stdin
 from softnorm_cli.io.streams import Peekable, decompressed
 
+#: Bytes of a zip on standard input looked through for the names of its members.
+ZIP_HEAD = 1 << 16
+
 
 def open_source(
     path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch: BatchSize = BatchSize(), name: str | None = None
@@ -35,6 +38,9 @@ def open_source(
     head = stdin.peek(8) if stdin else _read_head(path)
     if sniff.is_parquet(head):
         return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
+    if head.startswith(sniff.ZIP_MAGIC) and stdin is not None:
+        head = stdin.peek(ZIP_HEAD)  # on a pipe, the members' names are seen only in the first bytes
+    sniff.check_table(head, name, None if stdin else path)
     codec = sniff.compression(head, None if stdin else path)
     if codec:
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)

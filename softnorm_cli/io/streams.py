@@ -10,6 +10,7 @@ import codecs
 import io
 import select
 import sys
+from collections.abc import Callable
 from typing import BinaryIO
 
 #: A pipe that sends nothing for this long has paused: what arrived is passed on.
@@ -122,12 +123,14 @@ class Transcoded(io.RawIOBase):
 
     Decoding is incremental, so a character split between two reads is
     decoded whole; an undecodable byte raises ``UnicodeDecodeError``.
+    ``seen``, if given, is called with each piece of text decoded, in order.
     """
 
-    def __init__(self, raw: BinaryIO, encoding: str, chunk: int = 1 << 20):
+    def __init__(self, raw: BinaryIO, encoding: str, chunk: int = 1 << 20, seen: Callable[[str], None] | None = None):
         self._raw = raw
         self._decoder = codecs.getincrementaldecoder(encoding)("strict")
         self._chunk = chunk
+        self._seen = seen
         self._out = b""
         self._done = False
 
@@ -138,7 +141,10 @@ class Transcoded(io.RawIOBase):
         while not self._out and not self._done:
             data = _read_some(self._raw, self._chunk)
             self._done = not data
-            self._out = self._decoder.decode(data, final=self._done).encode("utf-8")
+            text = self._decoder.decode(data, final=self._done)
+            if self._seen is not None:
+                self._seen(text)
+            self._out = text.encode("utf-8")
         n = min(len(view), len(self._out))
         view[:n] = self._out[:n]
         self._out = self._out[n:]

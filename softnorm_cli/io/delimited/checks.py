@@ -8,10 +8,12 @@ problem is (a line number) is done only when there is one.
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 
-from softnorm_cli.errors import MalformedInputError, SoftnormError
+from softnorm_cli.errors import DECIMAL_COMMA, DECIMAL_COMMA_HINT, MalformedInputError, SoftnormError
+from softnorm_cli.io.delimited.dialect import TITLE_LINES
 
 _QUOTE = ord('"')
 _NEWLINE = ord("\n")
@@ -55,7 +57,7 @@ def check_encoding(block: bytes, name: str, line: int) -> None:
         at = line + block.count(b"\n", 0, e.start)
         raise SoftnormError(
             f"{name}, line {at}: not UTF-8 text (byte 0x{block[e.start]:02x}); "
-            "name the encoding with --encoding, e.g. --encoding latin-1 or cp1252"
+            "name the encoding with --encoding, e.g. --encoding cp1252 for a Windows export, or latin-1"
         ) from None
 
 
@@ -70,7 +72,10 @@ def check_unique(names: list[str], source: str) -> None:
 
 
 def describe_error(block: bytes, name: str, separator: str, line: int, names: list[str] | None) -> str:
-    """Find the line polars choked on, re-reading the block with the csv module (error path only)."""
+    """Find the line polars choked on, re-reading the block with the csv module (error path only).
+
+    ``names`` is None when the block starts the table, its first record the header (or the first row).
+    """
     import csv
 
     text = block.decode("utf-8", errors="replace")
@@ -81,7 +86,14 @@ def describe_error(block: bytes, name: str, separator: str, line: int, names: li
         for record in reader:
             width = len(record) if width is None else width
             if len(record) != width and record:
-                return f"{name}, line {line + reader.line_num - 1}: {len(record)} fields, expected {width}"
+                at = line + reader.line_num - 1
+                message = f"{name}, line {at}: {len(record)} fields, expected {width}"
+                if width == 1 and separator == "," and re.fullmatch(DECIMAL_COMMA, ",".join(record).strip()):
+                    message += DECIMAL_COMMA_HINT
+                elif names is None and width == 1 and len(record) > 1 and reader.line_num <= TITLE_LINES:
+                    # One field a line, then many: the lines above are a title, not the header and rows.
+                    message += f"; if the lines above are a title, skip them with --skip-rows {at - 1}"
+                return message
             start = reader.line_num + 1
     except csv.Error as e:
         if "unexpected end of data" in str(e):  # an open quote takes the rest of the input

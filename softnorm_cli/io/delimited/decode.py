@@ -10,7 +10,9 @@ only once: a pass that will be followed by another copies the text aside
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import sys
 import tempfile
 from typing import BinaryIO
@@ -26,6 +28,12 @@ from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
 SAMPLE_BYTES = 1 << 20
 SAMPLE_LINES = 20
 MAX_SAMPLE_BYTES = 256 << 20
+
+# ISO-8859 encodings (Latin-1 and its kin) decode bytes 0x80-0x9F to C1 control characters, which no
+# text holds; in cp1252, the encoding of Windows exports, most of them are characters (the euro sign,
+# curly quotes, dashes), so a Windows export read as Latin-1 holds them.
+_C1_IN_CP1252 = "".join(chr(b) for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", "ignore"))
+_CP1252_C1 = re.compile(f"[{_C1_IN_CP1252}]")
 
 
 class TextInput:
@@ -56,6 +64,7 @@ class TextInput:
         self._spool: str | None = None  # a complete copy of the text, for later passes
         self._spool_partial: str | None = None
         self._offset = 0  # where the header starts in a plain file
+        self._controls: list[_ControlCharacters] = []  # one per pass decoded from an ISO-8859 encoding
         first = self._open_layers(stream)
         size = SAMPLE_BYTES
         self.head = first.peek(size)
@@ -92,7 +101,11 @@ class TextInput:
         if self._encoding is None and declared not in (None, "utf-8"):
             self._encoding = declared
         if self._encoding is not None and self._encoding != "utf-8":
-            stream = Peekable(Transcoded(stream, self._encoding), count=stream.tell)
+            seen = None
+            if codecs.lookup(self._encoding).name.startswith("iso8859"):
+                seen = _ControlCharacters()
+                self._controls.append(seen)
+            stream = Peekable(Transcoded(stream, self._encoding, seen=seen), count=stream.tell)
         elif bom:
             stream.skip(bom)  # a UTF-8 byte-order mark is not part of the first name
         self._offset = bom if self._encoding in (None, "utf-8") else 0
@@ -114,6 +127,21 @@ class TextInput:
             raw.seek(self._offset)
             return raw
         return self._open_layers(None)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the text read so far suggests about its encoding: a cp1252 export read as Latin-1."""
+        found = next((seen.first for seen in self._controls if seen.first is not None), None)
+        if found is None:
+            return []
+        line, char = found
+        encoding = codecs.lookup(self._encoding).name
+        encoding = "Latin-1" if encoding == "iso8859-1" else encoding
+        meant = char.encode("latin-1").decode("cp1252")
+        return [
+            f"{self.name}, line {line}: byte 0x{ord(char):02x} is a control character in {encoding}, which text "
+            f"does not hold; in cp1252, the encoding of Windows exports, it is {meant!r}: try --encoding cp1252"
+        ]
 
     @property
     def size(self) -> int | None:
@@ -146,6 +174,23 @@ class TextInput:
         if self._live is not None:
             self._live.close()
             self._live = None
+
+
+class _ControlCharacters:
+    """Looks through decoded text, in order, for the first C1 control character that cp1252 reads as a character."""
+
+    def __init__(self):
+        self.first: tuple[int, str] | None = None  # (line, character)
+        self._lines = 0
+
+    def __call__(self, text: str) -> None:
+        if self.first is not None:
+            return
+        found = _CP1252_C1.search(text)
+        if found is None:
+            self._lines += text.count("\n")
+        else:
+            self.first = (self._lines + text.count("\n", 0, found.start()) + 1, found.group())
 
 
 def _skip_lines(stream: Peekable, count: int, name: str) -> int:

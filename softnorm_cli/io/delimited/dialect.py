@@ -5,9 +5,11 @@ from __future__ import annotations
 DELIMITERS = (",", "\t", ";", "|")
 #: Lines looked at to choose a delimiter.
 SNIFF_LINES = 50
+#: Lines of a title before the header, at most: the delimiter is looked for past them, and skipping them suggested.
+TITLE_LINES = 10
 
 
-def sniff_delimiter(text: bytes, header: bool = True) -> str:
+def sniff_delimiter(text: bytes, header: bool = True, decimal_comma: bool = False) -> str:
     """The delimiter among ``, \\t ; |`` that splits the first lines of ``text`` most consistently.
 
     A candidate is consistent when every complete record of the sample has as
@@ -15,23 +17,47 @@ def sniff_delimiter(text: bytes, header: bool = True) -> str:
     header decides between candidates that also occur in the data, such as
     the decimal commas of a ``;`` export (``a;b`` / ``1,5;2,5``). Among
     consistent candidates the one giving the most fields wins, ties in the
-    order above; without any, a comma.
+    order above. Without any, the records after a title of a few lines
+    decide (the reader then says to skip the title); else the delimiter most
+    frequent on the first line (for a clear error later), else a comma.
+
+    With ``decimal_comma`` a comma is a decimal separator unless the header
+    has commas too (a comma-delimited export, its decimals quoted): without
+    a header it is never the delimiter, and a one-column export of ``1,5``
+    stays one column, its delimiter a semicolon (a comma only when every
+    comma is quoted, as a comma-delimited export writes them).
     """
+    candidates = DELIMITERS[1:] if decimal_comma and not header else DELIMITERS
     records = _sample_records(text)
+    default = ","
+    if decimal_comma and any(_count_outside_quotes(record, ",") for record in records):
+        default = ";"
     if not records:
-        return ","
-    best, best_fields = ",", 0
-    for delimiter in DELIMITERS:
+        return default
+    found = _most_consistent(records, candidates)
+    if found is not None:
+        return found
+    # Past a title the header is unknown: with decimal commas, no comma can be told to be a delimiter.
+    past_title = tuple(d for d in candidates if d != ",") if decimal_comma else candidates
+    for title in range(1, min(TITLE_LINES, len(records) - 1)):
+        found = _most_consistent(records[title:], past_title)
+        if found is not None:
+            return found
+    # Nothing consistent (a ragged file): the delimiter of the first line, for a clear error later.
+    first = records[0]
+    counts = {d: _count_outside_quotes(first, d) for d in candidates}
+    winner = max(candidates, key=lambda d: counts[d])
+    return winner if counts[winner] else default
+
+
+def _most_consistent(records: list[str], candidates: tuple[str, ...]) -> str | None:
+    """The candidate splitting every record into as many fields as the first, the most fields; None if none does."""
+    best, best_fields = None, 0
+    for delimiter in candidates:
         counts = [_count_outside_quotes(record, delimiter) for record in records]
         if counts[0] and all(count == counts[0] for count in counts) and counts[0] > best_fields:
             best, best_fields = delimiter, counts[0]
-    if best_fields:
-        return best
-    # Nothing consistent (a ragged file): the delimiter of the first line, for a clear error later.
-    first = records[0]
-    counts = {d: _count_outside_quotes(first, d) for d in DELIMITERS}
-    winner = max(DELIMITERS, key=lambda d: counts[d])
-    return winner if counts[winner] else ","
+    return best
 
 
 def _sample_records(text: bytes) -> list[str]:

@@ -48,7 +48,7 @@ class CsvReader(Closing):
         self.dialect = dialect
         self.batch = batch
         self._text = text
-        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, text.complete))
+        self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, dialect.header, dialect.decimal_comma))
         self._names: list[str] | None = None
         self._as_text: set[str] = set()  # numeric columns found to need text parsing
         self.position: tuple[int, int | None, str] = (0, text.size, "bytes" if text.size else "rows")
@@ -60,6 +60,11 @@ class CsvReader(Closing):
 
     def close(self) -> None:
         self._text.close()
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the text read so far suggests about its encoding."""
+        return self._text.warnings
 
     def sample(self) -> pl.DataFrame:
         """The first rows (about a megabyte), every field as text: enough to choose columns."""
@@ -79,6 +84,7 @@ class CsvReader(Closing):
         head = self._text.head
         if not head.strip():
             raise SoftnormError(f"{self.name}: input is empty")
+        sniff.check_not_json(head, self.name)
         sniff.check_text(head, self.name)
         # polars takes the header's names as they come, invalid UTF-8 and all: the data it checks itself.
         check_encoding(head, self.name, self._text.first_line)
