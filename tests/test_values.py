@@ -287,6 +287,26 @@ def test_csv_to_parquet_type_decided_over_the_whole_file(invoke_ok, write_file, 
     assert out.schema["n"] == pl.String and out["n"][-1] == "x" and out.height == 5001
 
 
+def test_csv_to_parquet_missing_markers_in_text_columns_become_nulls(invoke_ok, write_file, workdir):
+    write_file("t.csv", "sex,island,a\nmale,Biscoe,1\nNA,Dream,2\n,NULL,3\nNA,Dream,4\nfemale,n/a,5\n")
+    invoke_ok("minmax", "t.csv", "-c", "a", "-o", "out.parquet")
+    out = pq.read_table(workdir / "out.parquet")
+    assert out.schema.field("sex").type == pa.large_string()
+    assert out.column("sex").to_pylist() == ["male", None, None, None, "female"]
+    assert out.column("island").to_pylist() == ["Biscoe", "Dream", None, "Dream", None]
+
+
+def test_csv_to_parquet_untouched_decimal_comma_numbers_become_numbers(invoke_ok, write_file, workdir):
+    write_file("t.csv", "a;w;n;thousands;label\n1,5;2,25;3;1.500;x\n2,5;NA;-4;2.000;y\n3,5;;7;;z\n")
+    invoke_ok("minmax", "t.csv", "-c", "a", "--decimal-comma", "-o", "out.parquet")
+    out = pl.read_parquet(workdir / "out.parquet")
+    assert out.schema == pl.Schema({"a": pl.Float64, "w": pl.Float64, "n": pl.Int64, "thousands": pl.String, "label": pl.String})
+    assert out["w"].to_list() == [2.25, None, None]
+    assert out["n"].to_list() == [3, -4, 7]
+    # With decimal commas a point may group thousands: 1.500 is not one and a half.
+    assert out["thousands"].to_list() == ["1.500", "2.000", None]
+
+
 # --------------------------------------------------------------------------
 # Files written by pandas
 # --------------------------------------------------------------------------

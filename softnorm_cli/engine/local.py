@@ -214,7 +214,7 @@ def _output_types(job: Job, source: Reader, sink, columns: list[str], read, repl
     selected = set() if job.suffix else set(columns)
     names = [c for c in source.columns if c not in selected]
     batches = source.batches(replay=True) if replay else read()
-    return lossless_types(batches, names, job.numbers.na_values)
+    return lossless_types(batches, names, job.numbers.na_values, job.numbers.decimal_comma)
 
 
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
