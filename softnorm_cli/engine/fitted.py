@@ -156,9 +156,9 @@ class Fitted:
                 version=data.get("softnorm", ""),
                 integers=list(data.get("integer_columns", [])),
             )
-            strangers = [name for name in fitted.integers if name not in fitted.columns]
+            strangers = set(fitted.integers) - set(fitted.columns)
             if strangers:
-                raise ValueError(f"integer_columns names {strangers[0]!r}, which is not one of the columns")
+                raise ValueError(f"integer_columns names {min(strangers)!r}, which is not one of the columns")
             names = fitted.method.figures  # the command and its options must make a method
             groups = data["groups"]
             if fitted.axis not in ("row", "column", "all") or (fitted.axis == "row" and groups):

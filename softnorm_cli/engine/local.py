@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from softnorm_cli.engine.diagnostics import Problems
 from softnorm_cli.engine.fitted import Fitted
@@ -172,7 +173,7 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
         return iter(held) if held is not None else source.batches(() if job.suffix else columns)
 
     types = _output_types(job, source, sink, columns, read, replay=held is None)
-    integers = [j for j, name in enumerate(columns) if name in fitted.integers] if job.inverse else []
+    to_integers = _integer_writer(job, fitted, sink) if job.inverse else None
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
     for batch, values in _values(job, columns, read()):
@@ -188,8 +189,8 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
         if figures is not None:
             figures.add(values, out, _row_sums(method, out) if fitted.axis == "row" else None)
         frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
-        if integers:
-            frame = _as_integers(job, fitted, sink, frame, out, integers, batch.first_row)
+        if to_integers is not None:
+            frame = to_integers(frame, out, batch.first_row)
         sink.write(frame if types is None else types.apply(frame))
         rows += batch.frame.height
         _notify(on_batch, stage)
@@ -228,12 +229,22 @@ def _output_types(job: Job, source: Reader, sink, columns: list[str], read, repl
     return lossless_types(batches, names, job.numbers.na_values, job.numbers.decimal_comma)
 
 
-def _as_integers(job: Job, fitted: Fitted, sink, frame, out: np.ndarray, integers: list[int], first_row: int):
-    """The results of the columns that held integers, mapped back, as integers (see :mod:`~softnorm_cli.engine.integers`)."""
-    names = [f"{fitted.columns[j]}{job.suffix or ''}" for j in integers]
-    scale = scales(fitted.statistics, len(fitted.columns))[integers]
-    values = out[:, integers] if job.decimals is None else np.round(out[:, integers], job.decimals)
-    return as_integers(frame, names, values, scale, sink.format == "parquet", first_row, job.numbers.decimal_comma)
+def _integer_writer(job: Job, fitted: Fitted, sink):
+    """What writes the results of the columns that held integers as integers
+    (see :mod:`~softnorm_cli.engine.integers`), or None when no column did."""
+    held = set(fitted.integers)
+    at = [j for j, name in enumerate(fitted.columns) if name in held]
+    if not at:
+        return None
+    names = [f"{fitted.columns[j]}{job.suffix or ''}" for j in at]
+    scale = scales(fitted.statistics, len(fitted.columns))[at]
+    keep_type = sink.format == "parquet"
+
+    def write(frame: pl.DataFrame, out: np.ndarray, first_row: int) -> pl.DataFrame:
+        values = out[:, at] if job.decimals is None else np.round(out[:, at], job.decimals)
+        return as_integers(frame, names, values, scale, keep_type, first_row, job.numbers.decimal_comma)
+
+    return write
 
 
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
