@@ -28,8 +28,9 @@ _ROUNDING = 2.0**-40
 
 def written_as_integers(sample: pl.DataFrame, columns: Sequence[str], numbers: Numbers, typed: bool) -> np.ndarray:
     """Per column of ``columns``: whether ``sample`` holds it as integers (by type, or by text)."""
+    schema = sample.schema  # built afresh at each look: once, for a table of 100,000 columns
     if not typed:
-        text = [name for name in columns if sample.schema[name] == pl.String]
+        text = [name for name in columns if schema[name] == pl.String]
         spelled = dict.fromkeys(columns, False)
         if text:
             cells = sample[text].unpivot(variable_name="column", value_name="cell")
@@ -38,7 +39,7 @@ def written_as_integers(sample: pl.DataFrame, columns: Sequence[str], numbers: N
             figures = cells.group_by("column").agg((number & ~pl.col("cell").str.contains(_PLAIN_INTEGER)).sum().alias("other"))
             spelled.update((name, other == 0) for name, other in figures.iter_rows())
         return np.array([spelled[name] for name in columns], dtype=bool)
-    return np.array([sample.schema[name].is_integer() for name in columns], dtype=bool)
+    return np.array([schema[name].is_integer() for name in columns], dtype=bool)
 
 
 def whole(values: np.ndarray) -> np.ndarray:
