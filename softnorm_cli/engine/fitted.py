@@ -1,7 +1,7 @@
 """The fitted record: everything needed to transform rows, and nothing about how they are read.
 
-A :class:`Fitted` holds the command and its options, the axis, the columns,
-and the finished statistics of each group of rows (one group, with the
+A :class:`Fitted` holds the command and its options, the axis, the columns
+(and which of them held integers), and the finished statistics of each group of rows (one group, with the
 empty key, until rows are grouped by key values). It is the seam between
 fitting and applying: the one-shot run fits then applies it, a saved
 parameters file is its :meth:`~Fitted.to_dict` as JSON, and a cluster
