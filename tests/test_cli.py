@@ -145,6 +145,27 @@ def test_softmax_all_neg_inf_row_is_missing_with_warning(invoke, write_file):
     assert result.stderr == "softnorm: warning: row 1 over columns 'a', 'b': only -inf values; results missing\n"
 
 
+def test_softmax_per_row_over_one_column_warns_once_as_zscore_does(invoke, write_file, parse, to_floats):
+    write_file("one.csv", "a,b\n1,x\n3,y\n5,z\n")
+    result = invoke("softmax", "one.csv", "-c", "a")
+    assert result.exit_code == 0
+    assert to_floats(parse(result.stdout)["a"]).tolist() == [1.0, 1.0, 1.0]
+    assert result.stderr == "softnorm: warning: 3 rows (first: row 1) over columns 'a': one value; results set to 1\n"
+    log = invoke("softmax", "one.csv", "-c", "a", "--log")
+    assert to_floats(parse(log.stdout)["a"]).tolist() == [0.0, 0.0, 0.0]
+    assert log.stderr == "softnorm: warning: 3 rows (first: row 1) over columns 'a': one value; results set to 0\n"
+    zscore = invoke("zscore", "one.csv", "-c", "a", "--axis", "row")
+    assert zscore.stderr.count("softnorm: warning: 3 rows (first: row 1) over columns 'a'") == 1
+
+
+def test_softmax_warns_only_for_the_rows_left_with_one_value(invoke, write_file, parse, to_floats):
+    write_file("gap.csv", "a,b\n1,2\n,4\n5,6\n")
+    result = invoke("softmax", "gap.csv")
+    assert result.exit_code == 0
+    assert to_floats(parse(result.stdout)["b"])[1] == 1.0
+    assert result.stderr == "softnorm: warning: row 2 over columns 'a', 'b': one value; results set to 1\n"
+
+
 # ==========================================================================
 # minmax
 # ==========================================================================

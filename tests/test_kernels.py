@@ -236,9 +236,10 @@ def test_softmax_all_neginf_group_is_missing_and_flagged(log):
     assert np.isnan(got[0]).all()
     assert_allclose(got[1], [math.log(0.5)] * 2 if log else [0.5, 0.5], rtol=1e-15)
     assert np.isnan(got[2]).all()
-    [(mask, message)] = method.problems(method.finish(norm))
+    (mask, message), (alone, _) = method.problems(method.finish(norm))
     assert_array_equal(mask, [[True], [False], [True]])
     assert isinstance(message, str) and message
+    assert not alone.any()  # a lone -inf has no softmax at all: flagged once, as missing
 
 
 def test_softmax_all_nan_group_is_missing_but_not_flagged():
@@ -248,16 +249,26 @@ def test_softmax_all_nan_group_is_missing_but_not_flagged():
     got = method.transform(x, method.finish(norm))
     assert np.isnan(got[0]).all()
     assert_array_equal(got[1], [0.5, 0.5])
-    [(mask, _)] = method.problems(method.finish(norm))
-    assert not mask.any()
+    assert not any(mask.any() for mask, _ in method.problems(method.finish(norm)))
 
 
 def test_softmax_problems_flag_nothing_on_clean_data(rng):
     x = rng.normal(size=(4, 3))
     method = Softmax()
-    [(mask, _)] = method.problems(method.finish(method.fit(x, 1)))
-    assert mask.shape == (4, 1)
-    assert not mask.any()
+    for mask, _ in method.problems(method.finish(method.fit(x, 1))):
+        assert mask.shape == (4, 1)
+        assert not mask.any()
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_flags_groups_of_one_value(log):
+    x = a2([[3.0, NAN], [1.0, 2.0], [NAN, INF]])
+    method = Softmax(log=log)
+    got = method.transform(x, method.finish(method.fit(x, 1)))
+    assert_array_equal(got[[0, 2], [0, 1]], [0.0, 0.0] if log else [1.0, 1.0])
+    _, (alone, message) = method.problems(method.finish(method.fit(x, 1)))
+    assert_array_equal(alone, [[True], [False], [True]])
+    assert message == f"one value; results set to {0 if log else 1}"
 
 
 # --------------------------------------------------------------------------

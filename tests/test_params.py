@@ -275,3 +275,84 @@ def test_save_params_to_an_unwritable_place_fails_before_the_work(invoke, write_
     write_file("t.csv", "x\n1\n2\n")
     result = invoke("zscore", "t.csv", "--save-params", "no/such/dir/p.json", "-o", "out.csv")
     assert result.exit_code == 1 and "no/such/dir/p.json" in result.stderr
+
+
+# --------------------------------------------------------------------------
+# Integer columns mapped back
+# --------------------------------------------------------------------------
+
+_INTEGERS = "id,n,x,g\nA1,41,0.5,a\nA2,-3,18,b\nA3,0,2.25,a\nA4,1000000,NA,b\nA5,,-7.125,a\nA6,7,1e-3,b\nA7,-9007199254740,3.5,a\n"
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["whole", "grouped"])
+@pytest.mark.parametrize("run", ["zscore", "minmax"])
+def test_inverse_gives_back_the_text_of_integer_columns(invoke_ok, write_file, workdir, run, grouped):
+    write_file("t.csv", _INTEGERS)
+    keys = ["-g", "g"] if grouped else []
+    write_file("normalized.csv", invoke_ok(*RUNS[run], "t.csv", "-c", "n,x", *keys, "--save-params", "p.json").stdout)
+    assert json.loads((workdir / "p.json").read_text())["integer_columns"] == ["n"]
+    back = _read(invoke_ok(run, "normalized.csv", "--params", "p.json", "--inverse").stdout).astype(str)
+    original = _read(_INTEGERS).astype(str)
+    assert back["n"].tolist() == original["n"].tolist()  # 41, not 41.0; the empty cell stays empty
+    # Floats stay floats, within rounding: 18 is a float there, and comes back as 18.0.
+    assert all(cell == "" or "." in cell or "e" in cell for cell in back["x"])
+    x = pd.to_numeric(back["x"].replace("", np.nan)).to_numpy(dtype=float)
+    assert_allclose(x, [0.5, 18.0, 2.25, np.nan, -7.125, 1e-3, 3.5], rtol=1e-13, atol=1e-14)  # within rounding of the scale, 18
+
+
+def test_integer_parquet_columns_come_back_as_integers(invoke_ok, workdir):
+    import polars as pl
+
+    pl.DataFrame({"n": pl.Series([41, -3, None, 12, 7], dtype=pl.Int32), "x": [0.5, 1.0, 2.0, None, 4.0]}).write_parquet(workdir / "t.parquet")
+    invoke_ok("zscore", "t.parquet", "--save-params", "p.json", "-o", "z.parquet")
+    invoke_ok("zscore", "z.parquet", "--params", "p.json", "--inverse", "-o", "back.parquet")
+    back = pl.read_parquet(workdir / "back.parquet")
+    assert back.schema == pl.Schema({"n": pl.Int64, "x": pl.Float64})
+    assert back["n"].to_list() == [41, -3, None, 12, 7]
+    assert_allclose(back["x"].to_numpy(), [0.5, 1.0, 2.0, np.nan, 4.0], rtol=1e-15)
+
+
+def test_results_that_are_not_integers_keep_their_decimals(invoke, invoke_ok, write_file, workdir):
+    write_file("t.csv", "n\n0\n10\n20\n")
+    invoke_ok("minmax", "t.csv", "--fit-only", "--save-params", "p.json")
+    write_file("new.csv", "n\n0.5\n0.26\n\n1\n")
+    assert invoke_ok("minmax", "new.csv", "--params", "p.json", "--inverse").stdout == 'n\n10\n5.2\n""\n20\n'
+    write_file("commas.csv", "n;x\n0,5;a\n0,26;b\n")
+    assert invoke_ok("minmax", "commas.csv", "--params", "p.json", "--inverse", "--decimal-comma").stdout == "n;x\n10;a\n5,2;b\n"
+    # Parquet keeps one type a column: there it is an error, not a guess.
+    expect_error(
+        invoke("minmax", "new.csv", "--params", "p.json", "--inverse", "-o", "back.parquet"),
+        "column 'n', row 2: 5.2 is not an integer, though the column held integers when fitted, "
+        "and Parquet keeps one type a column; write CSV (--to csv) to keep its decimals",
+    )
+    assert not (workdir / "back.parquet").exists()
+
+
+def test_parameters_saved_before_integer_columns_still_load(invoke_ok, write_file, workdir):
+    write_file("t.csv", "n\n1\n2\n4\n")
+    invoke_ok("minmax", "t.csv", "--fit-only", "--save-params", "p.json")
+    record = json.loads((workdir / "p.json").read_text())
+    assert record["format"] == 1 and record.pop("integer_columns") == ["n"]
+    (workdir / "old.json").write_text(json.dumps(record))
+    write_file("z.csv", "n\n0\n0.5\n")
+    assert invoke_ok("minmax", "z.csv", "--params", "old.json", "--inverse").stdout == "n\n1.0\n2.5\n"
+    assert invoke_ok("minmax", "z.csv", "--params", "p.json", "--inverse").stdout == "n\n1\n2.5\n"
+
+
+def test_integer_columns_naming_another_column_are_refused(invoke, invoke_ok, write_file, workdir):
+    write_file("t.csv", "n\n1\n2\n")
+    invoke_ok("minmax", "t.csv", "--fit-only", "--save-params", "p.json")
+    record = json.loads((workdir / "p.json").read_text())
+    record["integer_columns"] = ["m"]
+    (workdir / "p.json").write_text(json.dumps(record))
+    expect_error(
+        invoke("minmax", "t.csv", "--params", "p.json", "--inverse"),
+        "p.json: not a softnorm parameters record (ValueError: integer_columns names 'm', which is not one of the columns)",
+    )
+
+
+def test_a_column_is_integers_only_if_every_part_held_integers(invoke_ok, write_file, workdir):
+    write_file("in/a.csv", "n,m\n1,1\n2,2\n")
+    write_file("in/b.csv", "n,m\n3.5,3\n4,4\n")
+    invoke_ok("minmax", "in", "--fit-only", "--save-params", "p.json")
+    assert json.loads((workdir / "p.json").read_text())["integer_columns"] == ["m"]

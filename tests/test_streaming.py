@@ -739,7 +739,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(invoke_ok, write_file, monkey
 
     # Even a bar that would appear at once stays away from a stderr that is not a terminal.
     monkeypatch.setattr(softnorm_cli.cli.progress.BatchProgress.__init__, "__defaults__", (0.0,))
-    text = "id,a,b\n" + "".join(f"{i:05d},{i % 17},{i % 5}\n" for i in range(300))
+    text = "id,a,b\n" + "".join(f"{i:05d},{i % 17},{i % 13}\n" for i in range(300))
     write_file("t.csv", text)
     for command in ("softmax", "zscore"):
         result = invoke_ok(command, "t.csv", "--batch-rows", "64B")  # hundreds of batches

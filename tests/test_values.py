@@ -115,6 +115,80 @@ def test_mostly_numeric_column_left_out_gets_a_warning(invoke_ok, write_file, wo
     assert summary["skipped"] == {"b": "not numbers ('n.v.', row 2)"}
 
 
+def test_unique_integers_in_order_are_identifiers(invoke_ok, write_file, workdir, parse, to_floats):
+    rows = [(i, 1000 + 7 * i, (i * 37) % 101, i * 0.5) for i in range(40)]
+    write_file("t.csv", "id,Sample Number,score,x\n" + "".join(f"{i},{n},{s},{x}\n" for i, n, s, x in rows))
+    result = invoke_ok("minmax", "t.csv", "--summary-json", "s.json")
+    summary = json.loads((workdir / "s.json").read_text())
+    assert list(summary["columns"]) == ["score", "x"]
+    assert summary["skipped"] == {"id": "identifiers (unique integers in order)", "Sample Number": "identifiers (unique integers in order)"}
+    out = parse(result.stdout)
+    assert out["id"].to_list() == [str(i) for i in range(40)]
+    assert_allclose(to_floats(out["x"]), np.arange(40) / 39, rtol=1e-15)
+    assert result.stderr == ""
+    assert "Sample Number  identifiers (unique integers in order)" in invoke_ok("zscore", "t.csv", "--summary").stderr
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [*range(20), 19],  # a repeat
+        [*range(10), *range(10)],  # numbered again from 0
+        list(range(20, 0, -1)),  # decreasing
+        [i + 0.5 for i in range(20)],  # not integers
+        [f"{i}.0" for i in range(20)],  # integers written as decimals
+        list(range(10)),  # too few to tell
+    ],
+)
+def test_integers_not_unique_and_in_order_are_normalized(invoke_ok, write_file, workdir, values):
+    write_file("t.csv", "n,x\n" + "".join(f"{v},{i % 7}.5\n" for i, v in enumerate(values)))
+    invoke_ok("minmax", "t.csv", "--summary-json", "s.json")
+    assert list(json.loads((workdir / "s.json").read_text())["columns"]) == ["n", "x"]
+
+
+def test_parquet_integer_identifiers_are_left_out(invoke_ok, workdir):
+    table = pa.table({"key": pa.array(range(5, 500, 5), pa.uint32()), "v": pa.array(np.linspace(0, 1, 99))})
+    pq.write_table(table, workdir / "t.parquet")
+    result = invoke_ok("zscore", "t.parquet", "-o", "out.parquet", "--summary-json", "s.json")
+    summary = json.loads((workdir / "s.json").read_text())
+    assert list(summary["columns"]) == ["v"]
+    assert summary["skipped"] == {"key": "identifiers (unique integers in order)"}
+    assert pl.read_parquet(workdir / "out.parquet")["key"].to_list() == list(range(5, 500, 5))
+    assert result.stderr == ""
+    # Named, they are normalized like any column.
+    invoke_ok("zscore", "t.parquet", "-c", "key", "-o", "out.parquet")
+    assert_allclose(pl.read_parquet(workdir / "out.parquet")["key"].mean(), 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_few_distinct_integers_are_normalized_with_a_warning(invoke_ok, write_file, workdir, parse, to_floats, typed):
+    frame = pl.DataFrame({"target": [i % 3 for i in range(30)], "n cyl": [4, 6, 8] * 10, "x": [i * 0.25 for i in range(30)]})
+    if typed:
+        frame.write_parquet(workdir / "t.parquet")
+    else:
+        write_file("t.csv", frame.write_csv())
+    name = "t.parquet" if typed else "t.csv"
+    result = invoke_ok("zscore", name, "--to", "csv", "--summary-json", "s.json")
+    assert result.stderr == (
+        "softnorm: warning: column 'target' holds only 3 distinct integers, perhaps codes or categories; "
+        "it is normalized (leave it out with --exclude target)\n"
+        "softnorm: warning: column 'n cyl' holds only 3 distinct integers, perhaps codes or categories; "
+        "it is normalized (leave it out with --exclude 'n cyl')\n"
+    )
+    summary = json.loads((workdir / "s.json").read_text())
+    assert list(summary["columns"]) == ["target", "n cyl", "x"]
+    assert len(summary["warnings"]) == 2
+    target = frame["target"].to_numpy()
+    assert_allclose(to_floats(parse(result.stdout)["target"]), (target - target.mean()) / target.std(), rtol=1e-14)
+    quiet = invoke_ok("zscore", name, "--to", "csv", "--exclude", "target", "--exclude", "n cyl")
+    assert quiet.stderr == ""
+
+
+def test_few_distinct_integers_seen_once_each_are_not_warned_about(invoke_ok, write_file):
+    write_file("t.csv", "a,b\n3,1\n9,2\n4,2\n")
+    assert invoke_ok("minmax", "t.csv").stderr == ""
+
+
 def test_summary_table_lists_skipped_columns(invoke_ok, write_file):
     write_file("penguins.csv", PENGUINS)
     err = invoke_ok("zscore", "penguins.csv", "--summary").stderr
@@ -285,6 +359,26 @@ def test_csv_to_parquet_type_decided_over_the_whole_file(invoke_ok, write_file, 
     invoke_ok("minmax", "t.csv", "-c", "a", "-o", "out.parquet", "--batch-rows", "1KB")
     out = pl.read_parquet(workdir / "out.parquet")
     assert out.schema["n"] == pl.String and out["n"][-1] == "x" and out.height == 5001
+
+
+def test_csv_to_parquet_missing_markers_in_text_columns_become_nulls(invoke_ok, write_file, workdir):
+    write_file("t.csv", "sex,island,a\nmale,Biscoe,1\nNA,Dream,2\n,NULL,3\nNA,Dream,4\nfemale,n/a,5\n")
+    invoke_ok("minmax", "t.csv", "-c", "a", "-o", "out.parquet")
+    out = pq.read_table(workdir / "out.parquet")
+    assert out.schema.field("sex").type == pa.large_string()
+    assert out.column("sex").to_pylist() == ["male", None, None, None, "female"]
+    assert out.column("island").to_pylist() == ["Biscoe", "Dream", None, "Dream", None]
+
+
+def test_csv_to_parquet_untouched_decimal_comma_numbers_become_numbers(invoke_ok, write_file, workdir):
+    write_file("t.csv", "a;w;n;thousands;label\n1,5;2,25;3;1.500;x\n2,5;NA;-4;2.000;y\n3,5;;7;;z\n")
+    invoke_ok("minmax", "t.csv", "-c", "a", "--decimal-comma", "-o", "out.parquet")
+    out = pl.read_parquet(workdir / "out.parquet")
+    assert out.schema == pl.Schema({"a": pl.Float64, "w": pl.Float64, "n": pl.Int64, "thousands": pl.String, "label": pl.String})
+    assert out["w"].to_list() == [2.25, None, None]
+    assert out["n"].to_list() == [3, -4, 7]
+    # With decimal commas a point may group thousands: 1.500 is not one and a half.
+    assert out["thousands"].to_list() == ["1.500", "2.000", None]
 
 
 # --------------------------------------------------------------------------

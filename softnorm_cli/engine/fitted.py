@@ -1,7 +1,7 @@
 """The fitted record: everything needed to transform rows, and nothing about how they are read.
 
-A :class:`Fitted` holds the command and its options, the axis, the columns,
-and the finished statistics of each group of rows (one group, with the
+A :class:`Fitted` holds the command and its options, the axis, the columns
+(and which of them held integers), and the finished statistics of each group of rows (one group, with the
 empty key, until rows are grouped by key values). It is the seam between
 fitting and applying: the one-shot run fits then applies it, a saved
 parameters file is its :meth:`~Fitted.to_dict` as JSON, and a cluster
@@ -59,6 +59,9 @@ class Fitted:
     group_by: list[str] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=lambda: [()])
     version: str = ""
+    #: The columns that held integers when fitted (:mod:`~softnorm_cli.engine.integers`), which
+    #: ``--inverse`` writes back as integers; records saved before it was learned have none.
+    integers: list[str] = field(default_factory=list)
     #: How the columns were chosen, and how many rows the fit saw, for the summary; not part of the record.
     selection: Any = field(default=None, compare=False, repr=False)
     rows: int = field(default=0, compare=False, repr=False)
@@ -99,6 +102,7 @@ class Fitted:
             "axis": self.axis,
             "columns": list(self.columns),
             "group_by": list(self.group_by),
+            "integer_columns": list(self.integers),
         }
 
     def _group_lines(self, block: int = 4096) -> Iterator[str]:
@@ -150,7 +154,11 @@ class Fitted:
                 columns=list(data["columns"]),
                 group_by=list(data.get("group_by", [])),
                 version=data.get("softnorm", ""),
+                integers=list(data.get("integer_columns", [])),
             )
+            strangers = set(fitted.integers) - set(fitted.columns)
+            if strangers:
+                raise ValueError(f"integer_columns names {min(strangers)!r}, which is not one of the columns")
             names = fitted.method.figures  # the command and its options must make a method
             groups = data["groups"]
             if fitted.axis not in ("row", "column", "all") or (fitted.axis == "row" and groups):

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from softnorm_cli.engine.diagnostics import Problems
 from softnorm_cli.engine.fitted import Fitted
+from softnorm_cli.engine.integers import as_integers, scales, whole, written_as_integers
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.keys import KeyIndex, RowGroups, union
 from softnorm_cli.engine.memory import Kept
@@ -89,6 +91,8 @@ class Partial:
     statistics: Any
     rows: int
     keys: list[tuple] | None = None
+    #: Per column: whether it held integers in every source so far.
+    integers: np.ndarray | None = None
 
 
 def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept | None = None) -> Partial:
@@ -109,7 +113,10 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
     needed = None if kept is not None and kept.holds_batches else [*columns, *group_by]
     batches = source.batches(columns, needed=needed, replay=kept is not None)
     rows = 0
+    integers = written_as_integers(source.sample(), columns, job.numbers, source.typed)
     for batch, values in _values(job, columns, batches if kept is None else kept.recording(batches)):
+        if integers.any():
+            integers &= whole(values)
         if keys is None:
             reduction.add(values)
         else:
@@ -120,25 +127,27 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
         rows += batch.frame.height
         _notify(on_batch, "pass 1/2: statistics")
     if keys is None:
-        return Partial(reduction.result(), rows)
-    return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys())
+        return Partial(reduction.result(), rows, integers=integers)
+    return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), integers)
 
 
 def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
     """The partial statistics of the rows of both, ``a``'s first: groups keep their order of first appearance."""
     method = fitted.method
+    integers = a.integers & b.integers
     if a.keys is None:
-        return Partial(method.merge(a.statistics, b.statistics), a.rows + b.rows)
+        return Partial(method.merge(a.statistics, b.statistics), a.rows + b.rows, integers=integers)
     keys, codes = union(fitted.group_by, a.keys, b.keys)
     per_group = PerGroup(method, whole_block=fitted.axis == "all")
     order = np.argsort(codes, kind="stable")
     total = per_group.merge(ByGroup(np.arange(len(a.keys)), a.statistics), ByGroup(codes[order], take_rows(b.statistics, order)))
-    return Partial(per_group.table(total, len(keys)), a.rows + b.rows, keys)
+    return Partial(per_group.table(total, len(keys)), a.rows + b.rows, keys, integers)
 
 
 def finish(fitted: Fitted, part: Partial) -> Fitted:
     """``fitted`` with the finished statistics of ``part``."""
     fitted.statistics = fitted.method.finish(part.statistics)
+    fitted.integers = [name for name, held in zip(fitted.columns, part.integers) if held]
     if part.keys is not None:
         fitted.keys = part.keys
     fitted.rows = part.rows
@@ -164,6 +173,7 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
         return iter(held) if held is not None else source.batches(() if job.suffix else columns)
 
     types = _output_types(job, source, sink, columns, read, replay=held is None)
+    to_integers = _integer_writer(job, fitted, sink) if job.inverse else None
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
     for batch, values in _values(job, columns, read()):
@@ -179,6 +189,8 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
         if figures is not None:
             figures.add(values, out, _row_sums(method, out) if fitted.axis == "row" else None)
         frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
+        if to_integers is not None:
+            frame = to_integers(frame, out, batch.first_row)
         sink.write(frame if types is None else types.apply(frame))
         rows += batch.frame.height
         _notify(on_batch, stage)
@@ -215,7 +227,25 @@ def _output_types(job: Job, source: Reader, sink, columns: list[str], read, repl
     selected = set() if job.suffix else set(columns)
     names = [c for c in source.columns if c not in selected]
     batches = source.batches(replay=True) if replay else read()
-    return lossless_types(batches, names, job.numbers.na_values)
+    return lossless_types(batches, names, job.numbers.na_values, job.numbers.decimal_comma)
+
+
+def _integer_writer(job: Job, fitted: Fitted, sink):
+    """What writes the results of the columns that held integers as integers
+    (see :mod:`~softnorm_cli.engine.integers`), or None when no column did."""
+    held = set(fitted.integers)
+    at = [j for j, name in enumerate(fitted.columns) if name in held]
+    if not at:
+        return None
+    names = [f"{fitted.columns[j]}{job.suffix or ''}" for j in at]
+    scale = scales(fitted.statistics, len(fitted.columns))[at]
+    keep_type = sink.format == "parquet"
+
+    def write(frame: pl.DataFrame, out: np.ndarray, first_row: int) -> pl.DataFrame:
+        values = out[:, at] if job.decimals is None else np.round(out[:, at], job.decimals)
+        return as_integers(frame, names, values, scale, keep_type, first_row, job.numbers.decimal_comma)
+
+    return write
 
 
 def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:

@@ -5,11 +5,20 @@ every column it leaves out gets a reason, and a column that is left out
 although most of its values are numbers gets a warning naming the first value
 that is not, because that is usually a missing-value marker softnorm does
 not know.
+
+Integer columns are judged by their shape in the sample too: distinct
+integers in strictly increasing order (row numbers, running ids) are
+identifiers and left out, and a few distinct integers that recur (classes,
+cylinders, years) are codes more often than quantities: normalized, with a
+warning. The sample alone decides, so the look is one pass over it whatever
+the file's size; a file whose ids stop increasing after its first rows is
+still taken for ids.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import shlex
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +41,12 @@ _LEADING_ZERO = r"^\s*[+-]?0[0-9]+\s*$"
 _DECIMAL_COMMA = rf"^\s*{DECIMAL_COMMA}\s*$"
 #: A column left out although at least this share of its values are numbers is warned about.
 MOSTLY_NUMBERS = 0.5
+# Integers as people write them; zero-padded ones are caught before.
+_PLAIN_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
+#: An integer column of at most this many distinct values, each seen twice on average, is warned about;
+#: an identifier column needs more values than this for its order to mean something.
+FEW_DISTINCT = 10
+IDENTIFIERS = "identifiers (unique integers in order)"
 
 
 @dataclass
@@ -78,6 +93,7 @@ def select(
     ``keys`` the group keys: never chosen automatically, and keys not at all.
     """
     names = sample.columns
+    warnings: dict[str, str] = {}
     if patterns:
         selection = Selection(matching(names, patterns))
         clash = next((name for name in selection.columns if name in keys), None)
@@ -91,11 +107,14 @@ def select(
             else:
                 selection.skipped[name] = reason
             if warning:
-                selection.warnings.append(warning)
+                warnings[name] = warning
     if exclude:
         excluded = set(matching(names, exclude, globs_may_miss=True))
         selection.columns = [name for name in selection.columns if name not in excluded]
         selection.skipped.update((name, "excluded by --exclude") for name in names if name in excluded)
+        # A column the user left out is what a warning about it would have asked for.
+        warnings = {name: warning for name, warning in warnings.items() if name not in excluded}
+    selection.warnings = list(warnings.values())
     return selection
 
 
@@ -134,7 +153,7 @@ def _why_not(
     """
     verdicts: dict[str, tuple[str | None, str | None]] = {}
     by_type: dict[pl.DataType, tuple[str | None, str | None] | None] = {}  # a table has few types
-    text = []
+    text, integers = [], []
     for name, dtype in zip(sample.columns, sample.dtypes):
         if name in keys:
             verdicts[name] = ("group key (-g)", None)
@@ -149,9 +168,14 @@ def _why_not(
                 text.append(name)
             else:
                 verdicts[name] = verdict
+                if dtype.is_integer():
+                    integers.append(name)
     if text:
         for name, *figures in _text_figures(sample, text, numbers).iter_rows():
             verdicts[name] = _text_verdict(sample, name, *figures)
+    if integers:
+        for name, *figures in _integer_figures(sample, integers).iter_rows():
+            verdicts[name] = _shape_verdict(name, *figures)
     return verdicts
 
 
@@ -182,7 +206,20 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
         cell.filter(cell.str.contains(_LEADING_ZERO)).first().alias("zero_padded"),
         decimal_comma.sum().alias("decimal_commas"),
         decimal_comma.arg_true().first().alias("first_decimal_comma"),
+        cell.str.contains(_PLAIN_INTEGER).sum().alias("integers"),
+        *_shape(values.fill_nan(None)),
     )
+
+
+def _integer_figures(sample: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Per integer-typed column: values present, distinct values, the least step from one to the next."""
+    cells = sample.select(pl.col(names).cast(pl.Int64, strict=False)).unpivot(variable_name="column", value_name="cell")
+    return cells.group_by("column", maintain_order=True).agg(pl.col("cell").count().alias("numbers"), *_shape(pl.col("cell")))
+
+
+def _shape(values: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    present = values.drop_nulls()
+    return present.n_unique().alias("distinct"), present.diff().min().alias("least_step")
 
 
 def _text_verdict(
@@ -194,6 +231,9 @@ def _text_verdict(
     zero_padded: str | None,
     decimal_commas: int,
     first_decimal_comma: int | None,
+    integers: int,
+    distinct: int,
+    least_step: float | None,
 ) -> tuple[str | None, str | None]:
     present = present_numbers + failures
     if present == 0:
@@ -216,4 +256,19 @@ def _text_verdict(
         return f"not numbers ({value!r}, row {row})", warning
     if zero_padded is not None:
         return f"identifiers with leading zeros ({zero_padded.strip()!r})", None
+    if integers == present_numbers:
+        return _shape_verdict(name, present_numbers, distinct, least_step)
+    return None, None
+
+
+def _shape_verdict(name: str, present: int, distinct: int, least_step: float | None) -> tuple[str | None, str | None]:
+    """The verdict on an integer column by the shape of its values: identifiers, codes, or quantities."""
+    if present > FEW_DISTINCT and least_step is not None and least_step > 0:
+        return IDENTIFIERS, None
+    # A single value is left to the method, which warns of a constant column.
+    if 1 < distinct <= FEW_DISTINCT and present >= 2 * distinct:
+        return None, (
+            f"column {name!r} holds only {distinct} distinct integers, perhaps codes or "
+            f"categories; it is normalized (leave it out with --exclude {shlex.quote(name)})"
+        )
     return None, None

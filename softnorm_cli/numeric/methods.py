@@ -178,7 +178,14 @@ class Softmax(Method):
         return self._propagated(out, stats, at)
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
-        return [(_undefined(stats), "only -inf values; results missing")]
+        undefined = _undefined(stats)
+        # A group of one value is all the mass: its result says nothing about
+        # the value (a row over a single column, say), as a constant z-score.
+        alone = (stats["count"] == 1) & ~undefined
+        return [
+            (undefined, "only -inf values; results missing"),
+            (alone, f"one value; results set to {0 if self.log else 1}"),
+        ]
 
 
 def _undefined(stats: Stats) -> np.ndarray:

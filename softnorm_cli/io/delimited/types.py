@@ -4,8 +4,9 @@ A column becomes Int64 when every present cell is a plain integer that
 Int64 holds (``007`` is not: its zeros would be lost), else Float64 when every
 present cell is a decimal number that float64 holds exactly enough to give it
 back (at most 15 significant digits, inside float64's normal range, no zero
-padding), else it
-stays text. Missing-value markers and empty cells become nulls. A type must
+padding), else it stays text. With decimal commas, ``1,5`` is a decimal and
+``1.5`` is not (a point may group thousands). In every column, text ones
+too, an empty cell or a missing-value marker becomes a null. A type must
 hold for the whole input, so every batch is looked at before the first is
 written.
 """
@@ -26,9 +27,11 @@ _FLOAT_DIGITS = 15
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
-def lossless_types(batches: Iterable[Batch], names: Sequence[str], na_values: Sequence[str]) -> TypeInference:
+def lossless_types(
+    batches: Iterable[Batch], names: Sequence[str], na_values: Sequence[str], decimal_comma: bool = False
+) -> TypeInference:
     """The types of the text columns ``names``, decided over every batch of a table."""
-    types = TypeInference(names, na_values)
+    types = TypeInference(names, na_values, decimal_comma)
     for batch in batches:
         types.add(batch.frame)
     return types
@@ -37,19 +40,19 @@ def lossless_types(batches: Iterable[Batch], names: Sequence[str], na_values: Se
 class TypeInference:
     """The lossless type of each of ``names``, narrowed batch by batch."""
 
-    def __init__(self, names: Sequence[str], na_values: Sequence[str]):
+    def __init__(self, names: Sequence[str], na_values: Sequence[str], decimal_comma: bool = False):
         self._candidates: dict[str, list[pl.DataType]] = {name: [pl.Int64, pl.Float64] for name in names}
         self._markers = list(na_values)
+        self._decimal_comma = decimal_comma
 
     def add(self, frame: pl.DataFrame) -> None:
         for name, kinds in self._candidates.items():
             if not kinds:
                 continue
-            column = frame.get_column(name)
-            present = column.filter(column.is_not_null() & (column != "") & ~column.is_in(self._markers))
+            present = frame.select(pl.col(name).filter(~self._missing(pl.col(name)))).to_series()
             if pl.Int64 in kinds and not _integers(present):
                 kinds.remove(pl.Int64)
-            if pl.Float64 in kinds and not _decimals(present):
+            if pl.Float64 in kinds and not self._decimals(present):
                 kinds.remove(pl.Float64)
 
     def types(self) -> dict[str, pl.DataType]:
@@ -57,13 +60,25 @@ class TypeInference:
         return {name: (kinds[0] if kinds else pl.String) for name, kinds in self._candidates.items()}
 
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``frame`` with its text columns in their inferred types."""
-        casts = [
-            pl.when(pl.col(name).is_in(self._markers) | (pl.col(name) == "")).then(None).otherwise(pl.col(name)).cast(kind).alias(name)
-            for name, kind in self.types().items()
-            if kind != pl.String
-        ]
+        """``frame`` with its text columns in their inferred types, missing cells as nulls."""
+        casts = []
+        for name, kind in self.types().items():
+            text = pl.col(name)
+            if kind == pl.Float64 and self._decimal_comma:
+                text = text.str.replace(",", ".", literal=True)
+            casts.append(pl.when(self._missing(pl.col(name))).then(None).otherwise(text).cast(kind).alias(name))
         return frame.with_columns(casts) if casts else frame
+
+    def _missing(self, column: pl.Expr) -> pl.Expr:
+        # Exact cells only: a text column's " " or " NA " is text someone wrote.
+        return column.is_null() | (column == "") | column.is_in(self._markers)
+
+    def _decimals(self, present: pl.Series) -> bool:
+        if self._decimal_comma:
+            if present.str.contains(".", literal=True).any():
+                return False
+            present = present.str.replace(",", ".", literal=True)
+        return _decimals(present)
 
 
 def _integers(present: pl.Series) -> bool:
