@@ -226,7 +226,7 @@ def test_group_key_errors(invoke, write_file, workdir):
     pq.write_table(pa.table({"tags": [["a"], ["b"]], "x": [1.0, 2.0]}), workdir / "n.parquet")
     expect_error(
         invoke("zscore", "n.parquet", "-g", "tags", "-o", "o.parquet"),
-        "group key column 'tags' has type List(String); keys must be text, numbers or dates",
+        "group key column 'tags' has type list; keys must be text, numbers or dates",
     )
 
 
