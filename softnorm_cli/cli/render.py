@@ -65,11 +65,14 @@ def render(summary: Summary, console) -> None:
         _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
     if summary.skipped:
         _print(console, Text(f"left out ({len(summary.skipped)}):", style="bold"))
-        width = min(24, max(map(len, summary.skipped)))
-        for name, why in list(summary.skipped.items())[:MAX_SHOWN]:
+        names = [_name(name) for name in summary.skipped]
+        width = min(24, max(map(len, names)))
+        for name, why in list(zip(names, summary.skipped.values()))[:MAX_SHOWN]:
             _print(console, Text(f"  {name:<{width}}  {why}"))
         if len(summary.skipped) > MAX_SHOWN:
             _print(console, Text(f"  ... and {len(summary.skipped) - MAX_SHOWN:,} more (all in --summary-json)"))
+    if summary.output:
+        _print(console, Text(f"wrote {_count(summary.rows, 'row')} to {summary.output}"))
     if summary.warnings:
         # The warnings themselves were printed as they were found, one line each.
         count = len(summary.warnings)
@@ -96,6 +99,11 @@ def _engine_line(engine: dict) -> str:
     return f"engine: {engine['name']}{where}, {_count(engine['workers'], 'worker')}, {_count(engine['partitions'], 'partition')}"
 
 
+def _name(column: str) -> str:
+    # pandas writes its row labels as a first column without a name.
+    return column or "(index)"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -112,7 +120,7 @@ def _table(summary: Summary) -> list:
     rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
     shown = list(summary.before.items())[:MAX_SHOWN]
     for name, before in shown:
-        rows.append((name, "", []))
+        rows.append((_name(name), "", []))
         if summary.after is None:
             rows.append(("", "", _cells(before)))
         else:
@@ -141,7 +149,7 @@ def _cells(figures: dict[str, float]) -> list[str]:
     noise = {"mean": 1e-12 * scale, "sum": 1e-12 * scale * figures["count"]}
     shown = {key: 0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key] for key in FIGURES}
     digits = _digits(shown["min"], shown["mean"], shown["max"])
-    return [_number(shown[key], digits if key in ("min", "mean", "max") else 5) for key in FIGURES]
+    return [_number(shown[key], digits if key in ("min", "mean", "max", "sum") else 5) for key in FIGURES]
 
 
 def _digits(*values: float) -> int:
@@ -153,9 +161,17 @@ def _digits(*values: float) -> int:
     return 17
 
 
+#: Below this, a number too large for its significant digits is written out
+#: whole (``174,346,743``, not ``1.7435e+08``); beyond, the digits are noise.
+WRITTEN_OUT = 1e15
+
+
 def _number(value: float, digits: int = 5) -> str:
+    """``value`` with ``digits`` significant digits, thousands separated; whole up to 10^15."""
     if isinstance(value, int):
         return f"{value:,}"
     if math.isnan(value):
         return "–"
-    return f"{value:.{digits}g}"
+    if 10.0 ** digits <= abs(value) < WRITTEN_OUT:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}g}"

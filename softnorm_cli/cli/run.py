@@ -8,15 +8,13 @@ and is one line on stderr with exit 1 (:class:`~softnorm_cli.cli.exits.user_erro
 from __future__ import annotations
 
 import sys
-import time
 
-from softnorm_cli.cli.exits import user_errors, warn
+from softnorm_cli.cli.exits import seconds_running, user_errors, warn
 from softnorm_cli.cli.request import Output, Request
 
 
 def run(request: Request) -> None:
     """Fit and apply, or apply saved parameters, or only fit, as ``request`` asks; then report."""
-    started = time.monotonic()
     with user_errors():
         fitted, summary = (_run_parts if request.parts else _run_one)(request)
         if request.save_params:
@@ -24,12 +22,17 @@ def run(request: Request) -> None:
             summary.parameters["saved to"] = request.save_params
         if request.params:
             summary.parameters["from"] = request.params
-        summary.elapsed = time.monotonic() - started
         report(summary, request.report.quiet, request.report.show, request.report.json)
 
 
 def report(summary, quiet: bool, show: bool, json_path: str | None = None) -> None:
-    """Warnings one line each, the summary's JSON, then the summary for people on stderr."""
+    """Warnings one line each, the summary's JSON, then the summary for people on stderr.
+
+    The time taken is the whole run's, up to the summary (its rendering loaded).
+    """
+    if show:
+        from softnorm_cli.cli.render import render
+    summary.elapsed = seconds_running()
     if not quiet:
         for line in summary.warnings:
             warn(line)
@@ -39,8 +42,6 @@ def report(summary, quiet: bool, show: bool, json_path: str | None = None) -> No
 
         atomic.write_text(json_path, json_text(summary.to_json()) + "\n")
     if show:
-        from softnorm_cli.cli.render import render
-
         render(summary, console(sys.stderr))
 
 
