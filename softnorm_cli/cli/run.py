@@ -54,7 +54,10 @@ def _run_one(request: Request):
     from softnorm_cli.io.sniff import format_from_path
 
     job, fitted, output = request.job, request.fitted, request.output
-    with request.input.open() as source, progress(source, request.report.quiet) as on_batch:
+    # The bar comes first: opening a pipe waits for its first rows, which may be slow to come.
+    with progress(request.report.quiet) as on_batch, request.input.open() as source:
+        if on_batch is not None:
+            on_batch.follow(source)
         if output.path is None:  # --fit-only
             fitted = local.fit(job, source, on_batch)
             summary = summarize_fit(fitted)
@@ -126,15 +129,16 @@ def layout(source, output: Output, fmt: str | None):
     )
 
 
-def progress(source, quiet: bool):
-    """A progress bar on stderr when it is a terminal, else a no-op; usable as a context manager."""
+def progress(quiet: bool):
+    """A progress bar on stderr when it is a terminal (a context manager giving the
+    :class:`~softnorm_cli.cli.progress.BatchProgress` to follow a source), else None."""
     if quiet or not sys.stderr.isatty():
         import contextlib
 
         return contextlib.nullcontext(None)
     from softnorm_cli.cli.progress import BatchProgress
 
-    return BatchProgress(source, console(sys.stderr))
+    return BatchProgress(None, console(sys.stderr))
 
 
 def console(file):
