@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+from softnorm_cli.cli.sparkline import WIDTHS, fitting, plain_console, sparkline
 from softnorm_cli.engine.keys import describe
 from softnorm_cli.engine.summary import FIGURES, Summary
 
@@ -37,6 +38,8 @@ def render(summary: Summary, console) -> None:
     Each column's name has a line of its own, so a long name stays whole and
     the figures keep their alignment; figures get as many digits as it takes
     to tell min, mean and max apart (``1e9 + noise`` is not ``1e+09`` thrice).
+    Each stage's distribution is drawn after its figures, as wide as the
+    console allows, or on the name's line when the figures leave no room.
     """
     from rich.text import Text
 
@@ -51,11 +54,14 @@ def render(summary: Summary, console) -> None:
     _print(console, Text(" · ".join(facts)))
     for role, path in summary.parameters.items():
         _print(console, Text(f"parameters {role} {path}"))
+    plain = plain_console(console)
     if summary.groups is not None:
         _print(console, Text(_groups_line(summary.groups)))
+        if summary.group_sizes is not None:
+            _print(console, _picture_line("group sizes", summary.group_sizes, console, plain))
     if summary.engine is not None:
         _print(console, Text(_engine_line(summary.engine)))
-    lines = _table(summary)
+    lines = _table(summary, console, plain)
     if lines:
         _print(console, Text(""))
         for line in lines:
@@ -63,6 +69,8 @@ def render(summary: Summary, console) -> None:
     if summary.row_sums is not None:
         low, high = summary.row_sums
         _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
+    if summary.row_max is not None:
+        _print(console, _picture_line("largest probability per row", summary.row_max, console, plain))
     if summary.skipped:
         _print(console, Text(f"left out ({len(summary.skipped)}):", style="bold"))
         names = [_name(name) for name in summary.skipped]
@@ -113,8 +121,22 @@ def _print(console, text) -> None:
     console.print(text, soft_wrap=True)
 
 
-def _table(summary: Summary) -> list:
-    """The figures as aligned lines: a header, then per column its name and one row per stage."""
+def _picture_line(label: str, picture, console, plain: bool):
+    """``group sizes: 812 ▁▂▅█▆▃▁ 1,204``."""
+    from rich.text import Text
+
+    low, high = _number(picture.low), _number(picture.high)
+    width = fitting(console.width - len(label) - len(low) - len(high) - 4) or WIDTHS[-1]
+    return Text(f"{label}: {low} ").append(sparkline(picture.counts, width, plain), style=PICTURE).append(f" {high}")
+
+
+#: How the after picture looks (the before one is dimmed with its row).
+PICTURE = "cyan"
+
+
+def _table(summary: Summary, console, plain: bool) -> list:
+    """The figures as aligned lines: a header, then per column its name and one row per stage,
+    each stage's picture after its figures (or both on the name's line, if the figures leave no room)."""
     from rich.text import Text
 
     rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
@@ -131,15 +153,29 @@ def _table(summary: Summary) -> list:
     label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
     widths = [max(len(key), *(len(cells[i]) for _, _, cells in rows if cells)) for i, key in enumerate(FIGURES)]
     lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
+    beside = fitting(console.width - label - sum(2 + w for w in widths) - 2)
+    pictures: dict = {}
     for name, stage, cells in rows:
         if not cells:
-            lines.append(Text(name, style="bold"))
+            pictures = summary.pictures.get(_column(summary, name), {})
+            line = Text(name, style="bold")
+            if pictures and beside is None:
+                for i, picture in enumerate(pictures.values()):
+                    line.append("  " if i == 0 else " → ").append(sparkline(picture.counts, WIDTHS[-1], plain), style=PICTURE)
+            lines.append(line)
         else:
             text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
-            lines.append(Text(text, style="dim" if stage == "before" else ""))
+            line = Text(text, style="dim" if stage == "before" else "")
+            if beside is not None and stage in pictures:
+                line.append("  ").append(sparkline(pictures[stage].counts, beside, plain), style=PICTURE)
+            lines.append(line)
     if len(summary.before) > MAX_SHOWN:
         lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
     return lines
+
+
+def _column(summary: Summary, shown: str) -> str:
+    return "" if shown == _name("") and "" in summary.before else shown
 
 
 def _cells(figures: dict[str, float]) -> list[str]:

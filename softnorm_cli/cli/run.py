@@ -92,7 +92,7 @@ def _run_parts(request: Request):
             summary.engine = executor.describe(len(dataset.parts))
         else:
             with PartsOutput(output.path, written.format) as out:
-                summary = parts.apply(job, fitted, dataset, out, written, executor)
+                summary = parts.apply(job, fitted, dataset, out, written, executor, own_fit=request.fitted is None)
             summary.output = output.path
     summary.input = dataset.name
     return fitted, summary
