@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softnorm_cli.numeric.histogram import BINS, bin_counts
+from softnorm_cli.numeric.histogram import Histogram, bin_counts
 from softnorm_cli.numeric.methods import Method
 
 Range = tuple[np.ndarray, np.ndarray]  # the low and the high edge of each column
@@ -104,40 +104,39 @@ class Bins:
 
     def __init__(self, edges: Edges, columns: int):
         self.edges = edges
-        self.before = np.zeros((columns, BINS), dtype=np.int64) if edges.before else None
-        self.after = np.zeros((columns, BINS), dtype=np.int64) if edges.after and not edges.same else None
-        self.row_max = np.zeros(BINS, dtype=np.int64) if edges.row_max else None
+        self.before = Histogram(*edges.before, columns) if edges.before else None
+        self.after = Histogram(*edges.after, columns) if edges.after and not edges.same else None
+        self.row_max = Histogram(0.0, 1.0, 1) if edges.row_max else None
 
     def add(self, before: np.ndarray, after: np.ndarray, probabilities=None) -> None:
         if self.before is not None:
-            self.before += bin_counts(before, *self.edges.before)
+            self.before.add(before)
         if self.after is not None:
-            self.after += bin_counts(after, *self.edges.after)
+            self.after.add(after)
         if self.row_max is not None:
-            largest = np.fmax.reduce(after if probabilities is None else probabilities, axis=1)
-            self.row_max += bin_counts(largest[:, None], 0.0, 1.0)[0]
+            self.row_max.add(np.fmax.reduce(after if probabilities is None else probabilities, axis=1)[:, None])
 
     def merge(self, other: Bins) -> Bins:
         merged = copy.copy(self)
         for name in ("before", "after", "row_max"):
             mine, theirs = getattr(self, name), getattr(other, name)
-            setattr(merged, name, None if mine is None else mine + theirs)
+            setattr(merged, name, None if mine is None else mine.merge(theirs))
         return merged
 
     def pictures(self, columns: list[str]) -> dict[str, dict[str, Picture]]:
         """Each column's pictures, by stage."""
         after = self.before if self.edges.same else self.after
         out: dict[str, dict[str, Picture]] = {name: {} for name in columns}
-        for stage, counts, edges in (("before", self.before, self.edges.before), ("after", after, self.edges.after)):
-            if counts is None:
+        for stage, histogram, edges in (("before", self.before, self.edges.before), ("after", after, self.edges.after)):
+            if histogram is None:
                 continue
             low, high = edges
-            for i, name in enumerate(columns):
-                out[name][stage] = picture_of(counts[i], low[i], high[i])
+            for i, (name, counts) in enumerate(zip(columns, histogram.counts)):
+                out[name][stage] = picture_of(counts, low[i], high[i])
         return out
 
     def row_max_picture(self) -> Picture | None:
-        return None if self.row_max is None else picture_of(self.row_max, 0.0, 1.0)
+        return None if self.row_max is None else picture_of(self.row_max.counts[0], 0.0, 1.0)
 
 
 def sizes_picture(sizes: np.ndarray) -> Picture | None:
