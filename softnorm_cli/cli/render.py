@@ -200,14 +200,17 @@ def _digits(*values: float) -> int:
 #: Below this, a number too large for its significant digits is written out
 #: whole (``174,346,743``, not ``1.7435e+08``); beyond, the digits are noise.
 WRITTEN_OUT = 1e15
+#: Thousands are separated from here up: a year reads 2007, not 2,007.
+SEPARATED = 10_000
 
 
 def _number(value: float, digits: int = 5) -> str:
     """``value`` with ``digits`` significant digits, thousands separated; whole up to 10^15."""
-    if isinstance(value, int):
-        return f"{value:,}"
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         return "–"
+    separator = "," if abs(value) >= SEPARATED else ""
+    if isinstance(value, int):
+        return f"{value:{separator}}"
     if 10.0 ** digits <= abs(value) < WRITTEN_OUT:
-        return f"{value:,.0f}"
-    return f"{value:,.{digits}g}"
+        return f"{value:{separator}.0f}"
+    return f"{value:{separator}.{digits}g}"
