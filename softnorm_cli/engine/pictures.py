@@ -40,7 +40,7 @@ class Picture:
 
 
 def picture_of(counts: np.ndarray, low: float, high: float) -> Picture:
-    return Picture(float(low), float(high), [int(c) for c in counts])
+    return Picture(float(low), float(high), counts.tolist())
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,9 @@ class Bins:
         for stage, histogram, edges in (("before", self.before, self.edges.before), ("after", after, self.edges.after)):
             if histogram is None:
                 continue
-            low, high = edges
-            for i, (name, counts) in enumerate(zip(columns, histogram.counts)):
-                out[name][stage] = picture_of(counts, low[i], high[i])
+            # Lists, not arrays: 100,000 columns are 100,000 pictures.
+            for name, counts, low, high in zip(columns, histogram.counts.tolist(), edges[0].tolist(), edges[1].tolist()):
+                out[name][stage] = Picture(low, high, counts)
         return out
 
     def row_max_picture(self) -> Picture | None:

@@ -62,7 +62,8 @@ class Histogram:
         np.minimum(position, self._first + (self.bins - 1), out=position)
         np.fmax(position, self._first - 1, out=position)  # NaN, and below low: the bin not counted
         np.copyto(index, position, casting="unsafe")  # positive: truncation is the floor
-        self._total += np.bincount(index.ravel(order="K"), minlength=self._total.size)
+        # Not bincount: it makes an array of every bin of every column, however few the rows.
+        np.add.at(self._total, index.ravel(order="K"), 1)
 
     def merge(self, other: Histogram) -> Histogram:
         merged = Histogram.__new__(Histogram)
