@@ -139,43 +139,37 @@ def _table(summary: Summary, console, plain: bool) -> list:
     each stage's picture after its figures (or both on the name's line, if the figures leave no room)."""
     from rich.text import Text
 
-    rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
+    rows: list[tuple[str, str, list[str]]] = []  # (column, stage, cells); a name row has no cells
     shown = list(summary.before.items())[:MAX_SHOWN]
     for name, before in shown:
-        rows.append((_name(name), "", []))
+        rows.append((name, "", []))
         if summary.after is None:
-            rows.append(("", "", _cells(before)))
+            rows.append((name, "", _cells(before)))
         else:
-            rows.append(("", "before", _cells(before)))
-            rows.append(("", "after", _cells(summary.after[name])))
+            rows.append((name, "before", _cells(before)))
+            rows.append((name, "after", _cells(summary.after[name])))
     if not rows:
         return []
     label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
     widths = [max(len(key), *(len(cells[i]) for _, _, cells in rows if cells)) for i, key in enumerate(FIGURES)]
     lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
     beside = fitting(console.width - label - sum(2 + w for w in widths) - 2)
-    pictures: dict = {}
     for name, stage, cells in rows:
+        pictures = summary.pictures.get(name, {})
         if not cells:
-            pictures = summary.pictures.get(_column(summary, name), {})
-            line = Text(name, style="bold")
-            if pictures and beside is None:
+            line = Text(_name(name), style="bold")
+            if beside is None:
                 for i, picture in enumerate(pictures.values()):
                     line.append("  " if i == 0 else " → ").append(sparkline(picture.counts, WIDTHS[-1], plain), style=PICTURE)
-            lines.append(line)
         else:
             text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
             line = Text(text, style="dim" if stage == "before" else "")
             if beside is not None and stage in pictures:
                 line.append("  ").append(sparkline(pictures[stage].counts, beside, plain), style=PICTURE)
-            lines.append(line)
+        lines.append(line)
     if len(summary.before) > MAX_SHOWN:
         lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
     return lines
-
-
-def _column(summary: Summary, shown: str) -> str:
-    return "" if shown == _name("") and "" in summary.before else shown
 
 
 def _cells(figures: dict[str, float]) -> list[str]:
