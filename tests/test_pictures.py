@@ -136,7 +136,7 @@ def test_saved_parameters_draw_no_pictures(invoke_ok, workdir):
 
 def test_no_color_draws_plain_characters(invoke_ok, workdir):
     _table().write_csv("in.csv")
-    drawn = invoke_ok("zscore", "in.csv", "-c", "x,y", "-o", "out.csv", "--summary").stderr
+    drawn = invoke_ok("zscore", "in.csv", "-c", "x,y", "-o", "out.csv", "--summary", env={"NO_COLOR": None}).stderr
     plain = invoke_ok("zscore", "in.csv", "-c", "x,y", "-o", "out.csv", "--summary", env={"NO_COLOR": "1"}).stderr
     assert set(BLOCKS[1:]) & set(drawn)
     assert not set(BLOCKS[1:]) & set(plain)
@@ -175,3 +175,11 @@ def test_pictures_follow_the_console_width():
     assert all(len(line) <= 80 for line in narrow)
     name = next(line for line in narrow if line.startswith("a "))
     assert name == "a  " + sparkline(list(range(BINS)), 16) + " → " + sparkline(list(range(BINS)), 16)
+
+
+def test_a_terminal_without_block_characters_gets_plain_ones():
+    from softnorm_cli.cli.sparkline import plain_console
+
+    ascii_terminal = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    assert plain_console(Console(file=ascii_terminal, force_terminal=True))
+    assert not plain_console(Console(file=io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), force_terminal=True, no_color=False))
