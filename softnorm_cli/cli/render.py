@@ -30,6 +30,8 @@ def json_text(value, level: int = 0) -> str:
 
 #: Columns shown in the table; the JSON has them all.
 MAX_SHOWN = 20
+#: How a picture looks (the before one is dimmed with its row).
+PICTURE = "cyan"
 
 
 def render(summary: Summary, console) -> None:
@@ -122,16 +124,12 @@ def _print(console, text) -> None:
 
 
 def _picture_line(label: str, picture, console, plain: bool):
-    """``group sizes: 812 ▁▂▅█▆▃▁ 1,204``."""
+    """``group sizes: 44 █     █  █   █ 124``: the label, the low edge, the picture, the high edge."""
     from rich.text import Text
 
     low, high = _number(picture.low), _number(picture.high)
     width = fitting(console.width - len(label) - len(low) - len(high) - 4) or WIDTHS[-1]
     return Text(f"{label}: {low} ").append(sparkline(picture.counts, width, plain), style=PICTURE).append(f" {high}")
-
-
-#: How the after picture looks (the before one is dimmed with its row).
-PICTURE = "cyan"
 
 
 def _table(summary: Summary, console, plain: bool) -> list:
