@@ -23,7 +23,8 @@ from softnorm_cli import __version__
 
 FIGURE_KEYS = ["count", "missing", "min", "max", "mean", "std", "sum"]
 SUMMARY_KEYS = [
-    "command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "groups", "parameters", "engine", "row_sums", "warnings"
+    "command", "axis", "input", "output", "rows", "elapsed", "columns", "skipped", "groups", "parameters", "engine", "row_sums",
+    "row_max_bins", "warnings",
 ]
 
 
@@ -587,14 +588,18 @@ def test_summary_json_exact_structure(invoke_ok, write_file, workdir):
     assert data["axis"] == "column"
     assert data["rows"] == 4
     assert list(data["columns"]) == ["a"]
-    assert list(data["columns"]["a"]) == ["before", "after"]
+    assert list(data["columns"]["a"]) == ["before", "after", "bins"]
+    constant = [4] + [0] * 63  # a constant column counts in its first bin
+    assert data["columns"]["a"]["bins"] == {
+        "before": {"low": 1.0, "high": 1.0, "counts": constant}, "after": {"low": 0.0, "high": 0.0, "counts": constant},
+    }
     assert data["columns"]["a"]["before"] == {
         "count": 4, "missing": 0, "min": 1.0, "max": 1.0, "mean": 1.0, "std": 0.0, "sum": 4.0,
     }
     assert data["columns"]["a"]["after"] == {
         "count": 4, "missing": 0, "min": 0.0, "max": 0.0, "mean": 0.0, "std": 0.0, "sum": 0.0,
     }
-    assert data["row_sums"] is None
+    assert data["row_sums"] is None and data["row_max_bins"] is None
     assert data["warnings"] == ["column 'a': constant (zero std); results set to 0"]
 
 

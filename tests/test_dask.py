@@ -158,3 +158,21 @@ def test_an_unreachable_scheduler_is_one_line(invoke, workdir, monkeypatch):
     assert result.stderr.startswith("softnorm: error: cannot reach the Dask scheduler tcp://127.0.0.1:1: ")
     assert result.stderr.count("\n") == 1
     assert sorted(os.listdir(".")) == ["in"]
+
+
+def _bins(summary: dict) -> dict:
+    return {
+        "columns": {name: column["bins"] for name, column in summary["columns"].items()},
+        "row_max": summary["row_max_bins"],
+        "group_sizes": (summary["groups"] or {}).get("size_bins"),
+    }
+
+
+@pytest.mark.parametrize("args", PART_ARGS, ids=lambda a: "-".join(a[:1] + a[3:]))
+def test_dask_counts_the_local_engines_bins(invoke_ok, workdir, scheduler, args):
+    write_parts("in", parts_table(), "csv")
+    invoke_ok(*args, "in", "-o", "local", "--summary-json", "local.json")
+    invoke_ok(*args, "in", "-o", "dask", "--engine", "dask", "--scheduler", scheduler, "--summary-json", "dask.json")
+    local, dask = (_bins(json.loads(open(f"{name}.json").read())) for name in ("local", "dask"))
+    assert dask == local
+    assert any(stage["counts"] for column in local["columns"].values() for stage in column.values())

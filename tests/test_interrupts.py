@@ -223,7 +223,7 @@ _BUG_AFTER_READER_LEFT = textwrap.dedent("""
 
 
 def test_a_bug_after_stdout_closed_keeps_its_message_and_status(tmp_path):
-    (tmp_path / "t.csv").write_text("a\n" + "".join(f"{i}\n" for i in range(1000)))
+    (tmp_path / "t.csv").write_text("a\n" + "".join(f"{i % 97}\n" for i in range(1000)))
     proc = subprocess.Popen([sys.executable, "-c", _BUG_AFTER_READER_LEFT, "zscore", "t.csv"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader goes before anything is written

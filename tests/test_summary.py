@@ -1,6 +1,10 @@
 """The summary's rendering: figures a person can read at a glance."""
 
 import io
+import json
+import subprocess
+import sys
+import time
 
 from rich.console import Console
 
@@ -40,3 +44,49 @@ def test_before_and_after_fit_an_80_column_terminal():
     text = _rendered(Summary("zscore", "column", 999, {"f0": figures}, {"f0": figures}))
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "-506.78" in text and "…" not in text
+
+
+def test_an_unnamed_index_is_shown_as_index():
+    summary = Summary("zscore", "column", 3, {"": _figures()}, {"": _figures()}, skipped={"": "row labels (an index)"})
+    lines = _rendered(summary).splitlines()
+    assert "(index)" in lines
+    assert "  (index)  row labels (an index)" in lines
+
+
+def test_whole_numbers_up_to_1e15_are_written_out_with_separators():
+    figures = _figures(min=6889.0, max=996790.0, mean=506821.93, std=278778.84, sum=174346743.0, count=344)
+    text = _rendered(Summary("stats", None, 344, {"mass": figures}), width=120)
+    row = next(line for line in text.splitlines() if line.startswith("  ") and "344" in line).split()
+    assert row[2:] == ["6889", "996,790", "506,822", "278,779", "174,346,743"]  # four digits unseparated, as a year
+    assert "e+" not in text
+
+
+def test_beyond_1e15_numbers_keep_their_exponent():
+    figures = _figures(min=1e16, max=3e16, mean=2e16, std=1e16, sum=6e16)
+    text = _rendered(Summary("stats", None, 3, {"big": figures}), width=120)
+    assert "1e+16" in text and "6e+16" in text
+
+
+def test_the_sum_has_the_digits_of_the_other_figures():
+    # min, mean and max need 7 digits to differ; the sum gets as many.
+    figures = _figures(min=1000.001, max=1000.003, mean=1000.002, std=0.001, sum=3000.006)
+    text = _rendered(Summary("stats", None, 3, {"a": figures}), width=120)
+    assert text.splitlines()[-1].split()[2:] == ["1000.001", "1000.003", "1000.002", "0.001", "3000.006"]
+
+
+def test_the_last_line_says_what_was_written_where():
+    summary = Summary("zscore", "column", 344, {"a": _figures()}, {"a": _figures()}, output="out.csv", warnings=["w"])
+    assert _rendered(summary).splitlines()[-2:] == ["wrote 344 rows to out.csv", "1 warning, listed above"]
+    one = Summary("zscore", "column", 1, {"a": _figures()}, {"a": _figures()}, output="standard output")
+    assert _rendered(one).splitlines()[-1] == "wrote 1 row to standard output"
+
+
+def test_the_time_taken_is_the_whole_runs(tmp_path):
+    # Starting Python and loading numpy and polars are most of a short run: they count.
+    (tmp_path / "in.csv").write_text("a\n1\n2\n3\n")
+    command = [sys.executable, "-m", "softnorm_cli", "zscore", "in.csv", "-o", "out.csv", "--summary-json", "s.json"]
+    started = time.monotonic()
+    subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    wall = time.monotonic() - started
+    elapsed = json.loads((tmp_path / "s.json").read_text())["elapsed"]
+    assert 0.5 * wall <= elapsed <= wall + 0.02  # the start is known to 10 ms; the exit is not counted

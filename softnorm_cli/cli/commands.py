@@ -179,7 +179,9 @@ def stats(as_json, **options):
     read = input_of(options)
     job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect))
     with user_errors():
-        with read.open() as source, progress(source, False) as on_batch:
+        with progress(False) as on_batch, read.open() as source:
+            if on_batch is not None:
+                on_batch.follow(source)
             summary = describe(job, source, on_batch)
         report(summary, quiet=False, show=False)
     if as_json:

@@ -9,11 +9,30 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
 from softnorm_cli.cli import signals
 from softnorm_cli.errors import is_user_error, one_line
+
+_LOADED = time.monotonic()
+
+
+def seconds_running() -> float:
+    """Seconds since this process started, as a stopwatch around the command would measure.
+
+    Starting Python and importing numpy and polars take a good part of a
+    short run, so the clock starts with the process (Linux tells when), or
+    else when the command line was loaded.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            # The name in parentheses may hold spaces; the start time is the 22nd field.
+            started = int(f.read().rsplit(b")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _LOADED
 
 
 class CommandError(click.ClickException):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+from softnorm_cli.cli.sparkline import WIDTHS, fitting, plain_console, sparkline
 from softnorm_cli.engine.keys import describe
 from softnorm_cli.engine.summary import FIGURES, Summary
 
@@ -29,6 +30,8 @@ def json_text(value, level: int = 0) -> str:
 
 #: Columns shown in the table; the JSON has them all.
 MAX_SHOWN = 20
+#: How a picture looks (the before one is dimmed with its row).
+PICTURE = "cyan"
 
 
 def render(summary: Summary, console) -> None:
@@ -37,6 +40,8 @@ def render(summary: Summary, console) -> None:
     Each column's name has a line of its own, so a long name stays whole and
     the figures keep their alignment; figures get as many digits as it takes
     to tell min, mean and max apart (``1e9 + noise`` is not ``1e+09`` thrice).
+    Each stage's distribution is drawn after its figures, as wide as the
+    console allows, or on the name's line when the figures leave no room.
     """
     from rich.text import Text
 
@@ -51,11 +56,14 @@ def render(summary: Summary, console) -> None:
     _print(console, Text(" · ".join(facts)))
     for role, path in summary.parameters.items():
         _print(console, Text(f"parameters {role} {path}"))
+    plain = plain_console(console)
     if summary.groups is not None:
         _print(console, Text(_groups_line(summary.groups)))
+        if summary.group_sizes is not None:
+            _print(console, _picture_line("group sizes", summary.group_sizes, console, plain))
     if summary.engine is not None:
         _print(console, Text(_engine_line(summary.engine)))
-    lines = _table(summary)
+    lines = _table(summary, console, plain)
     if lines:
         _print(console, Text(""))
         for line in lines:
@@ -63,13 +71,18 @@ def render(summary: Summary, console) -> None:
     if summary.row_sums is not None:
         low, high = summary.row_sums
         _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
+    if summary.row_max is not None:
+        _print(console, _picture_line("largest probability per row", summary.row_max, console, plain))
     if summary.skipped:
         _print(console, Text(f"left out ({len(summary.skipped)}):", style="bold"))
-        width = min(24, max(map(len, summary.skipped)))
-        for name, why in list(summary.skipped.items())[:MAX_SHOWN]:
+        names = [_name(name) for name in summary.skipped]
+        width = min(24, max(map(len, names)))
+        for name, why in list(zip(names, summary.skipped.values()))[:MAX_SHOWN]:
             _print(console, Text(f"  {name:<{width}}  {why}"))
         if len(summary.skipped) > MAX_SHOWN:
             _print(console, Text(f"  ... and {len(summary.skipped) - MAX_SHOWN:,} more (all in --summary-json)"))
+    if summary.output:
+        _print(console, Text(f"wrote {_count(summary.rows, 'row')} to {summary.output}"))
     if summary.warnings:
         # The warnings themselves were printed as they were found, one line each.
         count = len(summary.warnings)
@@ -96,6 +109,11 @@ def _engine_line(engine: dict) -> str:
     return f"engine: {engine['name']}{where}, {_count(engine['workers'], 'worker')}, {_count(engine['partitions'], 'partition')}"
 
 
+def _name(column: str) -> str:
+    # pandas writes its row labels as a first column without a name.
+    return column or "(index)"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -105,30 +123,48 @@ def _print(console, text) -> None:
     console.print(text, soft_wrap=True)
 
 
-def _table(summary: Summary) -> list:
-    """The figures as aligned lines: a header, then per column its name and one row per stage."""
+def _picture_line(label: str, picture, console, plain: bool):
+    """``group sizes: 44 █     █  █   █ 124``: the label, the low edge, the picture, the high edge."""
     from rich.text import Text
 
-    rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
+    low, high = _number(picture.low), _number(picture.high)
+    width = fitting(console.width - len(label) - len(low) - len(high) - 4) or WIDTHS[-1]
+    return Text(f"{label}: {low} ").append(sparkline(picture.counts, width, plain), style=PICTURE).append(f" {high}")
+
+
+def _table(summary: Summary, console, plain: bool) -> list:
+    """The figures as aligned lines: a header, then per column its name and one row per stage,
+    each stage's picture after its figures (or both on the name's line, if the figures leave no room)."""
+    from rich.text import Text
+
+    rows: list[tuple[str, str, list[str]]] = []  # (column, stage, cells); a name row has no cells
     shown = list(summary.before.items())[:MAX_SHOWN]
     for name, before in shown:
         rows.append((name, "", []))
         if summary.after is None:
-            rows.append(("", "", _cells(before)))
+            rows.append((name, "", _cells(before)))
         else:
-            rows.append(("", "before", _cells(before)))
-            rows.append(("", "after", _cells(summary.after[name])))
+            rows.append((name, "before", _cells(before)))
+            rows.append((name, "after", _cells(summary.after[name])))
     if not rows:
         return []
     label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
     widths = [max(len(key), *(len(cells[i]) for _, _, cells in rows if cells)) for i, key in enumerate(FIGURES)]
     lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
+    beside = fitting(console.width - label - sum(2 + w for w in widths) - 2)
     for name, stage, cells in rows:
+        pictures = summary.pictures.get(name, {})
         if not cells:
-            lines.append(Text(name, style="bold"))
+            line = Text(_name(name), style="bold")
+            if beside is None:
+                for i, picture in enumerate(pictures.values()):
+                    line.append("  " if i == 0 else " → ").append(sparkline(picture.counts, WIDTHS[-1], plain), style=PICTURE)
         else:
             text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
-            lines.append(Text(text, style="dim" if stage == "before" else ""))
+            line = Text(text, style="dim" if stage == "before" else "")
+            if beside is not None and stage in pictures:
+                line.append("  ").append(sparkline(pictures[stage].counts, beside, plain), style=PICTURE)
+        lines.append(line)
     if len(summary.before) > MAX_SHOWN:
         lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
     return lines
@@ -141,7 +177,7 @@ def _cells(figures: dict[str, float]) -> list[str]:
     noise = {"mean": 1e-12 * scale, "sum": 1e-12 * scale * figures["count"]}
     shown = {key: 0.0 if key in noise and abs(figures[key]) < noise[key] else figures[key] for key in FIGURES}
     digits = _digits(shown["min"], shown["mean"], shown["max"])
-    return [_number(shown[key], digits if key in ("min", "mean", "max") else 5) for key in FIGURES]
+    return [_number(shown[key], digits if key in ("min", "mean", "max", "sum") else 5) for key in FIGURES]
 
 
 def _digits(*values: float) -> int:
@@ -153,9 +189,20 @@ def _digits(*values: float) -> int:
     return 17
 
 
+#: Below this, a number too large for its significant digits is written out
+#: whole (``174,346,743``, not ``1.7435e+08``); beyond, the digits are noise.
+WRITTEN_OUT = 1e15
+#: Thousands are separated from here up: a year reads 2007, not 2,007.
+SEPARATED = 10_000
+
+
 def _number(value: float, digits: int = 5) -> str:
-    if isinstance(value, int):
-        return f"{value:,}"
-    if math.isnan(value):
+    """``value`` with ``digits`` significant digits, thousands separated; whole up to 10^15."""
+    if isinstance(value, float) and math.isnan(value):
         return "–"
-    return f"{value:.{digits}g}"
+    separator = "," if abs(value) >= SEPARATED else ""
+    if isinstance(value, int):
+        return f"{value:{separator}}"
+    if 10.0 ** digits <= abs(value) < WRITTEN_OUT:
+        return f"{value:{separator}.0f}"
+    return f"{value:{separator}.{digits}g}"

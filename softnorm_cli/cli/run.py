@@ -8,15 +8,13 @@ and is one line on stderr with exit 1 (:class:`~softnorm_cli.cli.exits.user_erro
 from __future__ import annotations
 
 import sys
-import time
 
-from softnorm_cli.cli.exits import user_errors, warn
+from softnorm_cli.cli.exits import seconds_running, user_errors, warn
 from softnorm_cli.cli.request import Output, Request
 
 
 def run(request: Request) -> None:
     """Fit and apply, or apply saved parameters, or only fit, as ``request`` asks; then report."""
-    started = time.monotonic()
     with user_errors():
         fitted, summary = (_run_parts if request.parts else _run_one)(request)
         if request.save_params:
@@ -24,12 +22,17 @@ def run(request: Request) -> None:
             summary.parameters["saved to"] = request.save_params
         if request.params:
             summary.parameters["from"] = request.params
-        summary.elapsed = time.monotonic() - started
         report(summary, request.report.quiet, request.report.show, request.report.json)
 
 
 def report(summary, quiet: bool, show: bool, json_path: str | None = None) -> None:
-    """Warnings one line each, the summary's JSON, then the summary for people on stderr."""
+    """Warnings one line each, the summary's JSON, then the summary for people on stderr.
+
+    The time taken is the whole run's, up to the summary (its rendering loaded).
+    """
+    if show:
+        from softnorm_cli.cli.render import render
+    summary.elapsed = seconds_running()
     if not quiet:
         for line in summary.warnings:
             warn(line)
@@ -39,8 +42,6 @@ def report(summary, quiet: bool, show: bool, json_path: str | None = None) -> No
 
         atomic.write_text(json_path, json_text(summary.to_json()) + "\n")
     if show:
-        from softnorm_cli.cli.render import render
-
         render(summary, console(sys.stderr))
 
 
@@ -53,7 +54,10 @@ def _run_one(request: Request):
     from softnorm_cli.io.sniff import format_from_path
 
     job, fitted, output = request.job, request.fitted, request.output
-    with request.input.open() as source, progress(source, request.report.quiet) as on_batch:
+    # The bar comes first: opening a pipe waits for its first rows, which may be slow to come.
+    with progress(request.report.quiet) as on_batch, request.input.open() as source:
+        if on_batch is not None:
+            on_batch.follow(source)
         if output.path is None:  # --fit-only
             fitted = local.fit(job, source, on_batch)
             summary = summarize_fit(fitted, source.warnings)
@@ -88,7 +92,7 @@ def _run_parts(request: Request):
             summary.engine = executor.describe(len(dataset.parts))
         else:
             with PartsOutput(output.path, written.format) as out:
-                summary = parts.apply(job, fitted, dataset, out, written, executor)
+                summary = parts.apply(job, fitted, dataset, out, written, executor, own_fit=request.fitted is None)
             summary.output = output.path
     summary.input = dataset.name
     return fitted, summary
@@ -125,15 +129,16 @@ def layout(source, output: Output, fmt: str | None):
     )
 
 
-def progress(source, quiet: bool):
-    """A progress bar on stderr when it is a terminal, else a no-op; usable as a context manager."""
+def progress(quiet: bool):
+    """A progress bar on stderr when it is a terminal (a context manager giving the
+    :class:`~softnorm_cli.cli.progress.BatchProgress` to follow a source), else None."""
     if quiet or not sys.stderr.isatty():
         import contextlib
 
         return contextlib.nullcontext(None)
     from softnorm_cli.cli.progress import BatchProgress
 
-    return BatchProgress(source, console(sys.stderr))
+    return BatchProgress(None, console(sys.stderr))
 
 
 def console(file):

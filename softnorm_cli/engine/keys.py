@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from softnorm_cli.engine.values import type_name
 from softnorm_cli.errors import SoftnormError
 
 _CODE = "__softnorm_group__"
@@ -82,7 +83,7 @@ class KeyIndex:
         if dtype.is_float():
             return pl.when(column.is_nan()).then(None).otherwise(column).cast(pl.String).alias(name)
         if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
-            raise SoftnormError(f"group key column {name!r} has type {dtype}; keys must be text, numbers or dates")
+            raise SoftnormError(f"group key column {name!r} has type {type_name(dtype)}; keys must be text, numbers or dates")
         return column.cast(pl.String).alias(name)
 
 

@@ -31,6 +31,7 @@ from softnorm_cli.engine.integers import as_integers, scales, whole, written_as_
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.keys import KeyIndex, RowGroups, union
 from softnorm_cli.engine.memory import Kept
+from softnorm_cli.engine.pictures import Bins, Edges, edges_for
 from softnorm_cli.engine.selection import choose_columns, matching
 from softnorm_cli.engine.summary import Applied, Figures, Summary, summarize
 from softnorm_cli.engine.values import to_matrix, with_results
@@ -50,7 +51,7 @@ def fit(job: Job, source: Reader, on_batch=None) -> Fitted:
 
 def apply(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None) -> Summary:
     """Transform every batch of ``source`` with ``fitted`` (or map it back, with ``job.inverse``) and write it to ``sink``."""
-    return summarize(fitted, apply_part(job, fitted, source, sink, on_batch))
+    return summarize(fitted, apply_part(job, fitted, source, sink, on_batch, edges=bin_edges(job, fitted, own_fit=False)))
 
 
 def fit_apply(job: Job, source: Reader, sink, on_batch=None) -> tuple[Fitted, Summary]:
@@ -60,7 +61,7 @@ def fit_apply(job: Job, source: Reader, sink, on_batch=None) -> tuple[Fitted, Su
     # With --suffix the apply reads the selected columns as text, to write them back: no batches to share.
     kept = Kept.for_source(source, fitted.columns, batches=not job.suffix) if two_pass else None
     fitted = _fitted(job, fitted, source, on_batch, kept)
-    return fitted, summarize(fitted, apply_part(job, fitted, source, sink, on_batch, kept))
+    return fitted, summarize(fitted, apply_part(job, fitted, source, sink, on_batch, kept, bin_edges(job, fitted, own_fit=True)))
 
 
 def _fitted(job: Job, fitted: Fitted, source: Reader, on_batch, kept: Kept | None) -> Fitted:
@@ -154,16 +155,26 @@ def finish(fitted: Fitted, part: Partial) -> Fitted:
     return fitted
 
 
-def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, kept: Kept | None = None) -> Applied:
+def bin_edges(job: Job, fitted: Fitted, own_fit: bool) -> Edges | None:
+    """Where the summary's pictures count their bins; ``own_fit``: ``fitted`` was fitted on the rows it is applied to."""
+    if not job.figures or not fitted.columns:
+        return None
+    return edges_for(fitted.method, fitted.axis, fitted.statistics, len(fitted.columns), own_fit, job.inverse)
+
+
+def apply_part(
+    job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, kept: Kept | None = None, edges: Edges | None = None
+) -> Applied:
     """:func:`apply` without the summary: what it found, to merge with other parts'.
 
-    ``kept``: what the fit of this very source kept of it.
+    ``kept``: what the fit of this very source kept of it; ``edges``: the
+    pictures' bins (:func:`bin_edges`), None for no pictures.
     """
     method, columns = fitted.method, fitted.columns
     _require(source, [*columns, *fitted.group_by], "of the parameters is not in")
     two_pass = fitted.statistics is not None
     problems = Problems(fitted.axis, columns) if not two_pass else None
-    figures = Figures() if job.figures and columns else None
+    figures = Figures(None if edges is None else Bins(edges, len(columns))) if job.figures and columns else None
     groups = None
     if fitted.group_by and two_pass:
         groups = RowGroups(fitted.group_by, fitted.keys, job.numbers.na_values, None if kept is None else kept.codes)
@@ -187,7 +198,8 @@ def apply_part(job: Job, fitted: Fitted, source: Reader, sink, on_batch=None, ke
             if unseen is not None:
                 out[unseen] = np.nan
         if figures is not None:
-            figures.add(values, out, _row_sums(method, out) if fitted.axis == "row" else None)
+            row_sums, probabilities = _row_sums(method, out) if fitted.axis == "row" else (None, None)
+            figures.add(values, out, row_sums, probabilities)
         frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
         if to_integers is not None:
             frame = to_integers(frame, out, batch.first_row)
@@ -248,11 +260,11 @@ def _integer_writer(job: Job, fitted: Fitted, sink):
     return write
 
 
-def _row_sums(method: Method, out: np.ndarray) -> np.ndarray:
-    """Sums of each row's results, over rows with any result (exp first for log-softmax)."""
+def _row_sums(method: Method, out: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sums of each row's results, over rows with any result (exp first for log-softmax), and those exps."""
     values = np.exp(out) if getattr(method, "log", False) else out
     present = ~np.isnan(values).all(axis=1)
-    return np.nansum(values[present], axis=1)
+    return np.nansum(values[present], axis=1), values if values is not out else None
 
 
 def _notify(on_batch, stage: str) -> None:

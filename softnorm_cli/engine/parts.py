@@ -95,11 +95,16 @@ def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitte
     return local.finish(fitted, total)
 
 
-def apply(job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
-    """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all."""
+def apply(
+    job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor, own_fit: bool = False
+) -> Summary:
+    """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all.
+
+    ``own_fit``: ``fitted`` was fitted on this dataset (its pictures' bins are known).
+    """
     # The statistics (a row per group) go to the workers once, not with every part.
     shipped = executor.share(_shipped(fitted))
-    task = functools.partial(_apply_part, job, dataset, output, layout)
+    task = functools.partial(_apply_part, job, dataset, output, layout, local.bin_edges(job, fitted, own_fit))
     applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
     summary = summarize(fitted, functools.reduce(Applied.merge, applied))
     summary.engine = executor.describe(len(dataset.parts))
@@ -116,9 +121,9 @@ def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.P
         return local.fit_part(job, fitted, source)
 
 
-def _apply_part(job: Job, dataset: Dataset, output: PartsOutput, layout: Layout, fitted: Fitted, index: int) -> Applied:
+def _apply_part(job: Job, dataset: Dataset, output: PartsOutput, layout: Layout, edges, fitted: Fitted, index: int) -> Applied:
     with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
-        applied = local.apply_part(job, fitted, source, sink)
+        applied = local.apply_part(job, fitted, source, sink, edges=edges)
     # Row numbers in these lines count from the part's first row.
     applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
     return applied

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from softnorm_cli.engine.values import Numbers, is_number_type, parsed
+from softnorm_cli.engine.values import Numbers, is_number_type, parsed, type_name
 from softnorm_cli.errors import (
     DECIMAL_COMMA,
     DECIMAL_COMMA_HINT,
@@ -184,7 +184,7 @@ def _type_verdict(dtype: pl.DataType, typed: bool) -> tuple[str | None, str | No
     if dtype == pl.Null:
         return "no values", None
     if dtype != pl.String:
-        return (None, None) if is_number_type(dtype) else (f"type {dtype}", None)
+        return (None, None) if is_number_type(dtype) else (f"type {type_name(dtype)}", None)
     return ("text", None) if typed else None
 
 

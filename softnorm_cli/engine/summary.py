@@ -1,7 +1,8 @@
 """The summary of a run, as figures: what was read and written, each column before and after, warnings.
 
 The engine gathers the figures (:class:`Figures`, merged across batches and
-parts as :class:`Totals`), applying records what it found (:class:`Applied`),
+parts as :class:`Totals`, with the bin counts of :mod:`~softnorm_cli.engine.pictures`),
+applying records what it found (:class:`Applied`),
 and :func:`summarize` makes one :class:`Summary` of it all. The summary is
 data: the command line renders it for people (``softnorm_cli.cli.render``),
 :meth:`Summary.to_json` gives it to programs.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from softnorm_cli.engine.diagnostics import Problems
+from softnorm_cli.engine.pictures import Bins, Picture, sizes_picture
 from softnorm_cli.numeric.kernels import Moments
 from softnorm_cli.numeric.reduce import Reduction
 
@@ -47,12 +49,24 @@ class Summary:
     parameters: dict[str, str] = field(default_factory=dict)
     #: A dataset of parts: the engine that ran it, its workers and the partitions (None for one file).
     engine: dict | None = None
+    #: Per column, its distribution by stage ("before", "after"); see :mod:`~softnorm_cli.engine.pictures`.
+    pictures: dict[str, dict[str, Picture]] = field(default_factory=dict)
+    row_max: Picture | None = None  # --axis row softmax: each row's largest probability
+    group_sizes: Picture | None = None  # with --group-by: rows per group
 
     def to_json(self) -> dict:
         """The figures as strict JSON data: NaN and infinities become null."""
         columns = {
-            name: {"before": _strict(figures), "after": _strict(self.after[name])} for name, figures in self.before.items()
+            name: {
+                "before": _strict(figures),
+                "after": _strict(self.after[name]),
+                "bins": {stage: p.to_json() for stage, p in self.pictures.get(name, {}).items()},
+            }
+            for name, figures in self.before.items()
         }
+        groups = self.groups
+        if groups is not None and self.group_sizes is not None:
+            groups = {**groups, "size_bins": self.group_sizes.to_json()}
         return {
             "command": self.command,
             "axis": self.axis,
@@ -62,10 +76,11 @@ class Summary:
             "elapsed": self.elapsed,
             "columns": columns,
             "skipped": dict(self.skipped),
-            "groups": self.groups,
+            "groups": groups,
             "parameters": dict(self.parameters),
             "engine": self.engine,
             "row_sums": None if self.row_sums is None else _strict(dict(zip(("min", "max"), self.row_sums))),
+            "row_max_bins": None if self.row_max is None else self.row_max.to_json(),
             "warnings": list(self.warnings),
         }
 
@@ -83,24 +98,31 @@ def _strict(figures: dict[str, float]) -> dict:
 
 
 class Figures:
-    """Running before/after figures per column, the same whatever the batches."""
+    """Running before/after figures per column, the same whatever the batches; ``bins``: counted too."""
 
-    def __init__(self) -> None:
+    def __init__(self, bins: Bins | None = None) -> None:
         self.before = Reduction(_column_moments)
         self.after = Reduction(_column_moments)
         self.row_sums = (np.inf, -np.inf)
+        self.bins = bins
         self._after = False
 
-    def add(self, before: np.ndarray, after: np.ndarray | None = None, row_sums: np.ndarray | None = None) -> None:
+    def add(
+        self, before: np.ndarray, after: np.ndarray | None = None, row_sums: np.ndarray | None = None,
+        probabilities: np.ndarray | None = None,
+    ) -> None:
+        """``probabilities``: of the row softmax, when ``after`` holds their logarithms."""
         self.before.add(before)
         if after is not None:
             self._after = True
             self.after.add(after)
+            if self.bins is not None:
+                self.bins.add(before, after, probabilities)
         if row_sums is not None and row_sums.size:
             self.row_sums = (min(self.row_sums[0], row_sums.min()), max(self.row_sums[1], row_sums.max()))
 
     def totals(self) -> Totals:
-        return Totals(self.before.result(), self.after.result() if self._after else None, self.row_sums)
+        return Totals(self.before.result(), self.after.result() if self._after else None, self.row_sums, self.bins)
 
 
 @dataclass
@@ -110,12 +132,14 @@ class Totals:
     before: Moments
     after: Moments | None
     row_sums: tuple[float, float]
+    bins: Bins | None = None
 
     def merge(self, other: Totals) -> Totals:
         return Totals(
             self.before.merge(other.before),
             None if self.after is None else self.after.merge(other.after),
             (min(self.row_sums[0], other.row_sums[0]), max(self.row_sums[1], other.row_sums[1])),
+            None if self.bins is None else self.bins.merge(other.bins),
         )
 
     def fill(self, summary: Summary, columns: list[str], log: bool = False) -> None:
@@ -126,6 +150,9 @@ class Totals:
         if np.isfinite(self.row_sums[0]):
             summary.row_sums = self.row_sums
             summary.row_sums_label = "row sums of exp(result)" if log else "row sums"
+        if self.bins is not None:
+            summary.pictures = self.bins.pictures(columns)
+            summary.row_max = self.bins.row_max_picture()
 
 
 def _column_moments(values: np.ndarray) -> Moments:
@@ -188,6 +215,7 @@ def summarize(fitted: Fitted, applied: Applied) -> Summary:
         ],
         skipped=selection.skipped if selection else {},
         groups=None if applied.group_rows is None else _groups(fitted, applied),
+        group_sizes=None if applied.group_rows is None else sizes_picture(applied.group_rows[applied.group_rows > 0]),
     )
     if applied.figures is not None:
         applied.figures.fill(summary, fitted.columns, fitted.axis == "row" and getattr(fitted.method, "log", False))

@@ -80,6 +80,11 @@ def is_number_type(dtype: pl.DataType) -> bool:
     return dtype.is_numeric() or dtype == pl.Null
 
 
+def type_name(dtype: pl.DataType) -> str:
+    """A type as people say it: ``datetime``, not ``Datetime(time_unit='us', time_zone=None)``."""
+    return dtype.base_type().__name__.lower()
+
+
 def to_matrix(
     df: pl.DataFrame,
     columns: Sequence[str],
@@ -105,7 +110,7 @@ def to_matrix(
         if kind is None:
             kind = kind_of[dtype] = "text" if dtype == pl.String else "float" if dtype == pl.Float64 else "cast" if is_number_type(dtype) else ""
         if not kind:
-            raise SoftnormError(f"column {columns[i]!r} has type {dtype}, not numbers; leave it out of -c")
+            raise SoftnormError(f"column {columns[i]!r} has type {type_name(dtype)}, not numbers; leave it out of -c")
         kinds[kind].append(i)
     if not columns:
         matrix = np.empty((df.height, 0), order="F")
