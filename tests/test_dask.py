@@ -129,12 +129,16 @@ def test_a_worker_killed_mid_job_still_gives_complete_correct_output(invoke_ok, 
     client.wait_for_workers(2, timeout=60)
 
 
-def test_without_dask_the_engine_says_how_to_install_it(invoke, workdir, monkeypatch):
+def test_without_dask_the_engine_says_how_to_install_it_for_this_install(invoke, workdir, monkeypatch):
     import sys
+    from importlib import metadata
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
+    checkout = type("Checkout", (), {"read_text": lambda self, name: '{"url": "file:///src/softnorm", "dir_info": {"editable": true}}'})
+    monkeypatch.setattr(metadata, "distribution", lambda name: checkout())
     write_parts("in", parts_table(), "csv")
-    expect_error(invoke("zscore", "in", "-c", "x", "-o", "out", "--engine", "dask"), "--engine dask needs Dask: pip install 'softnorm[dask]'")
+    result = invoke("zscore", "in", "-c", "x", "-o", "out/", "--engine", "dask")
+    expect_error(result, "--engine dask needs Dask: pip install -e '/src/softnorm[dask]'")
 
 
 def test_progress_is_dasks_own_on_stderr(scheduler, capfd):

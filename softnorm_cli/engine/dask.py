@@ -15,9 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from softnorm_cli.errors import SoftnormError
+from softnorm_cli.errors import SoftnormError, install_hint
 
-INSTALL_HINT = "--engine dask needs Dask: pip install 'softnorm[dask]'"
 #: Seconds to wait for a scheduler to answer.
 CONNECT_TIMEOUT = 30
 
@@ -36,7 +35,7 @@ class DaskExecutor:
         try:
             import distributed
         except ImportError:
-            raise SoftnormError(INSTALL_HINT) from None
+            raise SoftnormError(f"--engine dask needs Dask: {install_hint('dask', 'dask[distributed]')}") from None
         try:
             if self.scheduler:
                 self.client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)

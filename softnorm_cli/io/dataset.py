@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from softnorm_cli.errors import SoftnormError
+from softnorm_cli.errors import SoftnormError, install_hint
 from softnorm_cli.io import atomic, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
 from softnorm_cli.io.source import open_source
@@ -113,7 +113,7 @@ def _remote_parts(url: str) -> list[str]:
     try:
         import fsspec
     except ImportError:
-        raise SoftnormError(f"{url}: reading URLs needs fsspec (pip install 'softnorm[dask]')") from None
+        raise SoftnormError(f"{url}: reading URLs needs fsspec ({install_hint('dask', 'fsspec')})") from None
     fs, root = fsspec.core.url_to_fs(url)
     if glob.has_magic(root):
         found = fs.glob(root)
