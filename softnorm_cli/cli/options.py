@@ -138,7 +138,7 @@ input_options = _options(
 
 output_options = _options(
     click.option("-o", "--output", default=STDIO, type=click.Path(allow_dash=True),
-                 help="Output file (a directory of parts, for a dataset or --engine dask). Default: stdout."),
+                 help="Output file; DIR/ (or an existing directory of parts) writes one part per input part. Default: stdout."),
     click.option("--to", "to_format", type=FORMAT_CHOICE, help="Output format. Default: by the extension of -o, else the input's format."),
     click.option("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True,
                  help="Compression of Parquet output."),
@@ -194,8 +194,7 @@ params_options = _options(
 engine_options = _options(
     click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
                  envvar="SOFTNORM_ENGINE", show_envvar=True,
-                 help="Where the work runs: in this process, or on a Dask cluster (pip install 'softnorm[dask]'), "
-                 "which writes a directory of parts."),
+                 help="Where the work runs: in this process, or on a Dask cluster (the dask extra, pip install 'softnorm[dask]')."),
     click.option("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
                  help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
 )

@@ -25,7 +25,7 @@ from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.summary import Applied, Summary, summarize
 from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
-from softnorm_cli.io.sink import Layout, Sink
+from softnorm_cli.io.joined import JoinedOutput
 
 
 class Executor(Protocol):
@@ -95,11 +95,12 @@ def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitte
     return local.finish(fitted, total)
 
 
-def apply(job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor) -> Summary:
-    """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all."""
+def apply(job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput | JoinedOutput, executor: Executor) -> Summary:
+    """Every part transformed with ``fitted`` into a part of ``output`` (a directory of parts, or
+    one file they are joined into); one summary of them all."""
     # The statistics (a row per group) go to the workers once, not with every part.
     shipped = executor.share(_shipped(fitted))
-    task = functools.partial(_apply_part, job, dataset, output, layout)
+    task = functools.partial(_apply_part, job, dataset, output)
     applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
     summary = summarize(fitted, functools.reduce(Applied.merge, applied))
     summary.engine = executor.describe(len(dataset.parts))
@@ -116,8 +117,8 @@ def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.P
         return local.fit_part(job, fitted, source)
 
 
-def _apply_part(job: Job, dataset: Dataset, output: PartsOutput, layout: Layout, fitted: Fitted, index: int) -> Applied:
-    with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
+def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, fitted: Fitted, index: int) -> Applied:
+    with _named(dataset, index), dataset.open(index) as source, output.sink(index) as sink:
         applied = local.apply_part(job, fitted, source, sink)
     # Row numbers in these lines count from the part's first row.
     applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
