@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -182,3 +184,63 @@ def test_an_unreachable_scheduler_is_one_line(invoke, workdir, monkeypatch):
     assert result.stderr.startswith("softnorm: error: cannot reach the Dask scheduler tcp://127.0.0.1:1: ")
     assert result.stderr.count("\n") == 1
     assert sorted(os.listdir(".")) == ["in"]
+
+
+# softnorm on Dask as a real process: a closed pipe, Ctrl-C, the temporary directory.
+
+SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
+
+
+def _env(tmp: str, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOFTNORM_", "DASK_"))}
+    return {**env, "TMPDIR": tmp, **more}
+
+
+def test_dask_to_a_pipe_read_in_part_ends_quietly(tmp_path, scheduler):
+    parts_table(rows=20_000).write_csv(tmp_path / "data.csv")
+    env = _env(str(tmp_path), SOFTNORM_ENGINE="dask", SOFTNORM_SCHEDULER=scheduler)
+    proc = subprocess.Popen(
+        [*SOFTNORM, "zscore", "data.csv", "-c", "x"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    head = [proc.stdout.readline() for _ in range(3)]  # `| head -3`
+    proc.stdout.close()
+    stderr = proc.communicate(timeout=120)[1]
+    assert (proc.returncode, stderr) == (0, b"")
+    assert head[0] == b"id,grp,x,y,z\n" and head[1].startswith(b"000000,")
+    assert sorted(os.listdir(tmp_path)) == ["data.csv"]
+
+
+def test_ctrl_c_on_a_local_cluster_is_one_line_and_leaves_no_scratch(tmp_path):
+    import numpy as np
+    from dask.system import CPU_COUNT
+
+    rng = np.random.default_rng(1)
+    pl.DataFrame({"x": rng.normal(size=1_500_000), "y": rng.normal(size=1_500_000)}).write_csv(tmp_path / "big.csv")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    # Its own session, as a shell's job: Ctrl-C is SIGINT to the whole group, the cluster's processes too.
+    proc = subprocess.Popen(
+        [*SOFTNORM, "zscore", "big.csv", "-c", "x,y", "-o", "out.csv", "--engine", "dask"],
+        cwd=tmp_path, env=_env(str(tmp)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(tmp.glob("**/dask-scratch-space/worker-*"))) < CPU_COUNT and proc.poll() is None:
+        assert time.monotonic() < deadline, "the cluster did not start"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1].decode()
+    assert (proc.returncode, stderr) == (130, "softnorm: stopped by SIGINT\n")
+    assert os.listdir(tmp) == []
+    assert sorted(os.listdir(tmp_path)) == ["big.csv", "tmp"]
+
+
+def test_a_local_cluster_leaves_nothing_in_the_temporary_directory(tmp_path):
+    parts_table(rows=100).write_csv(tmp_path / "one.csv")
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.run(
+        [*SOFTNORM, "minmax", "one.csv", "-c", "x", "-o", "out.csv", "--engine", "dask"],
+        cwd=tmp_path, env=_env(str(tmp_path / "tmp")), capture_output=True, timeout=120,
+    )
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert pl.read_csv(tmp_path / "out.csv")["x"].min() == 0.0
+    assert os.listdir(tmp_path / "tmp") == []
