@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -244,3 +245,46 @@ def test_a_part_that_cannot_be_opened_is_named_as_the_user_wrote_it(invoke, work
     open("in/a.csv", "w").write("x\n1\n2\n")
     open("in/b.csv", "w").write("")
     expect_error(invoke("zscore", "in", "-c", "x", "-o", "out/"), "in/b.csv: input is empty")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_stats_of_a_dataset_are_those_of_the_whole_table_per_group_too(invoke_ok, workdir, fmt):
+    frame = parts_table()
+    frame.write_csv("all.csv")
+    write_parts("in", frame, fmt)
+    whole = json.loads(invoke_ok("stats", "all.csv", "-c", "x,y,z", "-g", "grp", "--json").stdout)
+    for dataset in (f"in/*.{fmt}", "in"):
+        got = json.loads(invoke_ok("stats", dataset, "-c", "x,y,z", "-g", "grp", "--json").stdout)
+        assert got["rows"] == whole["rows"] == frame.height
+        assert [g["key"] for g in got["groups"]["figures"]] == [g["key"] for g in whole["groups"]["figures"]]
+        pairs = [(got["columns"], whole["columns"])] + [
+            (a["columns"], b["columns"]) for a, b in zip(got["groups"]["figures"], whole["groups"]["figures"])
+        ]
+        for mine, theirs in pairs:
+            for name in ("x", "y", "z"):
+                assert [mine[name][k] for k in ("count", "missing", "min", "max")] == [
+                    theirs[name][k] for k in ("count", "missing", "min", "max")
+                ]
+                np.testing.assert_allclose(
+                    [mine[name][k] for k in ("mean", "std", "sum")], [theirs[name][k] for k in ("mean", "std", "sum")], rtol=1e-12
+                )
+    assert invoke_ok("stats", "in").stdout.splitlines()[1] == f"in · {frame.height:,} rows"
+
+
+def test_stats_of_a_url_and_errors_naming_their_part(invoke, invoke_ok, workdir):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    for i, text in enumerate(["x\n1\n2\n", "x\n3\n"]):
+        with fs.open(f"/softnorm-stats/part{i}.csv", "wb") as f:
+            f.write(text.encode())
+    try:
+        data = json.loads(invoke_ok("stats", "memory://softnorm-stats/", "--json").stdout)
+    finally:
+        fs.rm("/softnorm-stats", recursive=True)
+    assert (data["rows"], data["columns"]["x"]["sum"], data["columns"]["x"]["max"]) == (3, 6.0, 3.0)
+    os.makedirs("in")
+    open("in/a.csv", "w").write("x,y\n1,2\n")
+    open("in/b.csv", "w").write("x,y\n3,oops\n")
+    expect_error(invoke("stats", "in"), "in/b.csv: column 'y', row 1: 'oops' is not a number")
+    open("in/b.csv", "w").write("x\n3\n")
+    expect_error(invoke("stats", "in"), "column 'y' is not in in/b.csv (columns are: x)")

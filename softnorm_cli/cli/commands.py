@@ -22,6 +22,7 @@ from softnorm_cli.cli.options import (
     output_options,
     params_options,
     range_option,
+    stats_group_option,
 )
 from softnorm_cli.numeric import parameters
 from softnorm_cli.version import __version__
@@ -125,31 +126,41 @@ def zscore(**options):
 
 @cli.command()
 @input_options
+@stats_group_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
-def stats(as_json, **options):
+def stats(as_json, group_by, **options):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
 
     Without -c it shows the columns the other commands would normalize,
-    and why the others are left alone.
+    and why the others are left alone. INPUT may be a dataset of parts
+    (a glob, a directory or a URL), described as one table.
 
     \b
-    Example:
+    Examples:
       $ softnorm stats sample_data/features.csv --json
+      $ softnorm stats 'exports/*.parquet' -g day
     """
     from softnorm_cli.cli.exits import user_errors
     from softnorm_cli.cli.render import json_text, render
     from softnorm_cli.cli.request import input_of
     from softnorm_cli.cli.run import console, progress, report
     from softnorm_cli.engine.job import Job
-    from softnorm_cli.engine.stats import describe
+    from softnorm_cli.engine.stats import describe, describe_dataset
     from softnorm_cli.engine.values import Numbers
+    from softnorm_cli.io.dataset import find
     from softnorm_cli.numeric.methods import ZScore
 
     read = input_of(options)
-    job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect))
+    job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect), group_by=group_by)
     with user_errors():
-        with read.open() as source, progress(source, False) as on_batch:
-            summary = describe(job, source, on_batch)
+        dataset = find(read.path, read.format, read.dialect, read.batch)
+        if dataset is None:
+            with read.open() as source, progress(source, False) as on_batch:
+                summary = describe(job, source, on_batch)
+            summary.input = source.name
+        else:
+            summary = describe_dataset(job, dataset)
+            summary.input = dataset.name
         report(summary, quiet=False, show=False)
     if as_json:
         click.echo(json_text(summary.stats_json()))

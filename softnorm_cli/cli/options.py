@@ -173,10 +173,17 @@ def range_option():
     )
 
 
-group_option = click.option(
-    "-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS",
-    help="Normalize within each group of rows sharing the values of these columns (comma list); "
-    "needs --axis column or all. A missing key is a group of its own.",
+def _group_option(help: str):
+    return click.option("-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS", help=help)
+
+
+group_option = _group_option(
+    "Normalize within each group of rows sharing the values of these columns (comma list); "
+    "needs --axis column or all. A missing key is a group of its own."
+)
+stats_group_option = _group_option(
+    "Also give the figures of each group of rows sharing the values of these columns (comma list). "
+    "A missing key is a group of its own."
 )
 
 params_options = _options(

@@ -20,10 +20,13 @@ def json_text(value, level: int = 0) -> str:
     100,000 columns; below the second level its C encoder writes each
     object in one go.
     """
+    pad = "  " * (level + 1)
     if isinstance(value, dict) and value and level < 2:
-        pad = "  " * (level + 1)
         items = ",\n".join(f"{pad}{json.dumps(key)}: {json_text(item, level + 1)}" for key, item in value.items())
         return "{\n" + items + "\n" + "  " * level + "}"
+    if isinstance(value, list) and value and level < 3 and all(isinstance(item, dict) for item in value):
+        # A list of objects (the groups of `stats -g`): one a line.
+        return "[\n" + ",\n".join(pad + json.dumps(item) for item in value) + "\n" + "  " * level + "]"
     return json.dumps(value)
 
 
@@ -55,11 +58,13 @@ def render(summary: Summary, console) -> None:
         _print(console, Text(_groups_line(summary.groups)))
     if summary.engine is not None:
         _print(console, Text(_engine_line(summary.engine)))
-    lines = _table(summary)
+    lines = _table(summary.before, summary.after)
     if lines:
         _print(console, Text(""))
         for line in lines:
             _print(console, line)
+    if summary.groups is not None and "figures" in summary.groups:
+        _group_tables(summary.groups, console)
     if summary.row_sums is not None:
         low, high = summary.row_sums
         _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
@@ -105,19 +110,32 @@ def _print(console, text) -> None:
     console.print(text, soft_wrap=True)
 
 
-def _table(summary: Summary) -> list:
+def _group_tables(groups: dict, console) -> None:
+    """``stats -g``: each group's key and rows, then its figures, the first groups only."""
+    from rich.text import Text
+
+    for group in groups["figures"][:MAX_SHOWN]:
+        _print(console, Text(""))
+        _print(console, Text(f"{describe(groups['by'], group['key'])} · {_count(group['rows'], 'row')}", style="bold"))
+        for line in _table(group["columns"], None):
+            _print(console, line)
+    if len(groups["figures"]) > MAX_SHOWN:
+        _print(console, Text(f"... and {len(groups['figures']) - MAX_SHOWN:,} more groups (all in --json)"))
+
+
+def _table(before: dict[str, dict], after: dict[str, dict] | None) -> list:
     """The figures as aligned lines: a header, then per column its name and one row per stage."""
     from rich.text import Text
 
     rows: list[tuple[str, str, list[str]]] = []  # (name, stage, cells); a name row has no cells
-    shown = list(summary.before.items())[:MAX_SHOWN]
-    for name, before in shown:
+    shown = list(before.items())[:MAX_SHOWN]
+    for name, figures in shown:
         rows.append((name, "", []))
-        if summary.after is None:
-            rows.append(("", "", _cells(before)))
+        if after is None:
+            rows.append(("", "", _cells(figures)))
         else:
-            rows.append(("", "before", _cells(before)))
-            rows.append(("", "after", _cells(summary.after[name])))
+            rows.append(("", "before", _cells(figures)))
+            rows.append(("", "after", _cells(after[name])))
     if not rows:
         return []
     label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
@@ -129,8 +147,8 @@ def _table(summary: Summary) -> list:
         else:
             text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
             lines.append(Text(text, style="dim" if stage == "before" else ""))
-    if len(summary.before) > MAX_SHOWN:
-        lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
+    if len(before) > MAX_SHOWN:
+        lines.append(Text(f"... and {len(before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
     return lines
 
 

@@ -113,19 +113,19 @@ def _shipped(fitted: Fitted) -> Fitted:
 
 
 def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.Partial:
-    with _named(dataset, index), dataset.open(index) as source:
+    with naming_part(dataset, index), dataset.open(index) as source:
         return local.fit_part(job, fitted, source)
 
 
 def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, fitted: Fitted, index: int) -> Applied:
-    with _named(dataset, index), dataset.open(index) as source, output.sink(index) as sink:
+    with naming_part(dataset, index), dataset.open(index) as source, output.sink(index) as sink:
         applied = local.apply_part(job, fitted, source, sink)
     # Row numbers in these lines count from the part's first row.
     applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
     return applied
 
 
-class _named:
+class naming_part:
     """An error in a part's work as one SoftnormError naming the part: plain enough to
     travel back from a worker process, and the same line on every engine."""
 
