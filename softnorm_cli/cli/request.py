@@ -90,6 +90,8 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     # A directory of parts out is the parts' work, even for one file in.
     parts = engine == "dask" or names_many(p["input"]) or (p["input"] != STDIO and writes_parts(output))
     _check_engine(ctx, p, output, engine, parts)
+    if p["input"] == STDIO and writes_parts(output):
+        raise click.UsageError(f"-o {output} writes a directory of parts, one per input part: give a file or a dataset, not stdin")
     if output not in (STDIO, None) and not writes_parts(output) and not p["to_format"] and not format_from_path(output):
         hint = f", or -o {output}/ for a directory of parts" if parts else ""
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
