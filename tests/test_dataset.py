@@ -162,6 +162,7 @@ def test_a_bad_part_names_itself_and_leaves_no_output(invoke, workdir):
         (["in", "-c", "x", "-o", "out"], "cannot tell the output format of 'out' from its extension; use --to, or -o out/ for a directory of parts"),
         (["in", "-c", "x", "--in-place"], "--in-place works on one file, not on a dataset of parts or with --engine dask"),
         (["-", "-c", "x", "-o", "out/", "--engine", "dask"], "--engine dask reads files: give a path, a glob or a directory, not stdin"),
+        (["-", "-c", "x", "-o", "out/"], "-o out/ writes a directory of parts, one per input part: give a file or a dataset, not stdin"),
         (["in", "-c", "x", "-o", "out/", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
     ],
 )
