@@ -78,6 +78,33 @@ def test_compressed_csv_and_parquet_to_a_pipe(invoke_ok, workdir):
     assert_same_table(pl.read_parquet(io.BytesIO(piped)), read_parts("out"))
 
 
+def test_one_file_joins_parts_whose_text_columns_got_different_types(invoke_ok, workdir):
+    import pyarrow.parquet as pq
+
+    os.makedirs("in")
+    open("in/a.csv", "w").write('id,n,"x, first",x\n1,1,t,1\n2,2,u,2\n')
+    open("in/b.csv", "w").write('id,n,"x, first",x\nabc,2.5,v,4\n')
+    invoke_ok("minmax", "in", "-c", "x", "-o", "one.parquet")
+    table = pq.read_table("one.parquet")
+    assert str(table.schema.field("id").type) == "large_string" and str(table.schema.field("n").type) == "double"
+    assert table.column("id").to_pylist() == ["1", "2", "abc"] and table.column("x").to_pylist() == [0.0, 1 / 3, 1.0]
+    invoke_ok("minmax", "in", "-c", "x", "-o", "one.csv")
+    assert open("one.csv").read() == 'id,n,"x, first",x\n1,1,t,0.0\n2,2,u,0.3333333333333333\nabc,2.5,v,1.0\n'
+
+
+@pytest.mark.parametrize("output", ["one.csv", "one.parquet"])
+def test_one_file_needs_the_same_columns_in_every_part(invoke, workdir, output):
+    os.makedirs("in")
+    open("in/a.csv", "w").write("x,y\n1,2\n")
+    open("in/b.csv", "w").write("x,y,z\n3,4,5\n")
+    expect_error(
+        invoke("zscore", "in", "-c", "x", "-o", output),
+        "in/b.csv: its columns differ from those of in/a.csv; one output file needs the same columns in every part "
+        "(-o DIR/ writes a directory of parts)",
+    )
+    assert sorted(os.listdir(".")) == ["in"]
+
+
 def test_one_file_in_and_a_directory_out_is_one_part(invoke_ok, workdir):
     parts_table().write_csv("all.csv")
     invoke_ok("zscore", "all.csv", "-c", "x", "-o", "whole.csv")

@@ -92,22 +92,22 @@ def _run_parts(request: Request):
             summary = summarize_fit(fitted)
             summary.engine = executor.describe(len(dataset.parts))
         else:
-            with _parts_output(request, written, directory) as out:
+            with _parts_output(request, written, directory, dataset) as out:
                 summary = parts.apply(job, fitted, dataset, out, executor)
             summary.output = out.name
     summary.input = dataset.name
     return fitted, summary
 
 
-def _parts_output(request: Request, written, directory: bool):
-    """A directory of parts, or one file (or standard output) the parts are joined into."""
+def _parts_output(request: Request, written, directory: bool, dataset):
+    """A directory of parts, or one file (or standard output) the parts of ``dataset`` are joined into."""
     from softnorm_cli.io.dataset import PartsOutput
     from softnorm_cli.io.joined import JoinedOutput
 
     if directory:
         return PartsOutput(request.output.path, written)
     # The workers of a remote cluster write the parts: the working directory is the one they share with us.
-    return JoinedOutput(request.output.path, written, scratch=os.getcwd() if request.scheduler else None)
+    return JoinedOutput(request.output.path, written, dataset.parts, scratch=os.getcwd() if request.scheduler else None)
 
 
 def _executor(request: Request):
