@@ -108,18 +108,17 @@ class DaskExecutor:
         return info
 
 
-
 @contextlib.contextmanager
 def _workers_deaf_to_ctrl_c():
     """Start the local cluster's processes with SIGINT blocked, and softnorm's own Ctrl-C held until they are up.
 
     Ctrl-C goes to every process of the terminal's foreground group, so each
     worker process would stop with a traceback of its own. A thread or a
-    process inherits the signals blocked where it starts, across exec too: the
-    cluster's event-loop thread starts here, and with it every worker process,
-    now or in place of one that died, never sees SIGINT; softnorm gets it and
-    stops the cluster. A Ctrl-C while the cluster starts is kept and delivered
-    once it is up (and can be stopped).
+    process inherits the signals blocked where it starts, across exec too. The
+    cluster's event-loop thread starts here, so it and every worker process it
+    starts (now, or later in place of one that died) never see SIGINT:
+    softnorm gets it and stops the cluster. A Ctrl-C while the cluster starts
+    is kept, and delivered once it is up and can be stopped.
     """
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
