@@ -99,3 +99,33 @@ def one_line(exc: BaseException) -> str:
         return f"{where}{exc.strerror.lower()}"
     text = str(exc).strip().splitlines()
     return " ".join(text[0].split()) if text else type(exc).__name__
+
+
+def install_hint(extra: str, packages: str) -> str:
+    """The command that adds softnorm's optional ``extra`` (the pip requirement ``packages``),
+    for the way softnorm itself was installed.
+
+    ``pip install 'softnorm[extra]'`` asks the package index for softnorm, which
+    only works for an install from the index. An install from a directory, a
+    repository or an archive records where it came from (PEP 610's
+    ``direct_url.json``): an editable checkout gets the extra from itself,
+    anything else gets the packages alone.
+    """
+    import json
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    try:
+        recorded = metadata.distribution("softnorm").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return f"pip install '{packages}'"
+    if not recorded:
+        return f"pip install 'softnorm[{extra}]'"
+    try:
+        origin = json.loads(recorded)
+    except ValueError:
+        origin = {}
+    url = origin.get("url", "")
+    if origin.get("dir_info", {}).get("editable") and url.startswith("file://"):
+        return f"pip install -e '{unquote(urlparse(url).path)}[{extra}]'"
+    return f"pip install '{packages}'"

@@ -94,6 +94,13 @@ def read_parts(folder, fmt: str = "csv") -> pl.DataFrame:
     return pl.concat([read(os.path.join(folder, n)) for n in names], how="vertical_relaxed")
 
 
+def joined_csv(folder) -> bytes:
+    """The CSV parts of ``folder`` as one text: the first part whole, the others without their header line."""
+    names = sorted(os.listdir(folder))
+    texts = [open(os.path.join(folder, n), "rb").read() for n in names]
+    return texts[0] + b"".join(text.split(b"\n", 1)[1] for text in texts[1:])
+
+
 def read_one(path: str) -> pl.DataFrame:
     return pl.read_csv(path, schema_overrides={"id": pl.String, "grp": pl.String})
 

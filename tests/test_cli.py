@@ -331,14 +331,42 @@ def test_stats_header_only(invoke_ok, write_file):
     }
 
 
+def test_stats_without_a_numeric_column_lists_what_it_left_out(invoke_ok, write_file):
+    write_file("t.csv", "name,zip\nann,01234\nbob,02345\n")
+    data = strict_json(invoke_ok("stats", "t.csv", "--json").stdout)
+    assert data == {
+        "rows": 2, "columns": {}, "skipped": {"name": "not numbers ('ann', row 1)", "zip": "identifiers with leading zeros ('01234')"}
+    }
+    result = invoke_ok("stats", "t.csv")
+    assert "2 rows" in result.stdout
+    assert "name  not numbers ('ann', row 1)" in result.stdout.split("left out (2):")[1]
+    assert result.stderr == ""
+
+
+def test_stats_per_group(invoke_ok, write_file):
+    rng = np.random.default_rng(7)
+    keys = rng.choice(["b", "a", ""], 300).tolist()
+    x = rng.normal(size=300)
+    write_file("g.csv", "k,x,y\n" + "".join(f"{k},{float(v)!r},{i % 37}\n" for i, (k, v) in enumerate(zip(keys, x))))
+    data = strict_json(invoke_ok("stats", "g.csv", "-g", "k", "--json").stdout)
+    groups = data["groups"]
+    assert (groups["by"], groups["count"]) == (["k"], 3)
+    order = list(dict.fromkeys(keys))  # order of first appearance; an empty key is a group of its own
+    assert [g["key"] for g in groups["figures"]] == [[k or None] for k in order]
+    for group, key in zip(groups["figures"], order):
+        mine = x[np.array(keys) == key]
+        assert group["rows"] == mine.size and list(group["columns"]) == ["x", "y"]
+        figures = group["columns"]["x"]
+        assert (figures["count"], figures["min"], figures["max"]) == (mine.size, mine.min(), mine.max())
+        assert_allclose([figures["mean"], figures["std"], figures["sum"]], [mine.mean(), mine.std(), mine.sum()], rtol=1e-12)
+    assert data["columns"]["x"]["count"] == 300 and "k" not in data["columns"]
+    table = invoke_ok("stats", "g.csv", "-g", "k").stdout
+    for key in order:
+        assert (f"k='{key}'" if key else "k=missing") + f" · {keys.count(key)} rows" in table
+    assert table.count("column  count") == 4  # the whole table, then one per group
+
+
 def test_stats_errors(invoke, write_file):
-    write_file("t.csv", "name\nann\n")
-    result = invoke("stats", "t.csv")
-    assert result.exit_code == 1
-    assert result.stderr == (
-        "softnorm: error: t.csv: no numeric column to normalize; name columns with -c "
-        "(left out: name: not numbers ('ann', row 1))\n"
-    )
     result = invoke("stats", "nope.csv", "--json")
     assert result.exit_code == 1
     assert result.stderr == "softnorm: error: nope.csv: no such file\n"
@@ -901,12 +929,11 @@ def test_error_missing_file(invoke, command):
 
 
 def test_error_directory(invoke, workdir):
-    """A directory is a dataset of parts (see test_dataset.py): written to a directory, and not for stats."""
+    """A directory is a dataset of parts (see test_dataset.py), whatever the output."""
     (workdir / "adir").mkdir()
-    _error(invoke("minmax", "adir", "-o", "out"), "adir: no CSV, TSV or Parquet files in it")
-    result = invoke("minmax", "adir")
-    assert result.exit_code == 2 and "a dataset is written as a directory of parts: give -o DIR" in result.stderr
-    _error(invoke("stats", "adir"), "adir: is a directory")
+    for output in (["-o", "out/"], ["-o", "out.csv"], []):
+        _error(invoke("minmax", "adir", *output), "adir: no CSV, TSV or Parquet files in it")
+    _error(invoke("stats", "adir"), "adir: no CSV, TSV or Parquet files in it")
 
 
 def test_error_empty_input(invoke, write_file):

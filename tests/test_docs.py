@@ -111,7 +111,7 @@ def help_examples(*args: str) -> list[str]:
 def test_help_lists_own_options_first_then_each_group_under_its_heading(command):
     own_heading, own = OWN[command]
     found = sections(help_text(command))
-    expected = [own_heading, *SHARED] if command != "stats" else [own_heading, "Input", "Other"]
+    expected = [own_heading, *SHARED] if command != "stats" else [own_heading, "Input", "Groups", "Other"]
     assert list(found) == expected
     assert set(found[own_heading]) == own
     assert found["Input"][:2] == ["[INPUT]", "--cols"]

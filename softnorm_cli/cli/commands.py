@@ -27,6 +27,7 @@ from softnorm_cli.cli.options import (
     params_options,
     range_option,
     read_options,
+    stats_group_option,
 )
 from softnorm_cli.numeric import parameters
 from softnorm_cli.version import __version__
@@ -151,12 +152,14 @@ def zscore(**options):
 
 @cli.command(heading="Stats options")
 @read_options
+@stats_group_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
-def stats(as_json, **options):
+def stats(as_json, group_by, **options):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
 
     Without -c it shows the columns the other commands would normalize,
-    and why the others are left alone.
+    and why the others are left alone. INPUT may be a dataset of parts
+    (a glob, a directory or a URL), described as one table.
 
     \b
     Examples:
@@ -164,25 +167,34 @@ def stats(as_json, **options):
         softnorm stats sample_data/features.csv
       Two columns of a Parquet file, as JSON:
         softnorm stats sample_data/features.parquet -c age,income --json
+      Figures per region, over a directory of daily exports:
+        softnorm stats sample_data/parts -c price,qty -g region
     """
     from softnorm_cli.cli.exits import user_errors
     from softnorm_cli.cli.render import json_text, render
     from softnorm_cli.cli.request import input_of
     from softnorm_cli.cli.run import console, progress, report
     from softnorm_cli.engine.job import Job
-    from softnorm_cli.engine.stats import describe
+    from softnorm_cli.engine.stats import describe, describe_dataset
     from softnorm_cli.engine.values import Numbers
+    from softnorm_cli.io.dataset import find
     from softnorm_cli.numeric.methods import ZScore
 
     signals.install_over_polars()
 
     read = input_of(options)
-    job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect))
+    job = Job(ZScore(), "column", options["columns"], options["exclude"], Numbers.of(read.dialect), group_by=group_by)
     with user_errors():
-        with progress(False) as on_batch, read.open() as source:
-            if on_batch is not None:
-                on_batch.follow(source)
-            summary = describe(job, source, on_batch)
+        dataset = find(read.path, read.format, read.dialect, read.batch)
+        if dataset is None:
+            with progress(False) as on_batch, read.open() as source:
+                if on_batch is not None:
+                    on_batch.follow(source)
+                summary = describe(job, source, on_batch)
+            summary.input = source.name
+        else:
+            summary = describe_dataset(job, dataset)
+            summary.input = dataset.name
         report(summary, quiet=False, show=False)
     if as_json:
         click.echo(json_text(summary.stats_json()))

@@ -170,7 +170,7 @@ read_options = _input_options(writes=False)
 
 output_options = _options(
     _output("-o", "--output", default=STDIO, type=click.Path(allow_dash=True), metavar="PATH",
-            help="Output file (a directory of parts, for a dataset or --engine dask). Default: stdout."),
+            help="Output file; DIR/ (or an existing directory of parts) writes one part per input part. Default: stdout."),
     _output("--to", "to_format", type=FORMAT_CHOICE, metavar="FORMAT",
             help="Output format: csv, tsv or parquet. Default: by the extension of -o, else the input's format."),
     _output("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True, metavar="CODEC",
@@ -213,10 +213,18 @@ def axis_option(default: str):
     )
 
 
-group_option = _groups(
-    "-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS", shell_complete=complete_columns,
-    help="Normalize within each group of rows sharing the values of these columns (comma list); "
-    "needs --axis column or all. A missing key is a group of its own.",
+def _group_option(help: str):
+    return _groups("-g", "--group-by", "group_by", multiple=True, callback=_names, metavar="KEYS",
+                   shell_complete=complete_columns, help=help)
+
+
+group_option = _group_option(
+    "Normalize within each group of rows sharing the values of these columns (comma list); "
+    "needs --axis column or all. A missing key is a group of its own."
+)
+stats_group_option = _group_option(
+    "Also give the figures of each group of rows sharing the values of these columns (comma list). "
+    "A missing key is a group of its own."
 )
 
 params_options = _options(
@@ -234,8 +242,7 @@ params_options = _options(
 engine_options = _options(
     _engine("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, metavar="ENGINE",
             envvar="SOFTNORM_ENGINE", show_envvar=True,
-            help="Where the work runs: local, in this process, or dask, on a Dask cluster (pip install 'softnorm[dask]'), "
-            "which writes a directory of parts."),
+            help="Where the work runs: local, in this process, or dask, on a Dask cluster (the dask extra)."),
     _engine("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
             help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
 )

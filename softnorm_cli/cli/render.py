@@ -21,10 +21,13 @@ def json_text(value, level: int = 0) -> str:
     100,000 columns; below the second level its C encoder writes each
     object in one go.
     """
+    pad = "  " * (level + 1)
     if isinstance(value, dict) and value and level < 2:
-        pad = "  " * (level + 1)
         items = ",\n".join(f"{pad}{json.dumps(key)}: {json_text(item, level + 1)}" for key, item in value.items())
         return "{\n" + items + "\n" + "  " * level + "}"
+    if isinstance(value, list) and value and level < 3 and all(isinstance(item, dict) for item in value):
+        # A list of objects (the groups of `stats -g`): one a line.
+        return "[\n" + ",\n".join(pad + json.dumps(item) for item in value) + "\n" + "  " * level + "]"
     return json.dumps(value)
 
 
@@ -63,11 +66,13 @@ def render(summary: Summary, console) -> None:
             _print(console, _picture_line("group sizes", summary.group_sizes, console, plain))
     if summary.engine is not None:
         _print(console, Text(_engine_line(summary.engine)))
-    lines = _table(summary, console, plain)
+    lines = _table(summary.before, summary.after, summary.pictures, console, plain)
     if lines:
         _print(console, Text(""))
         for line in lines:
             _print(console, line)
+    if summary.groups is not None and "figures" in summary.groups:
+        _group_tables(summary.groups, console, plain)
     if summary.row_sums is not None:
         low, high = summary.row_sums
         _print(console, Text(f"{summary.row_sums_label}: min {_number(low)}, max {_number(high)}"))
@@ -123,6 +128,19 @@ def _print(console, text) -> None:
     console.print(text, soft_wrap=True)
 
 
+def _group_tables(groups: dict, console, plain: bool) -> None:
+    """``stats -g``: each group's key and rows, then its figures, the first groups only."""
+    from rich.text import Text
+
+    for group in groups["figures"][:MAX_SHOWN]:
+        _print(console, Text(""))
+        _print(console, Text(f"{describe(groups['by'], group['key'])} · {_count(group['rows'], 'row')}", style="bold"))
+        for line in _table(group["columns"], None, {}, console, plain):
+            _print(console, line)
+    if len(groups["figures"]) > MAX_SHOWN:
+        _print(console, Text(f"... and {len(groups['figures']) - MAX_SHOWN:,} more groups (all in --json)"))
+
+
 def _picture_line(label: str, picture, console, plain: bool):
     """``group sizes: 44 █     █  █   █ 124``: the label, the low edge, the picture, the high edge."""
     from rich.text import Text
@@ -132,20 +150,19 @@ def _picture_line(label: str, picture, console, plain: bool):
     return Text(f"{label}: {low} ").append(sparkline(picture.counts, width, plain), style=PICTURE).append(f" {high}")
 
 
-def _table(summary: Summary, console, plain: bool) -> list:
+def _table(before: dict[str, dict], after: dict[str, dict] | None, pictures: dict, console, plain: bool) -> list:
     """The figures as aligned lines: a header, then per column its name and one row per stage,
     each stage's picture after its figures (or both on the name's line, if the figures leave no room)."""
     from rich.text import Text
 
     rows: list[tuple[str, str, list[str]]] = []  # (column, stage, cells); a name row has no cells
-    shown = list(summary.before.items())[:MAX_SHOWN]
-    for name, before in shown:
+    for name, figures in list(before.items())[:MAX_SHOWN]:
         rows.append((name, "", []))
-        if summary.after is None:
-            rows.append((name, "", _cells(before)))
+        if after is None:
+            rows.append((name, "", _cells(figures)))
         else:
-            rows.append((name, "before", _cells(before)))
-            rows.append((name, "after", _cells(summary.after[name])))
+            rows.append((name, "before", _cells(figures)))
+            rows.append((name, "after", _cells(after[name])))
     if not rows:
         return []
     label = max(len("column"), *(len(stage) + 2 for _, stage, cells in rows if cells))
@@ -153,20 +170,20 @@ def _table(summary: Summary, console, plain: bool) -> list:
     lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(FIGURES, widths)), style="bold")]
     beside = fitting(console.width - label - sum(2 + w for w in widths) - 2)
     for name, stage, cells in rows:
-        pictures = summary.pictures.get(name, {})
+        drawn = pictures.get(name, {})
         if not cells:
             line = Text(_name(name), style="bold")
             if beside is None:
-                for i, picture in enumerate(pictures.values()):
+                for i, picture in enumerate(drawn.values()):
                     line.append("  " if i == 0 else " → ").append(sparkline(picture.counts, WIDTHS[-1], plain), style=PICTURE)
         else:
             text = ("  " + stage).ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))
             line = Text(text, style="dim" if stage == "before" else "")
-            if beside is not None and stage in pictures:
-                line.append("  ").append(sparkline(pictures[stage].counts, beside, plain), style=PICTURE)
+            if beside is not None and stage in drawn:
+                line.append("  ").append(sparkline(drawn[stage].counts, beside, plain), style=PICTURE)
         lines.append(line)
-    if len(summary.before) > MAX_SHOWN:
-        lines.append(Text(f"... and {len(summary.before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
+    if len(before) > MAX_SHOWN:
+        lines.append(Text(f"... and {len(before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
     return lines
 
 

@@ -23,7 +23,7 @@ from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.values import Numbers
 from softnorm_cli.io import atomic
 from softnorm_cli.io.base import NA_VALUES, STDIO, BatchSize, Dialect
-from softnorm_cli.io.dataset import names_many
+from softnorm_cli.io.dataset import names_many, writes_parts
 from softnorm_cli.io.sniff import format_from_path
 from softnorm_cli.numeric.methods import Method
 
@@ -87,10 +87,14 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     output = _output_path(ctx, p)
     _check_parameters(method, p)
     engine = "local" if p["input"] == STDIO and _from_environment(ctx, "engine") else p["engine"]  # a pipe streams here
-    parts = engine == "dask" or names_many(p["input"])
+    # A directory of parts out is the parts' work, even for one file in.
+    parts = engine == "dask" or names_many(p["input"]) or (p["input"] != STDIO and writes_parts(output))
     _check_engine(ctx, p, output, engine, parts)
-    if output not in (STDIO, None) and not parts and not p["to_format"] and not format_from_path(output):
-        raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to")
+    if p["input"] == STDIO and writes_parts(output):
+        raise click.UsageError(f"-o {output} writes a directory of parts, one per input part: give a file or a dataset, not stdin")
+    if output not in (STDIO, None) and not writes_parts(output) and not p["to_format"] and not format_from_path(output):
+        hint = f", or -o {output}/ for a directory of parts" if parts else ""
+        raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
 
     with user_errors():
         for path in (p["summary_json"], p["save_params"]):
@@ -202,8 +206,6 @@ def _check_engine(ctx: click.Context, p: dict, output: str | None, engine: str, 
         raise click.UsageError("--engine dask reads files: give a path, a glob or a directory, not stdin")
     if p["in_place"]:
         raise click.UsageError("--in-place works on one file, not on a dataset of parts or with --engine dask")
-    if output == STDIO:
-        raise click.UsageError("a dataset is written as a directory of parts: give -o DIR")
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -7,6 +7,7 @@ and is one line on stderr with exit 1 (:class:`~softnorm_cli.cli.exits.user_erro
 
 from __future__ import annotations
 
+import os
 import sys
 
 from softnorm_cli.cli.exits import seconds_running, user_errors, warn
@@ -76,14 +77,18 @@ def _run_parts(request: Request):
     """A dataset of parts (or any input on a cluster): fit over all parts, then each part to a part of the output."""
     from softnorm_cli.engine import local, parts
     from softnorm_cli.engine.summary import summarize_fit
-    from softnorm_cli.io.dataset import Dataset, PartsOutput, find
+    from softnorm_cli.io.dataset import Dataset, find, writes_parts
+    from softnorm_cli.io.sniff import format_from_path
 
     job, fitted, output, read = request.job, request.fitted, request.output, request.input
     dataset = find(read.path, read.format, read.dialect, read.batch) or Dataset(read.path, (read.path,), read.format, read.dialect, read.batch)
+    directory = writes_parts(output.path)
     # The first part, opened once here, decides the columns and how the output is written.
     with dataset.open(0) as first:
         planned = local.plan(job, first) if fitted is None else None
-        written = None if output.path is None else layout(first, output, output.format)
+        written = None
+        if output.path is not None:  # a directory of parts is of the input's format unless --to says
+            written = layout(first, output, output.format or (None if directory else format_from_path(output.path)))
     with _executor(request) as executor:
         if fitted is None:
             fitted = parts.fit(job, planned, dataset, executor)
@@ -91,11 +96,22 @@ def _run_parts(request: Request):
             summary = summarize_fit(fitted)
             summary.engine = executor.describe(len(dataset.parts))
         else:
-            with PartsOutput(output.path, written.format) as out:
-                summary = parts.apply(job, fitted, dataset, out, written, executor, own_fit=request.fitted is None)
-            summary.output = output.path
+            with _parts_output(request, written, directory, dataset) as out:
+                summary = parts.apply(job, fitted, dataset, out, executor, own_fit=request.fitted is None)
+            summary.output = out.name
     summary.input = dataset.name
     return fitted, summary
+
+
+def _parts_output(request: Request, written, directory: bool, dataset):
+    """A directory of parts, or one file (or standard output) the parts of ``dataset`` are joined into."""
+    from softnorm_cli.io.dataset import PartsOutput
+    from softnorm_cli.io.joined import JoinedOutput
+
+    if directory:
+        return PartsOutput(request.output.path, written)
+    # The workers of a remote cluster write the parts: the working directory is the one they share with us.
+    return JoinedOutput(request.output.path, written, dataset.parts, scratch=os.getcwd() if request.scheduler else None)
 
 
 def _executor(request: Request):

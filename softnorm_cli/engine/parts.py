@@ -25,7 +25,7 @@ from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.summary import Applied, Summary, summarize
 from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
-from softnorm_cli.io.sink import Layout, Sink
+from softnorm_cli.io.joined import JoinedOutput
 
 
 class Executor(Protocol):
@@ -96,15 +96,16 @@ def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitte
 
 
 def apply(
-    job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput, layout: Layout, executor: Executor, own_fit: bool = False
+    job: Job, fitted: Fitted, dataset: Dataset, output: PartsOutput | JoinedOutput, executor: Executor, own_fit: bool = False
 ) -> Summary:
-    """Every part transformed with ``fitted`` into a part of ``output``; one summary of them all.
+    """Every part transformed with ``fitted`` into a part of ``output`` (a directory of parts, or
+    one file they are joined into); one summary of them all.
 
     ``own_fit``: ``fitted`` was fitted on this dataset (its pictures' bins are known).
     """
     # The statistics (a row per group) go to the workers once, not with every part.
     shipped = executor.share(_shipped(fitted))
-    task = functools.partial(_apply_part, job, dataset, output, layout, local.bin_edges(job, fitted, own_fit))
+    task = functools.partial(_apply_part, job, dataset, output, local.bin_edges(job, fitted, own_fit))
     applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
     summary = summarize(fitted, functools.reduce(Applied.merge, applied))
     summary.engine = executor.describe(len(dataset.parts))
@@ -117,19 +118,19 @@ def _shipped(fitted: Fitted) -> Fitted:
 
 
 def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.Partial:
-    with _named(dataset, index), dataset.open(index) as source:
+    with naming_part(dataset, index), dataset.open(index) as source:
         return local.fit_part(job, fitted, source)
 
 
-def _apply_part(job: Job, dataset: Dataset, output: PartsOutput, layout: Layout, edges, fitted: Fitted, index: int) -> Applied:
-    with _named(dataset, index), dataset.open(index) as source, Sink(output.part(index), layout) as sink:
+def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, edges, fitted: Fitted, index: int) -> Applied:
+    with naming_part(dataset, index), dataset.open(index) as source, output.sink(index) as sink:
         applied = local.apply_part(job, fitted, source, sink, edges=edges)
     # Row numbers in these lines count from the part's first row.
     applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
     return applied
 
 
-class _named:
+class naming_part:
     """An error in a part's work as one SoftnormError naming the part: plain enough to
     travel back from a worker process, and the same line on every engine."""
 

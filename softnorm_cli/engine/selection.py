@@ -59,15 +59,24 @@ class Selection:
 
 
 def choose_columns(
-    source: Reader, patterns: Sequence[str], exclude: Sequence[str] = (), numbers: Numbers = Numbers(), keys: Sequence[str] = ()
+    source: Reader,
+    patterns: Sequence[str],
+    exclude: Sequence[str] = (),
+    numbers: Numbers = Numbers(),
+    keys: Sequence[str] = (),
+    required: bool = True,
 ) -> Selection:
-    """The columns to normalize in ``source``, chosen from its first rows; group ``keys`` never are."""
+    """The columns to normalize in ``source``, chosen from its first rows; group ``keys`` never are.
+
+    ``required``: rows without a numeric column to normalize are an error
+    (for ``stats``, which only describes, they are not).
+    """
     sample = source.sample()
     for name in keys:
         if name not in sample.columns:
             raise ColumnNotFoundError(name, sample.columns)
     selection = select(sample, patterns, exclude, numbers, typed=source.typed, labels=source.labels, keys=keys)
-    if not selection.columns and sample.height:
+    if required and not selection.columns and sample.height:
         skipped = "; ".join(f"{column_name(name)}: {why}" for name, why in list(selection.skipped.items())[:5])
         raise SoftnormError(
             f"{source.name}: no numeric column to normalize; name columns with -c"

@@ -1,27 +1,119 @@
-"""``softnorm stats``: the figures of the columns a job would normalize, and why the others are left out."""
+"""``softnorm stats``: the figures of the columns a job would normalize, and why the others are left out.
+
+The input is one file or the parts of a dataset, read in turn (the columns
+and keys are chosen from the first). With group keys the figures are also
+given per group, the groups in order of first appearance.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+
 from softnorm_cli.engine.job import Job
-from softnorm_cli.engine.selection import choose_columns
-from softnorm_cli.engine.summary import Figures, Summary
+from softnorm_cli.engine.keys import KeyIndex
+from softnorm_cli.engine.parts import naming_part
+from softnorm_cli.engine.selection import choose_columns, matching
+from softnorm_cli.engine.summary import Figures, Summary, column_figures
 from softnorm_cli.engine.values import to_matrix
+from softnorm_cli.errors import ColumnNotFoundError
 from softnorm_cli.io.base import Reader
+from softnorm_cli.io.dataset import Dataset
+from softnorm_cli.numeric.kernels import Moments
+from softnorm_cli.numeric.reduce import PerGroup, Reduction, take_rows
 
 
 def describe(job: Job, source: Reader, on_batch=None) -> Summary:
     """A fit with no method: count, missing, min, max, mean, std and sum of each selected column
     (infinities count as values; ``job``'s method is not used)."""
-    selection = choose_columns(source, job.columns, job.exclude, job.numbers)
-    columns = selection.columns
-    figures, rows = Figures(), 0
-    for batch in source.batches(columns, needed=columns):
-        if columns:
-            figures.add(to_matrix(batch.frame, columns, batch.first_row, job.numbers, nan="omit", inf="limit"))
-        rows += batch.frame.height
-        if on_batch is not None:
-            on_batch("reading")
-    summary = Summary("stats", None, rows, {}, warnings=selection.warnings, skipped=selection.skipped)
-    if columns:
-        figures.totals().fill(summary, columns)
-    return summary
+    tally = _Tally(job, source)
+    tally.read(source, on_batch)
+    return tally.summary()
+
+
+def describe_dataset(job: Job, dataset: Dataset, on_batch=None) -> Summary:
+    """:func:`describe` over the parts of ``dataset`` in turn, as one table; an error names its part."""
+    tally: _Tally | None = None
+    for index in range(len(dataset.parts)):
+        with naming_part(dataset, index), dataset.open(index) as source:
+            if tally is None:  # the first part decides the columns and keys
+                tally = _Tally(job, source)
+            else:
+                tally.require(source)
+            tally.read(source, on_batch)
+    return tally.summary()
+
+
+class _Tally:
+    """The figures of the rows seen so far: of the whole, and of each group when there are keys."""
+
+    def __init__(self, job: Job, source: Reader):
+        self.job = job
+        self.keys = matching(source.columns, job.group_by) if job.group_by else []
+        self.selection = choose_columns(source, job.columns, job.exclude, job.numbers, self.keys, required=False)
+        self.columns = self.selection.columns
+        self.rows = 0
+        self.figures = Figures()
+        self.index = KeyIndex(self.keys, job.numbers.na_values) if self.keys else None
+        self.per_group = PerGroup(_MomentsFit())
+        self.by_group = Reduction(self.per_group.fit, self.per_group.merge)
+        self.group_rows = np.zeros(0, dtype=np.int64)
+
+    def require(self, source: Reader) -> None:
+        present = set(source.columns)
+        for name in [*self.columns, *self.keys]:
+            if name not in present:
+                raise ColumnNotFoundError(name, source.columns, f"is not in {source.name}")
+
+    def read(self, source: Reader, on_batch=None) -> None:
+        for batch in source.batches(self.columns, needed=self.columns + self.keys):
+            self._add(batch)
+            if on_batch is not None:
+                on_batch("reading")
+
+    def _add(self, batch) -> None:
+        frame = batch.frame
+        self.rows += frame.height
+        if self.index is not None:
+            codes = self.index.codes(frame)
+            counts = np.bincount(codes, minlength=len(self.index))
+            counts[: len(self.group_rows)] += self.group_rows
+            self.group_rows = counts
+        if not self.columns:
+            return
+        values = to_matrix(frame, self.columns, batch.first_row, self.job.numbers, nan="omit", inf="limit")
+        self.figures.add(values)
+        if self.index is not None:
+            self.by_group.add(values, codes)
+
+    def summary(self) -> Summary:
+        selection = self.selection
+        summary = Summary("stats", None, self.rows, {}, warnings=selection.warnings, skipped=selection.skipped)
+        if self.columns:
+            self.figures.totals().fill(summary, self.columns)
+        if self.index is not None:
+            summary.groups = {"by": list(self.keys), "count": len(self.index), "figures": self._group_figures()}
+        return summary
+
+    def _group_figures(self) -> list[dict]:
+        keys = self.index.keys()
+        table = self.per_group.table(self.by_group.result(), len(keys)) if self.columns and keys else None
+        return [
+            {
+                "key": list(key),
+                "rows": int(self.group_rows[code]),
+                "columns": {} if table is None else column_figures(take_rows(table, [code]), self.columns),
+            }
+            for code, key in enumerate(keys)
+        ]
+
+
+class _MomentsFit:
+    """Moments as the method :class:`~softnorm_cli.numeric.reduce.PerGroup` fits group by group."""
+
+    @staticmethod
+    def fit(values: np.ndarray, groups) -> Moments:
+        return Moments.of(values, groups)
+
+    @staticmethod
+    def merge(a: Moments, b: Moments) -> Moments:
+        return a.merge(b)

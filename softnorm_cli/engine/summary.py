@@ -43,7 +43,8 @@ class Summary:
     input: str | None = None
     output: str | None = None
     elapsed: float | None = None  # seconds
-    #: With --group-by: the key columns, how many groups, the smallest and largest by rows.
+    #: With --group-by: the key columns, how many groups, the smallest and largest by rows;
+    #: for ``stats``, each group's key, rows and figures (``figures``).
     groups: dict | None = None
     #: The parameters file read (--params) or written (--save-params).
     parameters: dict[str, str] = field(default_factory=dict)
@@ -85,12 +86,20 @@ class Summary:
         }
 
     def stats_json(self) -> dict:
-        """What ``softnorm stats --json`` prints: the rows, each column's figures, the columns left out."""
-        return {
+        """What ``softnorm stats --json`` prints: the rows, each column's figures, the columns left out;
+        with group keys, the groups and each one's rows and figures."""
+        data = {
             "rows": self.rows,
             "columns": {name: _strict(f) for name, f in self.before.items()},
             "skipped": dict(self.skipped),
         }
+        if self.groups is not None:
+            figures = [
+                {**group, "columns": {name: _strict(f) for name, f in group["columns"].items()}}
+                for group in self.groups["figures"]
+            ]
+            data["groups"] = {**self.groups, "figures": figures}
+        return data
 
 
 def _strict(figures: dict[str, float]) -> dict:

@@ -1,10 +1,12 @@
 """A table stored as many files: a glob or a directory of CSV, TSV or Parquet parts.
 
 A dataset is read part by part (each part by the reader of its format, as a
-single file is) and written as a directory with one part per input part, in
-the same order. The directory is written under a temporary name beside the
-target and renamed into place once every part is written, so a failed run
-leaves no half-written dataset and an older one stays whole.
+single file is). Its result is one file or stream (:mod:`~softnorm_cli.io.joined`),
+or, for ``-o DIR/`` or an existing directory of parts, a directory with one
+part per input part, in the same order. The directory is written under a
+temporary name beside the target and renamed into place once every part is
+written, so a failed run leaves no half-written dataset and an older one
+stays whole.
 
 A path with ``://`` is an fsspec URL: its parts are listed and read with the
 filesystems the user has installed (``s3://``, ``gs://``, ``memory://``, ...);
@@ -22,16 +24,20 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from softnorm_cli.errors import SoftnormError
+from softnorm_cli.errors import SoftnormError, install_hint
 from softnorm_cli.io import atomic, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
 from softnorm_cli.io.source import open_source
 
+if TYPE_CHECKING:  # the sink loads polars, which finding a dataset's parts (and completing a command line) does not need
+    from softnorm_cli.io.sink import Layout, Sink
+
 #: Output part names: part-00000.parquet, part-00001.parquet, ...
 PART = "part-{:05d}{}"
-_PART = re.compile(r"part-\d{5,}\.(csv|tsv|parquet)")
-_EXTENSIONS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+PART_NAME = re.compile(r"part-(\d{5,})\.(csv|tsv|parquet)")
+EXTENSIONS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,11 @@ def names_many(path: str) -> bool:
     return path != "-" and (_is_url(path) or os.path.isdir(path) or _is_glob(path))
 
 
+def writes_parts(output: str | None) -> bool:
+    """Whether ``-o output`` asks for a directory of parts: a path that ends in a slash, or an existing directory."""
+    return output not in (None, "-") and (output.endswith(("/", os.sep)) or os.path.isdir(output))
+
+
 def _is_glob(path: str) -> bool:
     # A file whose name has glob characters ("scores[1].csv") is that file.
     return glob.has_magic(path) and not os.path.exists(path)
@@ -131,7 +142,7 @@ def _remote_parts(url: str) -> list[str]:
     try:
         import fsspec
     except ImportError:
-        raise SoftnormError(f"{url}: reading URLs needs fsspec (pip install 'softnorm[dask]')") from None
+        raise SoftnormError(f"{url}: reading URLs needs fsspec ({install_hint('dask', 'fsspec')})") from None
     fs, root = fsspec.core.url_to_fs(url)
     if glob.has_magic(root):
         found = fs.glob(root)
@@ -150,30 +161,34 @@ class PartsOutput:
     (an earlier run's output): anything else in it is refused, not deleted.
     """
 
-    def __init__(self, path: str, fmt: str):
+    def __init__(self, path: str, layout: Layout):
         self.path = path.rstrip("/") or path
-        self.extension = _EXTENSIONS[fmt]
+        self.name = self.path
+        self.layout = layout
+        self.extension = EXTENSIONS[layout.format]
         self.tmp: str | None = None
 
     def __enter__(self) -> PartsOutput:
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise SoftnormError(f"{self.path}: exists and is not a directory; a dataset is written as a directory of parts")
-            others = [n for n in os.listdir(self.path) if not _PART.fullmatch(n)]
+            others = [n for n in os.listdir(self.path) if not PART_NAME.fullmatch(n)]
             if others:
                 raise SoftnormError(f"{self.path}: holds other files than parts ({others[0]}, ...); choose another -o")
         self.tmp = atomic.temporary_directory(self.path)
         return self
 
-    def part(self, index: int) -> str:
+    def sink(self, index: int) -> Sink:
         """Where part ``index`` is written."""
-        return os.path.join(self.tmp, PART.format(index, self.extension))
+        from softnorm_cli.io.sink import Sink
+
+        return Sink(os.path.join(self.tmp, PART.format(index, self.extension)), self.layout)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
         for name in os.listdir(self.tmp):
-            if not _PART.fullmatch(name):  # what a killed attempt at a part left behind
+            if not PART_NAME.fullmatch(name):  # what a killed attempt at a part left behind
                 os.unlink(os.path.join(self.tmp, name))
         atomic.replace_directory(self.tmp, self.path)

@@ -1,0 +1,179 @@
+"""A dataset's result as one file or one stream: its parts written apart, then joined in their order.
+
+Each part is written by a task of its own, which may run in another process
+(a Dask worker), so every part goes to a file of its own in a scratch
+directory and no task waits for another. Once all are written they are
+joined: CSV and TSV byte for byte under the first part's header, Parquet
+row group by row group, each part's row groups in turn, so the file holds at
+least one row group per part that has rows. The file is thus the directory
+of parts' output in one piece, the same bytes on every engine.
+
+Parts must agree on their columns to make one table. Their types may not
+(each CSV part written as Parquet gets the narrowest lossless type of its
+own text): a column whose parts differ gets one type that holds them all.
+
+The file itself is written atomically (:class:`~softnorm_cli.io.atomic.AtomicFile`);
+the scratch directory goes whatever happens.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from softnorm_cli.errors import SoftnormError
+from softnorm_cli.io import atomic, sniff
+from softnorm_cli.io.base import STDIO
+from softnorm_cli.io.dataset import EXTENSIONS, PART, PART_NAME
+from softnorm_cli.io.delimited import writer
+from softnorm_cli.io.sink import Layout, Sink
+
+_COPY_BYTES = 1 << 20
+
+
+class JoinedOutput:
+    """One file (or standard output, ``-``) made of parts written by :meth:`sink`, joined on leaving the ``with`` block.
+
+    ``scratch`` is where the parts of standard output are written (None: the
+    temporary directory); the parts of a file are written beside it, where
+    they can be joined without crossing file systems.
+    """
+
+    def __init__(self, path: str, layout: Layout, sources: Sequence[str], scratch: str | None = None):
+        self.path = path
+        self.layout = layout
+        self.sources = sources  # the input part of each output part, for messages
+        self.scratch = scratch
+        self.tmp: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "standard output" if self.path == STDIO else self.path
+
+    def __enter__(self) -> JoinedOutput:
+        if self.path == STDIO:
+            if self.layout.format == "parquet" and sys.stdout.isatty():
+                raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
+            self.tmp = tempfile.mkdtemp(prefix=".softnorm-parts-", dir=self.scratch)
+        else:
+            atomic.check_writable(self.path)
+            self.tmp = atomic.temporary_directory(self.path)
+        return self
+
+    def sink(self, index: int) -> Sink:
+        """Where part ``index`` is written."""
+        return Sink(os.path.join(self.tmp, PART.format(index, EXTENSIONS[self.layout.format])), self.layout)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._join(self._parts())
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _parts(self) -> list[tuple[str, str]]:
+        """Each part written, with the input part it comes from, in order."""
+        # Other names are what a killed attempt at a part left behind.
+        found = [(int(m.group(1)), name) for name in os.listdir(self.tmp) if (m := PART_NAME.fullmatch(name))]
+        return [(os.path.join(self.tmp, name), self.sources[index]) for index, name in sorted(found)]
+
+    def _join(self, parts: list[tuple[str, str]]) -> None:
+        with self._target() as stream:
+            if self.layout.format == "parquet":
+                _join_parquet(parts, stream, self.layout.compression)
+            else:
+                _join_text(parts, stream, self.layout)
+
+    @contextmanager
+    def _target(self):
+        """The stream of the output: standard output, or the file (compressed as its name says), committed on success."""
+        if self.path == STDIO:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+            return
+        with atomic.AtomicFile(self.path) as stream:
+            codec = sniff.compression_from_path(self.path)
+            if codec is None:
+                yield stream
+                return
+            import pyarrow as pa
+
+            with pa.CompressedOutputStream(stream, codec) as compressed:
+                yield compressed
+
+
+def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -> None:
+    """The parts' bytes one after the other, under the first part's header (each part has the same one)."""
+    first = None
+    for path, source in parts:
+        with open(path, "rb") as f:
+            if layout.header:
+                header = _header(f, layout.delimiter)
+                if first is None:
+                    first = (header, source)
+                    stream.write(header)
+                elif header and header != first[0]:
+                    raise _other_columns(source, first[1])
+            shutil.copyfileobj(f, stream, _COPY_BYTES)
+
+
+def _header(f: BinaryIO, delimiter: str) -> bytes:
+    """The header record at the start of ``f`` (a part this module had written), leaving ``f`` after it."""
+    text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+    names = next(csv.reader(text, delimiter=delimiter), None)
+    text.detach()
+    # The writer's own header for these names: its bytes are the record's, quoted names and all.
+    header = b"" if names is None else writer.header_line(names, delimiter)
+    f.seek(len(header))
+    return header
+
+
+def _join_parquet(parts: list[tuple[str, str]], stream: BinaryIO, compression: str) -> None:
+    """Every row group of ``parts``, in order, as the row groups of one Parquet file."""
+    import pyarrow.parquet as pq
+
+    schemas = [pq.read_schema(path) for path, _ in parts]
+    for schema, (_, source) in zip(schemas[1:], parts[1:]):
+        if schema.names != schemas[0].names:
+            raise _other_columns(source, parts[0][1])
+    # The first part's schema carries the metadata kept from the input.
+    schema = _common_schema(schemas).with_metadata(schemas[0].metadata)
+    codec = "none" if compression == "uncompressed" else compression
+    with pq.ParquetWriter(stream, schema, compression=codec) as out:
+        for path, _ in parts:
+            f = pq.ParquetFile(path)
+            for i in range(f.num_row_groups):
+                table = f.read_row_group(i)
+                if not table.schema.equals(schema, check_metadata=False):
+                    table = table.cast(schema)
+                out.write_table(table, row_group_size=max(1, table.num_rows))
+
+
+def _common_schema(schemas: list):
+    """One type per column for all ``schemas``: the type they share; else float64 for numbers, else text."""
+    import pyarrow as pa
+
+    fields = []
+    for i, field in enumerate(schemas[0]):
+        types = {schema.field(i).type for schema in schemas}
+        if len(types) == 1:
+            fields.append(field)
+        elif all(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t) for t in types):
+            fields.append(field.with_type(pa.float64()))
+        else:
+            fields.append(field.with_type(pa.large_string()))
+    return pa.schema(fields)
+
+
+def _other_columns(source: str, first: str) -> SoftnormError:
+    return SoftnormError(
+        f"{source}: its columns differ from those of {first}; one output file needs the same columns in every part "
+        "(-o DIR/ writes a directory of parts)"
+    )
