@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import expect_error
+from helpers import expect_error, parts_table, write_parts
 
 SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
 
@@ -109,3 +109,34 @@ def test_summary_json_is_written_whole(invoke_ok, write_file, workdir):
     invoke_ok("minmax", "t.csv", "-o", "out.csv", "--summary-json", "s.json")
     assert json.loads((workdir / "s.json").read_text())["output"] == "out.csv"
     assert sorted(p.name for p in Path(workdir).iterdir()) == ["out.csv", "s.json", "t.csv"]
+
+
+# --------------------------------------------------------------------------
+# Special files as output: written as they are, never renamed over
+# --------------------------------------------------------------------------
+
+
+def test_dev_null_is_an_output(invoke, write_file, workdir):
+    import stat
+
+    write_file("t.csv", "a\n1\n2\n")
+    write_parts("in", parts_table(rows=300), "csv")
+    for args in (["t.csv", "-c", "a"], ["in", "-c", "x"], ["t.csv", "-c", "a", "--to", "parquet"]):
+        result = invoke("zscore", *args, "-o", os.devnull, "--save-params", os.devnull, "--summary-json", os.devnull)
+        assert (result.exit_code, result.stderr) == (0, ""), args
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert sorted(os.listdir(workdir)) == ["in", "t.csv"]
+
+
+def test_a_named_pipe_is_written_as_csv(invoke, write_file, workdir):
+    import threading
+
+    write_file("t.csv", "a,b\n1,x\n3,y\n")
+    os.mkfifo("out")
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open("out", "rb").read()), daemon=True)
+    reader.start()
+    result = invoke("minmax", "t.csv", "-c", "a", "-o", "out")
+    reader.join(20)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert received == [b"a,b\n0.0,x\n1.0,y\n"]

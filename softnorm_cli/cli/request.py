@@ -92,7 +92,10 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     _check_engine(ctx, p, output, engine, parts)
     if p["input"] == STDIO and writes_parts(output):
         raise click.UsageError(f"-o {output} writes a directory of parts, one per input part: give a file or a dataset, not stdin")
-    if output not in (STDIO, None) and not writes_parts(output) and not p["to_format"] and not format_from_path(output):
+    to_format = p["to_format"] and p["to_format"].lower()
+    if output not in (STDIO, None) and atomic.is_special(output):
+        to_format = to_format or "csv"  # /dev/null, a named pipe: no extension to go by
+    if output not in (STDIO, None) and not writes_parts(output) and not to_format and not format_from_path(output):
         hint = f", or -o {output}/ for a directory of parts" if parts else ""
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
 
@@ -120,7 +123,7 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     return Request(
         job=job,
         input=read,
-        output=Output(output, p["to_format"] and p["to_format"].lower(), p["compression"], p["delimiter"], not p["no_header"], p["decimal_comma"]),
+        output=Output(output, to_format, p["compression"], p["delimiter"], not p["no_header"], p["decimal_comma"]),
         report=Report(show, p["quiet"], p["summary_json"]),
         save_params=p["save_params"],
         params=p["params"],

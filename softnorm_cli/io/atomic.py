@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -18,15 +19,30 @@ from typing import BinaryIO
 from softnorm_cli.io.base import STDIO
 
 
+def is_special(path: str) -> bool:
+    """Whether ``path`` is there and neither a regular file nor a directory: ``/dev/null``, a named pipe, a terminal."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 class AtomicFile:
     """``path``, written as a temporary file beside it: :meth:`commit` renames it into place,
     :meth:`discard` removes it. As a context manager: committed on success, discarded on error.
 
+    A special file (:func:`is_special`) is written as it is: it cannot be
+    renamed over, and what was written to a device or a pipe cannot be taken back.
     An error names the user's path, never the temporary one.
     """
 
     def __init__(self, path: str):
         self.path = path
+        self._tmp = None
+        if is_special(path):
+            self.stream: BinaryIO = open(path, "wb")
+            return
         folder, name = os.path.split(os.path.abspath(path))
         try:
             fd, self._tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -35,6 +51,9 @@ class AtomicFile:
         self.stream: BinaryIO = os.fdopen(fd, "wb")
 
     def commit(self) -> None:
+        if self._tmp is None:
+            self.stream.close()
+            return
         try:
             self.stream.close()
             # A file that is replaced keeps its permissions; a new one gets the process's.
@@ -49,7 +68,7 @@ class AtomicFile:
         try:
             self.stream.close()
         finally:
-            if os.path.exists(self._tmp):
+            if self._tmp is not None and os.path.exists(self._tmp):
                 os.unlink(self._tmp)
 
     def __enter__(self) -> BinaryIO:

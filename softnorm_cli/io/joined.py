@@ -62,6 +62,8 @@ class JoinedOutput:
             if self.layout.format == "parquet" and sys.stdout.isatty():
                 raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
             self.tmp = tempfile.mkdtemp(prefix=".softnorm-parts-", dir=self.scratch)
+        elif atomic.is_special(self.path):  # /dev/null: its folder is no place for scratch files
+            self.tmp = tempfile.mkdtemp(prefix=".softnorm-parts-", dir=self.scratch)
         else:
             atomic.check_writable(self.path)
             self.tmp = atomic.temporary_directory(self.path)
