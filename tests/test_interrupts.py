@@ -194,6 +194,20 @@ def test_an_error_raised_inside_a_library_after_a_signal_is_the_signal():
         signals._received = None
 
 
+def test_a_signal_lost_in_a_library_callback_is_sent_again(monkeypatch):
+    """Python prints and drops an exception raised where it cannot be passed on ("Exception ignored in")."""
+    import types
+
+    from softnorm_cli.cli import signals
+
+    sent = []
+    monkeypatch.setattr(signals.signal, "raise_signal", sent.append)
+    lost = types.SimpleNamespace(exc_type=signals.Stopped, exc_value=signals.Stopped(signal.SIGINT),
+                                 exc_traceback=None, err_msg=None, object=None)
+    signals._unraisable(lost)
+    assert sent == [signal.SIGINT]
+
+
 # --------------------------------------------------------------------------
 # Closed pipes are told by their error number, never by the state of stdout
 # --------------------------------------------------------------------------

@@ -37,12 +37,23 @@ def _stop(signum, frame) -> None:
     raise Stopped(signum)
 
 
+def _unraisable(hook) -> None:
+    if isinstance(hook.exc_value, Stopped):
+        # Raised where Python cannot pass an exception on (a library's callback, a
+        # finalizer: "Exception ignored in ..."): the signal is sent again, and its
+        # handler raises at the next line of Python that can.
+        signal.raise_signal(hook.exc_value.signum)
+        return
+    sys.__unraisablehook__(hook)
+
+
 def install() -> None:
     global _installed
     _installed = True
     for name in _SIGNALS:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _stop)
+    sys.unraisablehook = _unraisable
 
 
 def install_over_polars() -> None:
