@@ -15,10 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from softnorm_cli.engine.values import Numbers, parsed
+from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, parsed
 from softnorm_cli.errors import SoftnormError
 
-_PLAIN_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
 #: The largest integer up to which every integer is a float64.
 _EXACT = 2.0**53
 #: A result this close to an integer, relative to the column's scale, is that integer:
@@ -36,7 +35,7 @@ def written_as_integers(sample: pl.DataFrame, columns: Sequence[str], numbers: N
             cells = sample[text].unpivot(variable_name="column", value_name="cell")
             values, _ = parsed(pl.col("cell"), numbers)
             number = values.is_not_null() & values.is_not_nan()
-            figures = cells.group_by("column").agg((number & ~pl.col("cell").str.contains(_PLAIN_INTEGER)).sum().alias("other"))
+            figures = cells.group_by("column").agg((number & ~pl.col("cell").str.contains(PLAIN_INTEGER)).sum().alias("other"))
             spelled.update((name, other == 0) for name, other in figures.iter_rows())
         return np.array([spelled[name] for name in columns], dtype=bool)
     return np.array([schema[name].is_integer() for name in columns], dtype=bool)

@@ -103,7 +103,7 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
     fits of this read is kept there for it.
     """
     method, axis, columns, group_by = job.method, numpy_axis(fitted.axis), fitted.columns, fitted.group_by
-    _require(source, [*columns, *group_by], "is not in")  # chosen from this source's first rows, or another part's
+    require_columns(source, [*columns, *group_by], "is not in")  # chosen from this source's first rows, or another part's
     keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
     if keys is None:
         reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
@@ -171,7 +171,7 @@ def apply_part(
     pictures' bins (:func:`bin_edges`), None for no pictures.
     """
     method, columns = fitted.method, fitted.columns
-    _require(source, [*columns, *fitted.group_by], "of the parameters is not in")
+    require_columns(source, [*columns, *fitted.group_by], "of the parameters is not in")
     two_pass = fitted.statistics is not None
     problems = Problems(fitted.axis, columns) if not two_pass else None
     figures = Figures(None if edges is None else Bins(edges, len(columns))) if job.figures and columns else None
@@ -222,7 +222,8 @@ def _values(job: Job, columns: list[str], batches: Iterator[Batch]) -> Iterator[
         yield batch, to_matrix(batch.frame, columns, batch.first_row, job.numbers, job.method.nan, job.method.inf)
 
 
-def _require(source: Reader, names: Sequence[str], what: str) -> None:
+def require_columns(source: Reader, names: Sequence[str], what: str) -> None:
+    """An error naming the first of ``names`` that ``source`` lacks."""
     present = set(source.columns)
     for name in names:
         if name not in present:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from softnorm_cli.engine.values import Numbers, is_number_type, parsed, type_name
+from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, is_number_type, parsed, type_name
 from softnorm_cli.errors import (
     DECIMAL_COMMA,
     DECIMAL_COMMA_HINT,
@@ -41,8 +41,6 @@ _LEADING_ZERO = r"^\s*[+-]?0[0-9]+\s*$"
 _DECIMAL_COMMA = rf"^\s*{DECIMAL_COMMA}\s*$"
 #: A column left out although at least this share of its values are numbers is warned about.
 MOSTLY_NUMBERS = 0.5
-# Integers as people write them; zero-padded ones are caught before.
-_PLAIN_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
 #: An integer column of at most this many distinct values, each seen twice on average, is warned about;
 #: an identifier column needs more values than this for its order to mean something.
 FEW_DISTINCT = 10
@@ -215,7 +213,7 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
         cell.filter(cell.str.contains(_LEADING_ZERO)).first().alias("zero_padded"),
         decimal_comma.sum().alias("decimal_commas"),
         decimal_comma.arg_true().first().alias("first_decimal_comma"),
-        cell.str.contains(_PLAIN_INTEGER).sum().alias("integers"),
+        cell.str.contains(PLAIN_INTEGER).sum().alias("integers"),  # zero-padded ones are caught before
         *_shape(values.fill_nan(None)),
     )
 

@@ -11,11 +11,11 @@ import numpy as np
 
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.keys import KeyIndex
+from softnorm_cli.engine.local import require_columns
 from softnorm_cli.engine.parts import naming_part
 from softnorm_cli.engine.selection import choose_columns, matching
 from softnorm_cli.engine.summary import Figures, Summary, column_figures
 from softnorm_cli.engine.values import to_matrix
-from softnorm_cli.errors import ColumnNotFoundError
 from softnorm_cli.io.base import Reader
 from softnorm_cli.io.dataset import Dataset
 from softnorm_cli.numeric.kernels import Moments
@@ -59,10 +59,7 @@ class _Tally:
         self.group_rows = np.zeros(0, dtype=np.int64)
 
     def require(self, source: Reader) -> None:
-        present = set(source.columns)
-        for name in [*self.columns, *self.keys]:
-            if name not in present:
-                raise ColumnNotFoundError(name, source.columns, f"is not in {source.name}")
+        require_columns(source, [*self.columns, *self.keys], "is not in")
 
     def read(self, source: Reader, on_batch=None) -> None:
         for batch in source.batches(self.columns, needed=self.columns + self.keys):

@@ -24,6 +24,9 @@ from softnorm_cli.errors import (
 )
 from softnorm_cli.io.base import NA_VALUES, Dialect
 
+#: A cell that writes its number as a plain integer (``41``, not ``41.0``; zero-padded ones too).
+PLAIN_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
+
 
 @dataclass(frozen=True)
 class Numbers:
