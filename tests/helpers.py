@@ -123,3 +123,22 @@ PART_ARGS = [
     ["zscore", "-c", "x,y,z", "-g", "grp", "--ddof", "1", "--nan", "propagate"],
     ["minmax", "-c", "x,y,z", "--axis", "all", "-g", "grp"],
 ]
+
+
+def reading_terminal(master: int, on_data):
+    """A daemon thread, started, that hands ``on_data`` what the terminal ``master`` shows, until it closes."""
+    import threading
+
+    def pump():
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the other side closed: a pseudo-terminal's end of input
+                return
+            if not data:
+                return
+            on_data(data)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    return reader

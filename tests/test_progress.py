@@ -8,12 +8,12 @@ import os
 import pty
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from rich.console import Console
 
+from helpers import reading_terminal
 from softnorm_cli.cli.progress import BatchProgress
 
 TIMEOUT = 60
@@ -75,23 +75,12 @@ def test_a_slow_pipe_shows_the_bar_before_its_input_ends():
     master, slave = pty.openpty()
     seen: list[tuple[float, bytes]] = []
 
-    def read_terminal():
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            seen.append((time.monotonic(), data))
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "softnorm_cli", "softmax", "-", "--no-summary"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=slave, env=_terminal_env(),
     )
     os.close(slave)
-    reader = threading.Thread(target=read_terminal, daemon=True)
-    reader.start()
+    reader = reading_terminal(master, lambda data: seen.append((time.monotonic(), data)))
     try:
         proc.stdin.write(b"a,b,c\n")
         for chunk in range(300):  # never a pause long enough for the reader to pass on what came

@@ -27,6 +27,7 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
+from helpers import reading_terminal
 from softnorm_cli.io.delimited.blocks import blocks as _blocks, record_end as _record_end
 
 SOFTNORM = [sys.executable, "-m", "softnorm_cli"]
@@ -810,21 +811,10 @@ def _run_with_terminal_stderr(args, cwd) -> tuple[int, bytes, bytes]:
     master, slave = pty.openpty()
     chunks: list[bytes] = []
 
-    def pump():
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            chunks.append(data)
-
     proc = subprocess.Popen([sys.executable, "-c", _NO_DELAY, *args], cwd=cwd, env=_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+    reader = reading_terminal(master, chunks.append)
     try:
         out, _ = proc.communicate(timeout=TIMEOUT)
     finally:
