@@ -895,7 +895,7 @@ def test_unknown_output_extension_is_usage_error_before_reading(invoke, workdir)
         (["zscore", "--axis", "diagonal"], "--axis"),
         (["softmax", "--axis", "2"], "--axis"),
         (["minmax", "--from", "xml"], "--from"),
-        (["minmax", "--to", "json"], "--to"),
+        (["minmax", "--to", "xml"], "--to"),
         (["stats", "--from", "xls"], "--from"),
     ],
 )
@@ -932,8 +932,8 @@ def test_error_directory(invoke, workdir):
     """A directory is a dataset of parts (see test_dataset.py), whatever the output."""
     (workdir / "adir").mkdir()
     for output in (["-o", "out/"], ["-o", "out.csv"], []):
-        _error(invoke("minmax", "adir", *output), "adir: no CSV, TSV or Parquet files in it")
-    _error(invoke("stats", "adir"), "adir: no CSV, TSV or Parquet files in it")
+        _error(invoke("minmax", "adir", *output), "adir: no files of a format softnorm reads in it (CSV, TSV, Parquet, Arrow, JSON Lines, Excel)")
+    _error(invoke("stats", "adir"), "adir: no files of a format softnorm reads in it (CSV, TSV, Parquet, Arrow, JSON Lines, Excel)")
 
 
 def test_error_empty_input(invoke, write_file):

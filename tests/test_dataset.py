@@ -202,7 +202,7 @@ def test_usage_errors(invoke, workdir, args, message):
 def test_dataset_errors(invoke, workdir):
     expect_error(invoke("zscore", "nothing/*.csv", "-c", "x", "-o", "out/"), "nothing/*.csv: matches no file")
     os.makedirs("empty")
-    expect_error(invoke("zscore", "empty", "-c", "x", "-o", "out/"), "empty: no CSV, TSV or Parquet files in it")
+    expect_error(invoke("zscore", "empty", "-c", "x", "-o", "out/"), "empty: no files of a format softnorm reads in it (CSV, TSV, Parquet, Arrow, JSON Lines, Excel)")
     write_parts("mixed", parts_table(), "csv", parts=2)
     parts_table().write_parquet("mixed/more.parquet")
     expect_error(

@@ -341,7 +341,7 @@ XLSX = {
 # OpenDocument: a "mimetype" member first, stored, says what the package is.
 ODS = {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<office:document-content/>"}
 EXCEL = "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"
-READS = "softnorm reads CSV, TSV and Parquet"
+READS = "softnorm reads CSV, TSV, Parquet, Arrow, JSON Lines and Excel"
 
 
 @pytest.mark.parametrize(

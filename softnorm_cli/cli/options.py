@@ -16,7 +16,7 @@ import click
 from softnorm_cli.cli.completion import complete_columns
 from softnorm_cli.cli.help import ENGINE, GROUPS, INPUT, OUTPUT, PARAMETERS, HeadedArgument, HeadedOption
 from softnorm_cli.io.base import STDIO
-from softnorm_cli.io.sniff import FORMATS
+from softnorm_cli.io.formats import FORMATS
 from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.parameters import Constraint, OneOf
 
@@ -88,6 +88,27 @@ class BatchSizeType(click.ParamType):
         return (int(digits), None) if unit is None else (None, int(digits) * unit)
 
 
+def _sheet(ctx, param, value):
+    """A sheet's name, or its 1-based number."""
+    if value is None:
+        return None
+    if value.isdigit():
+        if int(value) < 1:
+            raise click.BadParameter("sheets are numbered from 1")
+        return int(value)
+    return value
+
+
+def _separator(ctx, param, value):
+    """A thousands separator: one character that is not a digit, a sign or a letter."""
+    if value is None:
+        return None
+    value = {"space": " ", "'": "'"}.get(value, value)
+    if len(value) != 1 or value.isalnum() or value in "+-":
+        raise click.BadParameter(f"must be one character such as . , ' or a space, got {value!r}")
+    return value
+
+
 def _na_values(ctx, param, value):
     if value is None:
         return None
@@ -147,7 +168,9 @@ def _input_options(writes: bool):
         _input("--exclude", multiple=True, metavar="COLS", shell_complete=complete_columns,
                help="Columns to leave alone, with or without -c: names, comma lists or globs."),
         _input("--from", "from_format", type=FORMAT_CHOICE, metavar="FORMAT",
-               help="Input format: csv or tsv for text (default: by extension); Parquet and compressed input are recognised by their content."),
+               help="Input format: " + ", ".join(FORMATS) + ". Default: by content (Parquet, Arrow, Excel, JSON, compression), else by extension, else csv."),
+        _input("--sheet", callback=_sheet, metavar="SHEET",
+               help="The sheet of a workbook to read, by name or number (1 is the first). Default: the first."),
         _input("--delimiter", callback=_delimiter, metavar="CHAR",
                help=f"Field delimiter of CSV/TSV input{also(' and output')} ('\\t' for tab). Default: tab for TSV, else guessed from the first lines among , ; tab |."),
         _input("--no-header", is_flag=True,
@@ -157,6 +180,8 @@ def _input_options(writes: bool):
                help=f"Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8.{also(' Output is UTF-8.')}"),
         _input("--decimal-comma", is_flag=True,
                help=f"Numbers use a decimal comma (1,5){also(', in the input and in the written results')}."),
+        _input("--thousands", callback=_separator, metavar="CHAR",
+               help=f"Numbers group their thousands with CHAR (1.234,50 with --decimal-comma; 1,234.50 with --delimiter ';'){also(', in the input; --output-thousands writes results so')}."),
         _input("--na-values", callback=_na_values, metavar="LIST",
                help="Comma list of cells that mean a missing value, replacing the default NA,N/A,n/a,NaN,nan,-nan,NULL,null,None,<NA>,#N/A. An empty cell is always missing."),
         _input("--batch-rows", "batch", type=BatchSizeType(), metavar="SIZE",
@@ -172,7 +197,13 @@ output_options = _options(
     _output("-o", "--output", default=STDIO, type=click.Path(allow_dash=True), metavar="PATH",
             help="Output file; DIR/ (or an existing directory of parts) writes one part per input part. Default: stdout."),
     _output("--to", "to_format", type=FORMAT_CHOICE, metavar="FORMAT",
-            help="Output format: csv, tsv or parquet. Default: by the extension of -o, else the input's format."),
+            help="Output format: " + ", ".join(FORMATS) + " (xlsx). Default: by the extension of -o, else the input's format."),
+    _output("--line-terminator", type=click.Choice(["lf", "crlf"], case_sensitive=False), default="lf", show_default=True,
+            metavar="ENDS", help="Line ends: lf or crlf of text output (crlf: as Windows programs write them)."),
+    _output("--output-encoding", callback=_encoding, metavar="NAME",
+            help="Text encoding of the output (cp1252, latin-1, utf-8-sig, ...); a character it cannot hold is an error. Default: UTF-8."),
+    _output("--output-thousands", callback=_separator, metavar="CHAR",
+            help="Write numbers with CHAR between groups of thousands (1.234,5 with --decimal-comma)."),
     _output("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True, metavar="CODEC",
             help="Compression of Parquet output: " + ", ".join(PARQUET_COMPRESSIONS[:-1]) + f" or {PARQUET_COMPRESSIONS[-1]}."),
     _output("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),

@@ -53,6 +53,9 @@ class Output:
     delimiter: str | None  # --delimiter; None: the input's for CSV, a tab for TSV
     header: bool
     decimal_comma: bool
+    line_terminator: str = "\n"  # --line-terminator
+    encoding: str = "utf-8"  # --output-encoding
+    thousands: str | None = None  # --output-thousands
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,10 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     return Request(
         job=job,
         input=read,
-        output=Output(output, to_format, p["compression"], p["delimiter"], not p["no_header"], p["decimal_comma"]),
+        output=Output(
+            output, to_format, p["compression"], p["delimiter"], not p["no_header"], p["decimal_comma"],
+            "\r\n" if p["line_terminator"].lower() == "crlf" else "\n", p["output_encoding"] or "utf-8", p["output_thousands"],
+        ),
         report=Report(show, p["quiet"], p["summary_json"]),
         save_params=p["save_params"],
         params=p["params"],
@@ -139,7 +145,7 @@ def input_of(p: dict) -> Input:
     rows, size = p["batch"] or (None, None)
     dialect = Dialect(
         p["delimiter"], not p["no_header"], p["encoding"], p["decimal_comma"], p["skip_rows"],
-        NA_VALUES if p["na_values"] is None else p["na_values"],
+        NA_VALUES if p["na_values"] is None else p["na_values"], p.get("thousands"), p.get("sheet"),
     )
     return Input(p["input"], p["from_format"] and p["from_format"].lower(), dialect, BatchSize(rows=rows) if size is None else BatchSize(bytes=size))
 

@@ -131,17 +131,21 @@ def _executor(request: Request):
 
 
 def layout(source, output: Output, fmt: str | None):
-    """How to write the output: CSV keeps the input's delimiter, TSV is tab-separated."""
-    from softnorm_cli.io.sink import Layout
+    """How to write the output (by default in the input's format, but a workbook's as CSV):
+    CSV keeps the input's delimiter, TSV is tab-separated."""
+    from softnorm_cli.io.base import Layout
 
-    fmt = (fmt or source.format).lower()
+    fmt = (fmt or ("csv" if source.format == "excel" else source.format)).lower()
     delimiter = output.delimiter
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else (source.delimiter if source.format == fmt == "csv" else ",")
     return Layout(
         fmt, delimiter, output.header, output.decimal_comma,
-        metadata=source.metadata if fmt == "parquet" else {},
+        metadata=source.metadata if fmt in ("parquet", "arrow") else {},
         compression=output.compression,
+        line_terminator=output.line_terminator,
+        encoding=output.encoding,
+        thousands=output.thousands,
     )
 
 

@@ -36,6 +36,7 @@ from softnorm_cli.engine.selection import choose_columns, matching
 from softnorm_cli.engine.summary import Applied, Figures, Summary, summarize
 from softnorm_cli.engine.values import to_matrix, with_results
 from softnorm_cli.errors import ColumnNotFoundError
+from softnorm_cli.io import formats
 from softnorm_cli.io.base import Batch, Reader
 from softnorm_cli.io.delimited.types import TypeInference, lossless_types
 from softnorm_cli.numeric.methods import Method
@@ -231,11 +232,12 @@ def require_columns(source: Reader, names: Sequence[str], what: str) -> None:
 
 
 def _output_types(job: Job, source: Reader, sink, columns: list[str], read, replay: bool) -> TypeInference | None:
-    """CSV to Parquet: the narrowest lossless type of each text column written back, over the whole input.
+    """Text to a typed format (Parquet, Arrow, JSON, Excel): the narrowest lossless type of each text
+    column written back, over the whole input.
 
     Read before the first batch is written (``replay``: from the source, which the apply then reads again).
     """
-    if sink.format != "parquet" or source.typed:
+    if sink.format not in formats.TYPED or source.typed:
         return None
     selected = set() if job.suffix else set(columns)
     names = [c for c in source.columns if c not in selected]
@@ -252,7 +254,7 @@ def _integer_writer(job: Job, fitted: Fitted, sink):
         return None
     names = [f"{fitted.columns[j]}{job.suffix or ''}" for j in at]
     scale = scales(fitted.statistics, len(fitted.columns))[at]
-    keep_type = sink.format == "parquet"
+    keep_type = sink.format in formats.TYPED
 
     def write(frame: pl.DataFrame, out: np.ndarray, first_row: int) -> pl.DataFrame:
         values = out[:, at] if job.decimals is None else np.round(out[:, at], job.decimals)

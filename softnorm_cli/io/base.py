@@ -12,7 +12,7 @@ defaults from here before any table library loads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ NA_VALUES = ("NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "null", "None", "
 
 @dataclass(frozen=True)
 class Dialect:
-    """How a delimited text is laid out and spells its numbers; Parquet needs none of it."""
+    """How a delimited text is laid out and spells its numbers (a workbook: which sheet); Parquet needs none of it."""
 
     delimiter: str | None = None  # None: tab for TSV, else sniffed
     header: bool = True
@@ -39,6 +39,23 @@ class Dialect:
     decimal_comma: bool = False
     skip_rows: int = 0
     na_values: tuple[str, ...] = NA_VALUES  # besides the empty cell, always missing
+    thousands: str | None = None  # a thousands separator within numbers (1.234,50)
+    sheet: str | int | None = None  # a workbook's sheet, by name or 1-based number; None: the first
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the output is written: its format, and the conventions of the formats that have them."""
+
+    format: str = "csv"
+    delimiter: str = ","  # of CSV and TSV
+    header: bool = True
+    decimal_comma: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)  # Parquet's and Arrow's key-value metadata to keep
+    compression: str = "snappy"  # of Parquet output
+    line_terminator: str = "\n"  # of text output
+    encoding: str = "utf-8"  # of text output
+    thousands: str | None = None  # a thousands separator written within numbers, when asked for
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A table stored as many files: a glob or a directory of CSV, TSV or Parquet parts.
+"""A table stored as many files: a glob or a directory of parts, each of a format softnorm reads.
 
 A dataset is read part by part (each part by the reader of its format, as a
 single file is). Its result is one file or stream (:mod:`~softnorm_cli.io.joined`),
@@ -27,17 +27,17 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from softnorm_cli.errors import SoftnormError, install_hint
-from softnorm_cli.io import atomic, sniff
+from softnorm_cli.io import atomic, formats, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
 from softnorm_cli.io.source import open_source
 
 if TYPE_CHECKING:  # the sink loads polars, which finding a dataset's parts (and completing a command line) does not need
-    from softnorm_cli.io.sink import Layout, Sink
+    from softnorm_cli.io.base import Layout
+    from softnorm_cli.io.sink import Sink
 
 #: Output part names: part-00000.parquet, part-00001.parquet, ...
 PART = "part-{:05d}{}"
-PART_NAME = re.compile(r"part-(\d{5,})\.(csv|tsv|parquet)")
-EXTENSIONS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+PART_NAME = re.compile(r"part-(\d{5,})(" + "|".join(re.escape(e) for e in sorted(set(formats.PART_EXTENSIONS.values()))) + ")")
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
     else:
         return None
     if not parts:
-        raise SoftnormError(f"{path}: no CSV, TSV or Parquet files in it")
+        raise SoftnormError(f"{path}: no files of a format softnorm reads in it (CSV, TSV, Parquet, Arrow, JSON Lines, Excel)")
     formats = [fmt or sniff.format_from_path(part) for part in parts]
     if len(set(formats)) > 1 or None in formats:
         raise SoftnormError(f"{path}: parts of one dataset must be of one format {_mixed(parts, formats)}")
@@ -165,7 +165,7 @@ class PartsOutput:
         self.path = path.rstrip("/") or path
         self.name = self.path
         self.layout = layout
-        self.extension = EXTENSIONS[layout.format]
+        self.extension = formats.PART_EXTENSIONS[layout.format]
         self.tmp: str | None = None
 
     def __enter__(self) -> PartsOutput:

@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.io import atomic, sniff
-from softnorm_cli.io.base import STDIO
-from softnorm_cli.io.dataset import EXTENSIONS, PART, PART_NAME
+from softnorm_cli.io import atomic, formats, sniff
+from softnorm_cli.io.base import STDIO, Layout
+from softnorm_cli.io.dataset import PART, PART_NAME
 from softnorm_cli.io.delimited import writer
-from softnorm_cli.io.sink import Layout, Sink
+from softnorm_cli.io.sink import Sink, refuse_terminal
 
 _COPY_BYTES = 1 << 20
 
@@ -59,8 +59,7 @@ class JoinedOutput:
 
     def __enter__(self) -> JoinedOutput:
         if self.path == STDIO:
-            if self.layout.format == "parquet" and sys.stdout.isatty():
-                raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
+            refuse_terminal(self.layout.format)
             self.tmp = tempfile.mkdtemp(prefix=".softnorm-parts-", dir=self.scratch)
         elif atomic.is_special(self.path):  # /dev/null: its folder is no place for scratch files
             self.tmp = tempfile.mkdtemp(prefix=".softnorm-parts-", dir=self.scratch)
@@ -71,7 +70,7 @@ class JoinedOutput:
 
     def sink(self, index: int) -> Sink:
         """Where part ``index`` is written."""
-        return Sink(os.path.join(self.tmp, PART.format(index, EXTENSIONS[self.layout.format])), self.layout)
+        return Sink(os.path.join(self.tmp, PART.format(index, formats.PART_EXTENSIONS[self.layout.format])), self.layout)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
@@ -88,10 +87,13 @@ class JoinedOutput:
 
     def _join(self, parts: list[tuple[str, str]]) -> None:
         with self._target() as stream:
-            if self.layout.format == "parquet":
+            fmt = self.layout.format
+            if fmt == "parquet":
                 _join_parquet(parts, stream, self.layout.compression)
-            else:
+            elif fmt in formats.CONCATENATED:
                 _join_text(parts, stream, self.layout)
+            else:
+                _joiner(fmt)(parts, stream, self.layout)
 
     @contextmanager
     def _target(self):
@@ -109,6 +111,19 @@ class JoinedOutput:
 
             with pa.CompressedOutputStream(stream, codec) as compressed:
                 yield compressed
+
+
+def _joiner(fmt: str):
+    """The function that joins parts of ``fmt`` into one table: ``join(parts, stream, layout)``."""
+    if fmt == "arrow":
+        from softnorm_cli.io.arrow import join_parts
+    elif fmt == "json":
+        from softnorm_cli.io.jsonlines import join_parts
+    elif fmt == "excel":
+        from softnorm_cli.io.excel import join_parts
+    else:
+        raise ValueError(f"no way to join parts of {fmt!r}")
+    return join_parts
 
 
 def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -> None:

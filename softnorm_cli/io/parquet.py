@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 import polars as pl
 
 from softnorm_cli.errors import MalformedInputError
-from softnorm_cli.io.base import Batch, BatchSize, Closing
+from softnorm_cli.io.base import Batch, BatchSize, Closing, Layout
 from softnorm_cli.io.prefetch import prefetched
 from softnorm_cli.io.row_groups import row_group_sizes
 
@@ -144,6 +144,12 @@ def _first_line(error: Exception) -> str:
 #: and writes about twice as fast as zstd for about 15% more bytes of floats.
 COMPRESSIONS = ("snappy", "zstd", "lz4", "gzip", "brotli", "uncompressed")
 DEFAULT_COMPRESSION = "snappy"
+
+
+def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layout: Layout) -> None:
+    """The batches as one Parquet file, with the input's key-value metadata but its stored Arrow schema."""
+    metadata = {k: v for k, v in layout.metadata.items() if k != "ARROW:schema"}
+    sink_parquet(batches, schema, stream, metadata, layout.compression)
 
 
 def sink_parquet(

@@ -18,16 +18,14 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import polars as pl
 
 from softnorm_cli.errors import SoftnormError
-from softnorm_cli.io import parquet, sniff
+from softnorm_cli.io import formats, sniff
 from softnorm_cli.io.atomic import AtomicFile
-from softnorm_cli.io.base import STDIO
-from softnorm_cli.io.delimited import writer
+from softnorm_cli.io.base import STDIO, Layout
 
 #: Seconds between looks at whether the other side has gone.
 _POLL = 0.05
@@ -36,16 +34,22 @@ _ABANDON_SECONDS = 2.0
 _END = object()
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How the output is written: its format, and for CSV/TSV its delimiter and conventions."""
-
-    format: str = "csv"
-    delimiter: str = ","
-    header: bool = True
-    decimal_comma: bool = False
-    metadata: dict[str, str] = field(default_factory=dict)  # Parquet key-value metadata to keep
-    compression: str = parquet.DEFAULT_COMPRESSION  # of Parquet output
+def table_writer(fmt: str):
+    """The function that writes a table of format ``fmt``: ``write(batches, schema, stream, layout)``,
+    pulling ``batches`` as they come and writing each before taking the next."""
+    if fmt in ("csv", "tsv"):
+        from softnorm_cli.io.delimited.writer import write_table
+    elif fmt == "parquet":
+        from softnorm_cli.io.parquet import write_table
+    elif fmt == "arrow":
+        from softnorm_cli.io.arrow import write_table
+    elif fmt in ("jsonl", "json"):
+        from softnorm_cli.io.jsonlines import write_table
+    elif fmt == "excel":
+        from softnorm_cli.io.excel import write_table
+    else:
+        raise ValueError(f"no writer for {fmt!r}")
+    return write_table
 
 
 class _Stdout:
@@ -96,8 +100,7 @@ class Sink:
 
     def __enter__(self) -> Sink:
         if self.path == STDIO:
-            if self.format == "parquet" and sys.stdout.isatty():
-                raise SoftnormError("refusing to write binary Parquet to a terminal; use -o FILE or a pipe")
+            refuse_terminal(self.format)
             self._stream = _Stdout(sys.stdout.buffer)
             return self
         self._file = AtomicFile(self.path)
@@ -112,8 +115,7 @@ class Sink:
     def write(self, df: pl.DataFrame) -> None:
         """Hand ``df`` to the writer, to be written after the batches before it."""
         if self._writer is None:
-            write = self._write_parquet if self.format == "parquet" else self._write_csv
-            self._writer = threading.Thread(target=self._run, args=(write, df.schema), name="softnorm-writer", daemon=True)
+            self._writer = threading.Thread(target=self._run, args=(df.schema,), name="softnorm-writer", daemon=True)
             self._writer.start()
         self._hand_over(df)
 
@@ -139,24 +141,12 @@ class Sink:
                 return
             yield item
 
-    def _run(self, write, schema: pl.Schema) -> None:
+    def _run(self, schema: pl.Schema) -> None:
         """The writer thread: a failure is kept for the main thread to raise."""
         try:
-            write(schema)
+            table_writer(self.format)(self._batches(), schema, self._stream, self.layout)
         except BaseException as e:
             self._failure = e
-
-    def _write_csv(self, schema: pl.Schema) -> None:
-        layout = self.layout
-        if layout.header:
-            self._stream.write(writer.header_line(schema.names(), layout.delimiter))
-        for df in self._batches():
-            writer.write_rows(df, self._stream, layout.delimiter, layout.decimal_comma)
-            self._stream.flush()  # rows of an endless pipe go out as they are made
-
-    def _write_parquet(self, schema: pl.Schema) -> None:
-        metadata = {k: v for k, v in self.layout.metadata.items() if k != "ARROW:schema"}
-        parquet.sink_parquet(self._batches(), schema, self._stream, metadata, self.layout.compression)
 
     def _raise_failure(self) -> None:
         if self._failure is not None:
@@ -191,3 +181,9 @@ class Sink:
             self._writer.join(_ABANDON_SECONDS)  # a write in hand ends; a stalled pipe is left to the daemon thread
         if self._file is not None:
             self._file.discard()
+
+
+def refuse_terminal(fmt: str) -> None:
+    """A binary format is not for a terminal: it would fill the screen with bytes."""
+    if fmt in formats.BINARY and sys.stdout.isatty():
+        raise SoftnormError(f"refusing to write binary {formats.NAMES[fmt]} to a terminal; use -o FILE or a pipe")

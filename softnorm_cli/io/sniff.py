@@ -12,12 +12,14 @@ import struct
 from pathlib import Path
 
 from softnorm_cli.errors import SoftnormError
+from softnorm_cli.io.formats import EXTENSIONS
 
-FORMATS = ("csv", "tsv", "parquet")
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 #: Compression by extension, in pyarrow's codec names.
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4", ".br": "brotli"}
 PARQUET_MAGIC = b"PAR1"
+#: An Arrow IPC file starts with ``ARROW1``; a stream with a message's continuation marker.
+ARROW_FILE_MAGIC = b"ARROW1"
+ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
 #: Compressed streams recognised by their first bytes (brotli has no magic).
 _COMPRESSION_MAGIC = {
     b"\x1f\x8b": "gzip",
@@ -27,9 +29,6 @@ _COMPRESSION_MAGIC = {
 }
 #: Files that are tables, but not in a format softnorm reads: what each is, and what to do instead.
 _OTHER_FORMATS = {
-    "xlsx": ("an Excel workbook", "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
-    "xls": ("a legacy Excel workbook (.xls)", "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
-    "ods": ("an OpenDocument spreadsheet", "save the sheet as CSV (File > Save As > Text CSV)"),
     "zip": ("a zip archive", "unzip it and give softnorm the files inside"),
     "json": ("JSON", "convert it first, e.g. in Python: polars.read_json(path).write_csv('out.csv')"),
     "jsonl": ("JSON Lines", "convert it first, e.g. in Python: polars.read_ndjson(path).write_csv('out.csv')"),
@@ -76,6 +75,15 @@ def is_parquet(head: bytes) -> bool:
     return head.startswith(PARQUET_MAGIC)
 
 
+def arrow_kind(head: bytes) -> str | None:
+    """``"file"`` or ``"stream"`` for the two Arrow IPC formats, by their first bytes; else None."""
+    if head.startswith(ARROW_FILE_MAGIC):
+        return "file"
+    if head.startswith(ARROW_STREAM_MAGIC):
+        return "stream"
+    return None
+
+
 def byte_order_mark(head: bytes) -> tuple[str | None, int]:
     """The encoding a byte-order mark at the start of ``head`` declares, and the mark's length."""
     for bom, encoding in _BOMS:
@@ -93,25 +101,23 @@ def check_text(head: bytes, name: str) -> None:
         )
 
 
-def check_table(head: bytes, name: str, path: str | None = None) -> None:
-    """Refuse a spreadsheet or an archive by its first bytes, naming what it is and what to do.
+def workbook(head: bytes, name: str, path: str | None = None) -> str | None:
+    """``"xlsx"``, ``"xls"`` or ``"ods"`` for a spreadsheet, by its first bytes; None for anything
+    else but a zip archive, which is refused, naming what it is and what to do.
 
     ``path``: the file ``head`` starts, whose zip listing is then read whole;
     on a pipe only the members within ``head`` are seen.
     """
-    kind = None
     if head.startswith(_OLE2_MAGIC):
-        kind = "xls"
-    elif head.startswith(ZIP_MAGIC):
-        names, mimetype = _zip_listing(head, path)
-        if mimetype.startswith(_ODS_MIMETYPE):
-            kind = "ods"
-        elif "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            kind = "xlsx"
-        else:
-            kind = "zip"
-    if kind is not None:
-        raise _other_format(name, kind)
+        return "xls"
+    if not head.startswith(ZIP_MAGIC):
+        return None
+    names, mimetype = _zip_listing(head, path)
+    if mimetype.startswith(_ODS_MIMETYPE):
+        return "ods"
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return "xlsx"
+    raise _other_format(name, "zip")
 
 
 def check_not_json(text: bytes, name: str) -> None:
@@ -133,7 +139,7 @@ def check_not_json(text: bytes, name: str) -> None:
 
 def _other_format(name: str, kind: str) -> SoftnormError:
     what, instead = _OTHER_FORMATS[kind]
-    return SoftnormError(f"{name}: is {what}; softnorm reads CSV, TSV and Parquet: {instead}")
+    return SoftnormError(f"{name}: is {what}; softnorm reads CSV, TSV, Parquet, Arrow, JSON Lines and Excel: {instead}")
 
 
 def _zip_listing(head: bytes, path: str | None) -> tuple[set[str], bytes]:

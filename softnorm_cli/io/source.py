@@ -21,9 +21,9 @@ def open_source(
 ):
     """The reader for ``path`` (``-``: standard input), called ``name`` in messages (default: the path).
 
-    Parquet and compressed streams are recognised by their magic bytes;
-    ``fmt`` (or else the extension) chooses between CSV and TSV for text, and
-    ``fmt == "parquet"`` on something that is not Parquet is an error.
+    Parquet, Arrow, workbooks and compressed streams are recognised by
+    their magic bytes; ``fmt`` (or else the extension) chooses among the text
+    formats, and a binary ``fmt`` on something that is not of it is an error.
     """
     from softnorm_cli.io.delimited.reader import CsvReader
     from softnorm_cli.io.parquet import ParquetReader
@@ -38,9 +38,18 @@ def open_source(
     head = stdin.peek(8) if stdin else _read_head(path)
     if sniff.is_parquet(head):
         return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
+    arrow = sniff.arrow_kind(head)
+    if arrow is not None:
+        from softnorm_cli.io.arrow import ArrowReader
+
+        return ArrowReader(path if stdin is None else stdin, arrow, name, batch)
     if head.startswith(sniff.ZIP_MAGIC) and stdin is not None:
         head = stdin.peek(ZIP_HEAD)  # on a pipe, the members' names are seen only in the first bytes
-    sniff.check_table(head, name, None if stdin else path)
+    if sniff.workbook(head, name, None if stdin else path):
+        from softnorm_cli.io.excel import ExcelReader
+
+        # A workbook is a zip (or an OLE2 file) read by its directory: standard input is copied aside.
+        return ExcelReader(path, name, dialect, batch) if stdin is None else ExcelReader(_spooled(stdin), name, dialect, batch, temporary=True)
     codec = sniff.compression(head, None if stdin else path)
     if codec:
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
@@ -51,10 +60,18 @@ def open_source(
         else:
             stdin = inner
     text_format = fmt or (sniff.format_from_path(path) if stdin is None else None) or "csv"
-    if text_format == "parquet":
-        raise SoftnormError(f"{name}: not a readable Parquet file (it does not start with PAR1)")
+    if text_format in _BINARY_CHECKS:
+        raise SoftnormError(f"{name}: {_BINARY_CHECKS[text_format]}")
     text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name)
     return CsvReader(text, text_format, dialect, batch)
+
+
+#: What a binary format's input lacks when it is not of that format.
+_BINARY_CHECKS = {
+    "parquet": "not a readable Parquet file (it does not start with PAR1)",
+    "arrow": "not a readable Arrow IPC file or stream (it starts with neither ARROW1 nor a stream's marker)",
+    "excel": "not a readable workbook (neither an xlsx/ods zip nor an xls file)",
+}
 
 
 def _read_head(path: str) -> bytes:

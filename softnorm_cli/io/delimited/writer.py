@@ -6,9 +6,20 @@ written back with the text it was read with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import polars as pl
+
+from softnorm_cli.io.base import Layout
+
+
+def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layout: Layout) -> None:
+    """The header, then each batch's rows as it comes, flushed: rows of an endless pipe go out as they are made."""
+    if layout.header:
+        stream.write(header_line(schema.names(), layout.delimiter))
+    for df in batches:
+        write_rows(df, stream, layout.delimiter, layout.decimal_comma)
+        stream.flush()
 
 
 def header_line(names: Sequence[str], separator: str) -> bytes:
