@@ -177,7 +177,7 @@ def _input_options(writes: bool):
                help=f"The input has no header row: its columns are named 1, 2, 3, ...{also(', and no header is written.')}"),
         _input("--skip-rows", type=click.IntRange(min=0), default=0, metavar="N", help="Skip N lines before the header (a title line, say)."),
         _input("--encoding", callback=_encoding, metavar="NAME",
-               help=f"Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8.{also(' Output is UTF-8.')}"),
+               help=f"Text encoding of the input (latin-1, cp1252, utf-16, ...). Default: UTF-8.{also(' The output is UTF-8 unless --output-encoding says otherwise.')}"),
         _input("--decimal-comma", is_flag=True,
                help=f"Numbers use a decimal comma (1,5){also(', in the input and in the written results')}."),
         _input("--thousands", callback=_separator, metavar="CHAR",
