@@ -220,3 +220,12 @@ def test_grouped_integers_are_judged_as_integers_when_columns_are_chosen(invoke_
     invoke_ok("minmax", "in.csv", *EU, "--thousands", ".", "-q", "--summary-json", "s.json")
     summary = json.loads(open("s.json").read())
     assert list(summary["columns"]) == ["v"] and summary["skipped"] == {"id": "identifiers (unique integers in order)"}
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out/"])
+def test_an_unwritable_cell_of_a_dataset_names_its_part(invoke, write_file, workdir, output):
+    write_file("in/p1.csv", "a,c\n1,x\n2,y\n")
+    write_file("in/p2.csv", "a,c\n5,ok\n7,Łódź\n")
+    result = invoke("minmax", "in", "-c", "a", "--output-encoding", "cp1252", "-o", output)
+    expect_error(result, f"in/p2.csv: column 'c', row 2: 'Łódź' {UNWRITABLE}")
+    assert not (workdir / output).exists()
