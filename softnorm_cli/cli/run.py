@@ -136,6 +136,7 @@ def layout(source, output: Output, fmt: str | None):
     from softnorm_cli.io.base import Layout
 
     fmt = (fmt or ("csv" if source.format == "excel" else source.format)).lower()
+    _check_text_options(output, fmt)
     delimiter = output.delimiter
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else (source.delimiter if source.format == fmt == "csv" else ",")
@@ -147,6 +148,27 @@ def layout(source, output: Output, fmt: str | None):
         encoding=output.encoding,
         thousands=output.thousands,
     )
+
+
+def _check_text_options(output: Output, fmt: str) -> None:
+    """Line ends, encodings and thousands separators are CSV's and TSV's: a usage error for any other output."""
+    if fmt in ("csv", "tsv"):
+        return
+    from softnorm_cli.io.formats import NAMES
+
+    asked = [
+        flag
+        for flag, given in (
+            ("--line-terminator crlf", output.line_terminator != "\n"),
+            (f"--output-encoding {output.encoding}", output.encoding != "utf-8"),
+            ("--output-thousands", output.thousands is not None),
+        )
+        if given
+    ]
+    if asked:
+        import click
+
+        raise click.UsageError(f"{asked[0]} is for CSV and TSV output, not {NAMES[fmt]}, which writes its own text and numbers")
 
 
 def progress(quiet: bool):
