@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from softnorm_cli.io.arrow.reader import ERRORS, SCHEMA_KEY, record_batches
 from softnorm_cli.io.base import Layout
@@ -109,6 +108,8 @@ class _Dictionaries:
     def delta(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if not self._values:
             return batch
+        import pyarrow.compute as pc  # only for dictionaries: its import takes a while
+
         columns = list(batch.columns)
         for i, seen in self._values.items():
             column = columns[i]
