@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import tempfile
 
 import numpy as np
 import pyarrow as pa
@@ -72,7 +73,9 @@ def test_csv_output_is_the_csv_paths_and_the_parquet_paths(invoke_ok, workdir, s
     )
 
 
-def test_stdin_stream_and_stdin_file_give_what_the_file_gives(invoke_ok, workdir):
+def test_stdin_stream_and_stdin_file_give_what_the_file_gives(invoke_ok, workdir, monkeypatch):
+    os.mkdir("scratch")
+    monkeypatch.setattr(tempfile, "tempdir", str(workdir / "scratch"))  # where standard input is copied aside
     data = table()
     write_ipc("in.arrow", data)
     write_ipc("in.arrows", data, stream=True)
@@ -82,6 +85,7 @@ def test_stdin_stream_and_stdin_file_give_what_the_file_gives(invoke_ok, workdir
         assert invoke_ok("zscore", "-", "-c", "x", "--to", "csv", input=raw).stdout_bytes == want
         # Column-wise: a fit and an apply, two passes over standard input (the stream is copied aside).
         assert invoke_ok("zscore", "-", "-c", "x", "--to", "csv", "--batch-rows", "8", input=raw).stdout_bytes == want
+    assert os.listdir("scratch") == []
 
 
 def test_stdout_is_a_stream_with_the_types_and_metadata(invoke_ok, workdir):
@@ -266,3 +270,12 @@ def test_feather_version_1_is_refused(invoke, workdir):
         "old.feather: is a Feather version 1 file, which softnorm does not read; write it as Feather version 2 (Arrow IPC), "
         "e.g. pyarrow.feather.write_feather(pyarrow.feather.read_table(path), new_path)",
     )
+
+
+def test_columns_softnorm_cannot_hold(invoke, workdir):
+    data = pa.table({"a": [1.0, 2.0], "span": pa.array([pa.MonthDayNano([1, 2, 3])] * 2)})
+    write_ipc("interval.arrow", data)
+    expect_error(invoke("zscore", "interval.arrow", "-c", "a"),
+                 "interval.arrow: column 'span' is of Arrow type month_day_nano_interval, which softnorm does not read")
+    write_ipc("twice.arrow", pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["a", "a"]))
+    expect_error(invoke("zscore", "twice.arrow"), "twice.arrow: column name 'a' appears more than once in the schema")

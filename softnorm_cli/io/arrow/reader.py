@@ -50,7 +50,7 @@ class ArrowReader(Closing):
                 self._live = _Copied(source)
             reader = self._check(self._open)
             schema = self._arrow_schema = reader.schema
-            self.schema = self._check(lambda: pl.from_arrow(schema.empty_table()).schema)
+            self.schema = _polars_schema(schema, name)
             self._total = None
             if kind == "file":
                 self._total = self._check(lambda: sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)))
@@ -61,9 +61,6 @@ class ArrowReader(Closing):
             self.close()
             raise
         self.columns = list(schema.names)
-        if len(set(self.columns)) < len(self.columns):
-            self.close()
-            raise MalformedInputError(f"{name}: two columns have the same name ({_repeated(self.columns)!r})")
         self.metadata = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
         # What Parquet stores and Arrow output restores: the types the columns were read with.
         self.metadata[SCHEMA_KEY] = base64.b64encode(schema.remove_metadata().serialize()).decode("ascii")
@@ -244,7 +241,27 @@ def _rebatched(batches: Iterator[pa.RecordBatch], schema: pa.Schema, size: Batch
         yield pa.Table.from_batches(pending, schema)
 
 
-def _repeated(names: list[str]) -> str:
-    return next(name for i, name in enumerate(names) if name in names[:i])
+def polars_type(field: pa.Field):
+    """The polars type of a column of Arrow type ``field.type``; None if polars holds no such column."""
+    if pa.types.is_interval(field.type):
+        return None  # polars panics on it
+    try:
+        return pl.from_arrow(pa.schema([field]).empty_table()).schema[field.name]
+    except ERRORS:
+        return None
+
+
+def _polars_schema(schema: pa.Schema, name: str) -> pl.Schema:
+    """The polars schema of an Arrow one, or an error naming the first column polars cannot hold."""
+    seen = set()
+    for field in schema:
+        if field.name in seen:
+            raise MalformedInputError(f"{name}: column name {field.name!r} appears more than once in the schema")
+        seen.add(field.name)
+    types = {field.name: polars_type(field) for field in schema}
+    for field in schema:
+        if types[field.name] is None:
+            raise MalformedInputError(f"{name}: column {field.name!r} is of Arrow type {field.type}, which softnorm does not read")
+    return pl.Schema(types)
 
 

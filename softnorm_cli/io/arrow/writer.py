@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import polars as pl
 import pyarrow as pa
 
-from softnorm_cli.io.arrow.reader import ERRORS, SCHEMA_KEY, record_batches
+from softnorm_cli.io.arrow.reader import SCHEMA_KEY, polars_type, record_batches
 from softnorm_cli.io.base import Layout
 
 #: What ``--compression`` names that IPC buffers can be compressed with (others: uncompressed).
@@ -48,7 +48,7 @@ def output_schema(schema: pl.Schema, metadata: dict[str, str]) -> pa.Schema:
     fields = []
     for field in written:
         before = stored.field(field.name) if stored is not None and field.name in stored.names else None
-        if before is not None and before.type != field.type and _as_polars(before) == schema[field.name]:
+        if before is not None and before.type != field.type and polars_type(before) == schema[field.name]:
             field = before
         fields.append(field)
     kept = {k: v for k, v in metadata.items() if k != SCHEMA_KEY}
@@ -62,13 +62,6 @@ def _stored_schema(text: str | None) -> pa.Schema | None:
         return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
     except (ValueError, pa.ArrowException):
         return None  # not one this version reads: polars' types it is
-
-
-def _as_polars(field: pa.Field):
-    try:
-        return pl.from_arrow(pa.schema([field]).empty_table()).schema[field.name]
-    except ERRORS:
-        return None
 
 
 def _open_part(path: str):
