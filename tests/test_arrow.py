@@ -282,3 +282,12 @@ def test_columns_softnorm_cannot_hold(invoke, workdir):
                  "interval.arrow: column 'span' is of Arrow type month_day_nano_interval, which softnorm does not read")
     write_ipc("twice.arrow", pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["a", "a"]))
     expect_error(invoke("zscore", "twice.arrow"), "twice.arrow: column name 'a' appears more than once in the schema")
+
+
+def test_csv_written_as_arrow_is_typed_as_parquet_is(invoke_ok, workdir, write_file):
+    write_file("in.csv", "id,a,b,t\n007,1,2.5,x\n008,3,4.5,\n")
+    invoke_ok("zscore", "in.csv", "-c", "b", "-o", "out.parquet")
+    invoke_ok("zscore", "in.csv", "-c", "b", "-o", "out.arrow")
+    got, want = pa.ipc.open_file("out.arrow").read_all(), pq.read_table("out.parquet")
+    assert got.schema.types == want.schema.types == [pa.large_string(), pa.int64(), pa.float64(), pa.large_string()]
+    assert got.equals(want.replace_schema_metadata(None))
