@@ -20,7 +20,7 @@ PARQUET_MAGIC = b"PAR1"
 #: An Arrow IPC file starts with ``ARROW1``; a stream with a message's continuation marker.
 ARROW_FILE_MAGIC = b"ARROW1"
 ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
-FEATHER_V1_MAGIC = b"FEA1"
+FEATHER_V1_MAGIC = b"FEA1"  # Feather before version 2, which is Arrow IPC
 #: Compressed streams recognised by their first bytes (brotli has no magic).
 _COMPRESSION_MAGIC = {
     b"\x1f\x8b": "gzip",

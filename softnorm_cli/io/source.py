@@ -38,8 +38,9 @@ def open_source(
     head = stdin.peek(8) if stdin else _read_head(path)
     if sniff.is_parquet(head):
         return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
-    if sniff.arrow_kind(head) is not None:
-        return _arrow(path if stdin is None else stdin, sniff.arrow_kind(head), name, batch)
+    arrow = sniff.arrow_kind(head)
+    if arrow is not None:
+        return _arrow(path if stdin is None else stdin, arrow, name, batch)
     if head.startswith(sniff.FEATHER_V1_MAGIC):
         raise SoftnormError(f"{name}: is a Feather version 1 file, which softnorm does not read; "
                             "write it as Feather version 2 (Arrow IPC), e.g. pyarrow.feather.write_feather(pyarrow.feather.read_table(path), new_path)")
@@ -55,11 +56,12 @@ def open_source(
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
         if sniff.is_parquet(inner.peek(4)):  # compressed Parquet: decompressed aside
             return ParquetReader(_spooled(inner), name, batch, temporary=True)
-        if sniff.arrow_kind(inner.peek(8)) is not None:
-            if stdin is None and sniff.arrow_kind(inner.peek(8)) == "stream":
+        arrow = sniff.arrow_kind(inner.peek(8))
+        if arrow is not None:
+            if stdin is None and arrow == "stream":
                 inner.close()  # a file is opened again for each pass
-                return _arrow(path, "stream", name, batch, codec)
-            return _arrow(inner, sniff.arrow_kind(inner.peek(8)), name, batch)
+                return _arrow(path, arrow, name, batch, codec)
+            return _arrow(inner, arrow, name, batch)
         if stdin is None:
             inner.close()  # a file is opened again for each pass
         else:
