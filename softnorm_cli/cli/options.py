@@ -205,7 +205,8 @@ output_options = _options(
     _output("--output-thousands", callback=_separator, metavar="CHAR",
             help="Write the results in CSV/TSV with CHAR between groups of thousands (1.234,5 with --decimal-comma); other columns stay as they came."),
     _output("--compression", type=click.Choice(PARQUET_COMPRESSIONS), default="snappy", show_default=True, metavar="CODEC",
-            help="Compression of Parquet output: " + ", ".join(PARQUET_COMPRESSIONS[:-1]) + f" or {PARQUET_COMPRESSIONS[-1]}."),
+            help="Compression of Parquet output: " + ", ".join(PARQUET_COMPRESSIONS[:-1]) + f" or {PARQUET_COMPRESSIONS[-1]}"
+            + " (Arrow output: zstd or lz4, else none)."),
     _output("--suffix", metavar="TEXT", help="Keep the original columns and append the results as {col}{TEXT}."),
     _output("--decimals", type=checked(parameters.JOB, "decimals", metavar="N"), help="Round results to N decimals (half to even)."),
     _output("--summary/--no-summary", default=None, help="Show the summary on stderr. Default: when stderr is a terminal."),

@@ -134,6 +134,7 @@ def layout(source, output: Output, fmt: str | None):
     """How to write the output (by default in the input's format, but a workbook's as CSV):
     CSV keeps the input's delimiter, TSV is tab-separated."""
     from softnorm_cli.io.base import Layout
+    from softnorm_cli.io.sniff import writes_arrow_stream
 
     fmt = (fmt or ("csv" if source.format == "excel" else source.format)).lower()
     _check_text_options(output, fmt)
@@ -147,6 +148,7 @@ def layout(source, output: Output, fmt: str | None):
         line_terminator=output.line_terminator,
         encoding=output.encoding,
         thousands=output.thousands,
+        stream=fmt == "arrow" and writes_arrow_stream(output.path or "-"),
     )
 
 
