@@ -146,6 +146,7 @@ def layout(source, output: Output, fmt: str | None):
         line_terminator=output.line_terminator,
         encoding=output.encoding,
         thousands=output.thousands,
+        sheet=getattr(source, "sheet", None),
     )
 
 

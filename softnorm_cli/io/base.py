@@ -56,6 +56,7 @@ class Layout:
     line_terminator: str = "\n"  # of text output
     encoding: str = "utf-8"  # of text output
     thousands: str | None = None  # a thousands separator written within numbers, when asked for
+    sheet: str | None = None  # the name of a workbook's worksheet (the input's sheet, when it was one)
 
 
 @dataclass(frozen=True)

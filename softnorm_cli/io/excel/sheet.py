@@ -1,0 +1,192 @@
+"""One sheet of a workbook as a polars frame, with fastexcel: which sheet, its header, and its columns' types.
+
+calamine types every cell (number, text, boolean, date, duration, error),
+and fastexcel gives each column the type of its cells, looking at all of
+them. What is left to decide here:
+
+* A column of numbers with a few other cells: fastexcel makes those cells
+  null and says where. A formula's error (``#DIV/0!``) has no value: it is
+  missing, with a warning. An empty or whitespace cell, or a missing-value
+  marker (``NA``, ``n/a``, ``--na-values``), is missing, as in CSV. Any other
+  text (or a boolean, a date) makes the column text, numbers and all, each
+  number written as its shortest round-trip text; a warning names the cell,
+  and ``-c`` on the column stops there with the column, row and value, as
+  CSV does. So no text is lost, and no number turns into text unsaid.
+* Numbers that are all whole (and within 2**53) are Int64, as a Parquet
+  integer column is: identifiers, codes, and ``--inverse`` giving back integers
+  are judged as for integer columns elsewhere.
+* Dates and times at midnight only are dates; a column without values is Null.
+
+Rows in messages are counted from the first row under the header, as in CSV
+and Parquet (the spreadsheet's row number is that plus the rows above).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from softnorm_cli.errors import MalformedInputError, SoftnormError
+from softnorm_cli.io.base import Dialect
+
+#: Integers up to this magnitude are exact in a double, which is what a workbook stores.
+EXACT = 2**53
+
+
+@dataclass
+class Sheet:
+    """A sheet read whole: its name, its table, and what reading it found that may surprise."""
+
+    name: str
+    frame: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def load(path: str, name: str, dialect: Dialect) -> Sheet:
+    """The sheet ``dialect.sheet`` (default: the first) of the workbook at ``path``, called ``name`` in messages."""
+    import fastexcel
+
+    # fastexcel logs a note on each column it cannot type (an empty one): stderr is for softnorm's own lines.
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    try:
+        book = fastexcel.read_excel(path)
+        index = _sheet_index(book.sheet_names, dialect.sheet, name)
+        sheet_name = book.sheet_names[index]
+        where = f"{name} [{sheet_name}]"
+        # Every cell decides its column's type (schema_sample_rows=None): the sheet is loaded whole anyway.
+        options = {"header_row": dialect.skip_rows if dialect.header else None, "schema_sample_rows": None}
+        if not dialect.header and dialect.skip_rows:
+            options["skip_rows"] = dialect.skip_rows
+        sheet = book.load_sheet(index, **options)
+        table, errors = sheet.to_arrow_with_errors()
+        frame = pl.from_arrow(table)
+        if frame.width == 0:
+            if dialect.skip_rows:
+                raise SoftnormError(f"{where}: --skip-rows {dialect.skip_rows} skips past the end of the sheet")
+            raise SoftnormError(f"{where}: the sheet is empty")
+        frame.columns = _names(sheet, book, index, dialect, where)
+        warnings: list[str] = []
+        if errors is not None:
+            frame = _coerced(frame, errors.errors, book, index, options, dialect, where, warnings)
+    except fastexcel.FastExcelError as e:
+        raise MalformedInputError(f"{name}: not a readable workbook ({_first_line(e)})") from e
+    return Sheet(sheet_name, typed(frame), warnings)
+
+
+def typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with whole numbers as Int64, dates at midnight as dates, and columns without values as Null."""
+    schema = frame.schema
+    floats = [name for name, dtype in schema.items() if dtype == pl.Float64]
+    stamps = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
+    checks = [((pl.col(n) == pl.col(n).round()) & (pl.col(n).abs() <= EXACT)).all().alias(n) for n in floats]
+    checks += [(pl.col(n) == pl.col(n).dt.truncate("1d")).all().alias(n) for n in stamps]
+    checks += [pl.col(n).is_null().all().alias(f"\0{n}") for n in frame.columns]  # a prefix no column has
+    if not frame.height:
+        return frame
+    verdicts = frame.select(checks).row(0, named=True)
+    casts = []
+    for name, dtype in schema.items():
+        if verdicts[f"\0{name}"]:
+            casts.append(pl.lit(None, dtype=pl.Null).alias(name))
+        elif verdicts.get(name):
+            casts.append(pl.col(name).cast(pl.Int64 if dtype == pl.Float64 else pl.Date))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _sheet_index(names: list[str], wanted: str | int | None, name: str) -> int:
+    """The 0-based index of the sheet ``wanted`` (a name, or a 1-based number), or an error listing the sheets."""
+    listed = ", ".join(repr(n) for n in names)
+    if not names:
+        raise MalformedInputError(f"{name}: the workbook has no sheets")
+    if wanted is None:
+        return 0
+    if isinstance(wanted, int):
+        if wanted <= len(names):
+            return wanted - 1
+        if str(wanted) in names:  # a sheet named "2024"
+            return names.index(str(wanted))
+        count = f"{len(names)} sheet{'s' if len(names) != 1 else ''}"
+        raise SoftnormError(f"{name}: no sheet {wanted} (it has {count}: {listed})")
+    if wanted in names:
+        return names.index(wanted)
+    raise SoftnormError(f"{name}: no sheet {wanted!r} (its sheets: {listed})")
+
+
+def _names(sheet, book, index: int, dialect: Dialect, where: str) -> list[str]:
+    """The columns' names: the header's cells (an empty one names its column ""), or 1, 2, 3, ... as CSV has them."""
+    columns = sheet.available_columns()
+    if not dialect.header:
+        return [str(i) for i in range(1, len(columns) + 1)]
+    names = ["" if c.column_name_from == "generated" else c.name for c in columns]
+    if len(names) > 1 and names[0] and not any(names[1:]):
+        raise SoftnormError(f"{where}: the header row holds only {names[0]!r}{_title_hint(book, index)}")
+    cells = names
+    present = set(names)
+    if any(m and m.group(1) in present for m in map(_RENAMED.fullmatch, names)):
+        # fastexcel renames a repeated name ("a", "a_1"): only then is the header row read as it is, to tell.
+        header = book.load_sheet(index, header_row=None, skip_rows=dialect.skip_rows or None, n_rows=1, dtypes="string")
+        cells = ["" if cell is None else cell for cell in header.to_polars().row(0)]
+    seen: set[str] = set()
+    for cell in cells:
+        if cell in seen:
+            raise MalformedInputError(f"{where}: column name {cell!r} appears more than once in the header")
+        seen.add(cell)
+    return names
+
+
+def _title_hint(book, index: int) -> str:
+    """Where the header seems to be, below a title: the first row of more than one cell (the error path only)."""
+    top = book.load_sheet(index, header_row=None, skip_rows=0, n_rows=TITLE_ROWS, dtypes="string").to_polars()
+    filled = top.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+    below = [i for i, count in enumerate(filled) if count > 1]
+    return f"; if the rows above the header are a title, skip them with --skip-rows {below[0]}" if below else ""
+
+
+#: Rows at the top of a sheet looked through for its header below a title.
+TITLE_ROWS = 20
+#: How fastexcel renames the second "a" of a header.
+_RENAMED = re.compile(r"(.*)_[0-9]+")
+
+
+def _coerced(frame: pl.DataFrame, errors, book, index: int, options: dict, dialect: Dialect, where: str, warnings: list[str]):
+    """The frame with each column of which fastexcel dropped cells that are not of its type decided anew (see the module)."""
+    rows: dict[int, list[int]] = {}
+    for error in errors:
+        row, column = error.offset_position
+        rows.setdefault(column, []).append(row)
+    columns = sorted(rows)
+    # The same columns again, every cell as text (a formula's error stays null).
+    text = pl.from_arrow(
+        book.load_sheet(index, **options, use_columns=columns, dtypes=dict.fromkeys(columns, "string")).to_arrow()
+    )
+    markers = set(dialect.na_values)
+    replaced = []
+    for i, column in zip(columns, text.get_columns()):
+        name = frame.columns[i]
+        at = pl.Series(rows[i], dtype=pl.Int64)
+        cells = column.gather(at)
+        stripped = cells.str.strip_chars()
+        other = cells.is_not_null() & ~((stripped == "") | stripped.is_in(list(markers)))
+        if other.any():
+            first = int(other.arg_true()[0])
+            value, row = cells[first], rows[i][first] + 1
+            warnings.append(
+                f"{where}: column {name!r} is read as text: row {row} holds {value!r}, not a number like the cells around it"
+            )
+            replaced.append(column.alias(name))
+        elif cells.is_null().any():
+            first = int(cells.is_null().arg_true()[0])
+            count = int(cells.is_null().sum())
+            warnings.append(
+                f"{where}: column {name!r} has {count} formula error{'s' if count != 1 else ''} (#DIV/0!, #N/A, ...), "
+                f"read as missing values; the first at row {rows[i][first] + 1}"
+            )
+    return frame.with_columns(replaced) if replaced else frame
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0].removeprefix("calamine error: ") if lines else type(error).__name__
