@@ -101,6 +101,8 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     if output not in (STDIO, None) and not writes_parts(output) and not to_format and not format_from_path(output):
         hint = f", or -o {output}/ for a directory of parts" if parts else ""
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
+    if output not in (STDIO, None) and (to_format or format_from_path(output)) == "excel":
+        _check_workbook_name(output)
 
     with user_errors():
         for path in (p["summary_json"], p["save_params"]):
@@ -222,3 +224,10 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _check_workbook_name(output: str) -> None:
+    """Only xlsx is written: a workbook named .xls, .xlsm, .xlsb or .ods would not be what its name says."""
+    stem, extension = os.path.splitext(output)
+    if extension.lower() in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise click.UsageError(f"softnorm writes .xlsx workbooks, not {extension}: use -o {stem}.xlsx")

@@ -2,23 +2,18 @@
 
 calamine types every cell (number, text, boolean, date, duration, error),
 and fastexcel gives each column the type of its cells, looking at all of
-them. What is left to decide here:
+them; a column of numbers with other cells among them is settled by
+:mod:`~softnorm_cli.io.excel.mixed`. Then, as a Parquet file would have them:
 
-* A column of numbers with a few other cells: fastexcel makes those cells
-  null and says where. A formula's error (``#DIV/0!``) has no value: it is
-  missing, with a warning. An empty or whitespace cell, or a missing-value
-  marker (``NA``, ``n/a``, ``--na-values``), is missing, as in CSV. Any other
-  text (or a boolean, a date) makes the column text, numbers and all, each
-  number written as its shortest round-trip text; a warning names the cell,
-  and ``-c`` on the column stops there with the column, row and value, as
-  CSV does. So no text is lost, and no number turns into text unsaid.
-* Numbers that are all whole (and within 2**53) are Int64, as a Parquet
-  integer column is: identifiers, codes, and ``--inverse`` giving back integers
-  are judged as for integer columns elsewhere.
-* Dates and times at midnight only are dates; a column without values is Null.
+* numbers that are all whole (and within 2**53) are Int64, so identifiers,
+  codes, and ``--inverse`` giving back integers are judged as for integer
+  columns elsewhere;
+* dates and times at midnight only are dates; a column without values is Null.
 
 Rows in messages are counted from the first row under the header, as in CSV
 and Parquet (the spreadsheet's row number is that plus the rows above).
+``--skip-rows N`` puts the header on the sheet's row N + 1; without it the
+header is the first row that holds anything.
 """
 
 from __future__ import annotations
@@ -31,6 +26,7 @@ import polars as pl
 
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io.base import Dialect
+from softnorm_cli.io.excel.mixed import settle
 
 #: Integers up to this magnitude are exact in a double, which is what a workbook stores.
 EXACT = 2**53
@@ -67,10 +63,14 @@ def load(path: str, name: str, dialect: Dialect) -> Sheet:
             if dialect.skip_rows:
                 raise SoftnormError(f"{where}: --skip-rows {dialect.skip_rows} skips past the end of the sheet")
             raise SoftnormError(f"{where}: the sheet is empty")
+        found = list(frame.columns)  # fastexcel's names, by which columns are read again
+
+        def reload(types: dict[str, str]) -> tuple[pl.DataFrame, list]:
+            table, errors = book.load_sheet(index, **options, use_columns=list(types), dtypes=types).to_arrow_with_errors()
+            return pl.from_arrow(table), [] if errors is None else errors.errors
+
+        frame, warnings = settle(frame, [] if errors is None else errors.errors, found, reload, dialect.na_values, where)
         frame.columns = _names(sheet, book, index, dialect, where)
-        warnings: list[str] = []
-        if errors is not None:
-            frame = _coerced(frame, errors.errors, book, index, options, dialect, where, warnings)
     except fastexcel.FastExcelError as e:
         raise MalformedInputError(f"{name}: not a readable workbook ({_first_line(e)})") from e
     return Sheet(sheet_name, typed(frame), warnings)
@@ -149,42 +149,6 @@ def _title_hint(book, index: int) -> str:
 TITLE_ROWS = 20
 #: How fastexcel renames the second "a" of a header.
 _RENAMED = re.compile(r"(.*)_[0-9]+")
-
-
-def _coerced(frame: pl.DataFrame, errors, book, index: int, options: dict, dialect: Dialect, where: str, warnings: list[str]):
-    """The frame with each column of which fastexcel dropped cells that are not of its type decided anew (see the module)."""
-    rows: dict[int, list[int]] = {}
-    for error in errors:
-        row, column = error.offset_position
-        rows.setdefault(column, []).append(row)
-    columns = sorted(rows)
-    # The same columns again, every cell as text (a formula's error stays null).
-    text = pl.from_arrow(
-        book.load_sheet(index, **options, use_columns=columns, dtypes=dict.fromkeys(columns, "string")).to_arrow()
-    )
-    markers = set(dialect.na_values)
-    replaced = []
-    for i, column in zip(columns, text.get_columns()):
-        name = frame.columns[i]
-        at = pl.Series(rows[i], dtype=pl.Int64)
-        cells = column.gather(at)
-        stripped = cells.str.strip_chars()
-        other = cells.is_not_null() & ~((stripped == "") | stripped.is_in(list(markers)))
-        if other.any():
-            first = int(other.arg_true()[0])
-            value, row = cells[first], rows[i][first] + 1
-            warnings.append(
-                f"{where}: column {name!r} is read as text: row {row} holds {value!r}, not a number like the cells around it"
-            )
-            replaced.append(column.alias(name))
-        elif cells.is_null().any():
-            first = int(cells.is_null().arg_true()[0])
-            count = int(cells.is_null().sum())
-            warnings.append(
-                f"{where}: column {name!r} has {count} formula error{'s' if count != 1 else ''} (#DIV/0!, #N/A, ...), "
-                f"read as missing values; the first at row {rows[i][first] + 1}"
-            )
-    return frame.with_columns(replaced) if replaced else frame
 
 
 def _first_line(error: Exception) -> str:
