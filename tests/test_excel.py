@@ -328,3 +328,21 @@ def test_a_dataset_of_xlsx_parts_on_dask(workdir):
     assert remote.exit_code == 0, remote.stderr
     assert json.loads(open("s.json").read())["engine"]["partitions"] == 3
     assert remote.stdout == local.stdout and local.stdout.count("\n") == 301
+
+
+def test_shell_completion_names_a_sheets_columns(invoke, book):
+    env = {"_SOFTNORM_COMPLETE": "bash_complete", "COMP_CWORD": "6"}
+    env["COMP_WORDS"] = "softnorm zscore book.xlsx --sheet Mixed -c "
+    result = invoke(env=env)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert [line.split(",", 1)[1] for line in result.stdout.splitlines()] == ["a", "b", "c"]
+
+
+def test_completion_reads_a_workbook_without_a_table_library(workdir):
+    import subprocess
+    import sys
+
+    _book("book.xlsx")
+    script = "import sys; from softnorm_cli.io.header import column_names; print(column_names('book.xlsx'), 'polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out == "['x', 'f', 'when', 'flag', 'name', 'n'] False\n"

@@ -18,7 +18,6 @@ header is the first row that holds anything.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ import polars as pl
 
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io.base import Dialect
+from softnorm_cli.io.excel.book import header_options, open_book, readable, sheet_index
 from softnorm_cli.io.excel.mixed import settle
 
 #: Integers up to this magnitude are exact in a double, which is what a workbook stores.
@@ -43,19 +43,13 @@ class Sheet:
 
 def load(path: str, name: str, dialect: Dialect) -> Sheet:
     """The sheet ``dialect.sheet`` (default: the first) of the workbook at ``path``, called ``name`` in messages."""
-    import fastexcel
-
-    # fastexcel logs a note on each column it cannot type (an empty one): stderr is for softnorm's own lines.
-    logging.getLogger("fastexcel").setLevel(logging.ERROR)
-    try:
-        book = fastexcel.read_excel(path)
-        index = _sheet_index(book.sheet_names, dialect.sheet, name)
+    book = open_book(path, name)
+    with readable(name):
+        index = sheet_index(book.sheet_names, dialect.sheet, name)
         sheet_name = book.sheet_names[index]
         where = f"{name} [{sheet_name}]"
         # Every cell decides its column's type (schema_sample_rows=None): the sheet is loaded whole anyway.
-        options = {"header_row": dialect.skip_rows if dialect.header else None, "schema_sample_rows": None}
-        if not dialect.header and dialect.skip_rows:
-            options["skip_rows"] = dialect.skip_rows
+        options = {**header_options(dialect), "schema_sample_rows": None}
         sheet = book.load_sheet(index, **options)
         table, errors = sheet.to_arrow_with_errors()
         frame = pl.from_arrow(table)
@@ -64,15 +58,13 @@ def load(path: str, name: str, dialect: Dialect) -> Sheet:
                 raise SoftnormError(f"{where}: --skip-rows {dialect.skip_rows} skips past the end of the sheet")
             raise SoftnormError(f"{where}: the sheet is empty")
         found = list(frame.columns)  # fastexcel's names, by which columns are read again
+        frame.columns = _names(sheet, book, index, dialect, where)
 
         def reload(types: dict[str, str]) -> tuple[pl.DataFrame, list]:
             table, errors = book.load_sheet(index, **options, use_columns=list(types), dtypes=types).to_arrow_with_errors()
             return pl.from_arrow(table), [] if errors is None else errors.errors
 
         frame, warnings = settle(frame, [] if errors is None else errors.errors, found, reload, dialect.na_values, where)
-        frame.columns = _names(sheet, book, index, dialect, where)
-    except fastexcel.FastExcelError as e:
-        raise MalformedInputError(f"{name}: not a readable workbook ({_first_line(e)})") from e
     return Sheet(sheet_name, typed(frame), warnings)
 
 
@@ -94,25 +86,6 @@ def typed(frame: pl.DataFrame) -> pl.DataFrame:
         elif verdicts.get(name):
             casts.append(pl.col(name).cast(pl.Int64 if dtype == pl.Float64 else pl.Date))
     return frame.with_columns(casts) if casts else frame
-
-
-def _sheet_index(names: list[str], wanted: str | int | None, name: str) -> int:
-    """The 0-based index of the sheet ``wanted`` (a name, or a 1-based number), or an error listing the sheets."""
-    listed = ", ".join(repr(n) for n in names)
-    if not names:
-        raise MalformedInputError(f"{name}: the workbook has no sheets")
-    if wanted is None:
-        return 0
-    if isinstance(wanted, int):
-        if wanted <= len(names):
-            return wanted - 1
-        if str(wanted) in names:  # a sheet named "2024"
-            return names.index(str(wanted))
-        count = f"{len(names)} sheet{'s' if len(names) != 1 else ''}"
-        raise SoftnormError(f"{name}: no sheet {wanted} (it has {count}: {listed})")
-    if wanted in names:
-        return names.index(wanted)
-    raise SoftnormError(f"{name}: no sheet {wanted!r} (its sheets: {listed})")
 
 
 def _names(sheet, book, index: int, dialect: Dialect, where: str) -> list[str]:
@@ -149,8 +122,3 @@ def _title_hint(book, index: int) -> str:
 TITLE_ROWS = 20
 #: How fastexcel renames the second "a" of a header.
 _RENAMED = re.compile(r"(.*)_[0-9]+")
-
-
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0].removeprefix("calamine error: ") if lines else type(error).__name__
