@@ -346,3 +346,30 @@ def test_completion_reads_a_workbook_without_a_table_library(workdir):
     script = "import sys; from softnorm_cli.io.header import column_names; print(column_names('book.xlsx'), 'polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out == "['x', 'f', 'when', 'flag', 'name', 'n'] False\n"
+
+
+def test_numbers_stored_as_text_stay_text_and_text_numbers_among_numbers_are_numbers(invoke, workdir):
+    book = xlsxwriter.Workbook("text.xlsx")
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["zip", "x", "y"])
+    for i, (zip_code, x) in enumerate([("00501", 1.5), ("02134", "2.5"), ("10001", 4.0), ("90210", " "), ("60601", 8.0)], start=1):
+        sheet.write_string(i, 0, zip_code)  # text that looks like numbers: a zip code
+        sheet.write_string(i, 1, x) if isinstance(x, str) else sheet.write_number(i, 1, x)  # a number stored as text, a blank
+        sheet.write_number(i, 2, i)
+    book.close()
+    result = invoke("minmax", "text.xlsx", "--summary-json", "s.json")
+    assert result.exit_code == 0 and result.stderr == ""
+    summary = json.loads(open("s.json").read())
+    assert summary["skipped"] == {"zip": "text"} and summary["columns"]["x"]["before"]["count"] == 4
+    assert [line.split(",")[:2] for line in result.stdout.splitlines()[1:3]] == [["00501", "0.0"], ["02134", "0.15384615384615385"]]
+
+
+def test_integers_beyond_a_double_are_written_as_text_and_times_come_back(invoke_ok, workdir):
+    big = 2**60 + 1
+    frame = pl.DataFrame({"id": [big, 5], "x": [1.0, 2.0], "at": [datetime.time(1, 2, 3), datetime.time(23, 0)]})
+    frame.write_parquet("in.parquet")
+    invoke_ok("zscore", "in.parquet", "-c", "x", "-o", "out.xlsx")
+    assert _read_back("out.xlsx")[1][1][:2] == (str(big), -1)
+    invoke_ok("zscore", "out.xlsx", "-c", "x", "-o", "again.parquet")
+    again = pl.read_parquet("again.parquet")
+    assert again["id"].to_list() == [str(big), "5"] and again["at"].to_list() == frame["at"].to_list()

@@ -8,7 +8,8 @@ them; a column of numbers with other cells among them is settled by
 * numbers that are all whole (and within 2**53) are Int64, so identifiers,
   codes, and ``--inverse`` giving back integers are judged as for integer
   columns elsewhere;
-* dates and times at midnight only are dates; a column without values is Null.
+* dates and times at midnight only are dates, times on Excel's day 0 times of day; a
+  column without values is Null.
 
 Rows in messages are counted from the first row under the header, as in CSV
 and Parquet (the spreadsheet's row number is that plus the rows above).
@@ -18,6 +19,7 @@ header is the first row that holds anything.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -75,6 +77,8 @@ def typed(frame: pl.DataFrame) -> pl.DataFrame:
     stamps = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
     checks = [((pl.col(n) == pl.col(n).round()) & (pl.col(n).abs() <= EXACT)).all().alias(n) for n in floats]
     checks += [(pl.col(n) == pl.col(n).dt.truncate("1d")).all().alias(n) for n in stamps]
+    # A time of day is a date and time on day 0 of Excel's calendar, 1899-12-31 (LibreOffice's 1899-12-30).
+    checks += [(pl.col(n) < datetime.datetime(1900, 1, 1)).all().alias(f"\1{n}") for n in stamps]
     checks += [pl.col(n).is_null().all().alias(f"\0{n}") for n in frame.columns]  # a prefix no column has
     if not frame.height:
         return frame
@@ -85,6 +89,8 @@ def typed(frame: pl.DataFrame) -> pl.DataFrame:
             casts.append(pl.lit(None, dtype=pl.Null).alias(name))
         elif verdicts.get(name):
             casts.append(pl.col(name).cast(pl.Int64 if dtype == pl.Float64 else pl.Date))
+        elif verdicts.get(f"\1{name}"):
+            casts.append(pl.col(name).dt.time())
     return frame.with_columns(casts) if casts else frame
 
 
