@@ -373,3 +373,10 @@ def test_integers_beyond_a_double_are_written_as_text_and_times_come_back(invoke
     invoke_ok("zscore", "out.xlsx", "-c", "x", "-o", "again.parquet")
     again = pl.read_parquet("again.parquet")
     assert again["id"].to_list() == [str(big), "5"] and again["at"].to_list() == frame["at"].to_list()
+
+
+def test_a_workbook_is_not_replaced_in_place(invoke, book):
+    before = open("book.xlsx", "rb").read()
+    result = invoke("zscore", "book.xlsx", "--in-place")
+    assert result.exit_code == 2 and "--in-place would replace a workbook by one sheet of values" in result.stderr
+    assert open("book.xlsx", "rb").read() == before

@@ -176,6 +176,8 @@ def _output_path(ctx: click.Context, p: dict) -> str | None:
             raise click.UsageError("--in-place needs an INPUT file, not stdin")
         if output != STDIO:
             raise click.UsageError("--in-place and -o cannot be used together")
+        if format_from_path(input) == "excel":  # its other sheets, formulas and formatting would be lost
+            raise click.UsageError("--in-place would replace a workbook by one sheet of values: write the result with -o NEW.xlsx")
         output = input
     elif output != STDIO and input != STDIO and _same_file(input, output):
         if os.path.isdir(input):

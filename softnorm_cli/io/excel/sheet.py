@@ -101,7 +101,12 @@ def _names(sheet, book, index: int, dialect: Dialect, where: str) -> list[str]:
         return [str(i) for i in range(1, len(columns) + 1)]
     names = ["" if c.column_name_from == "generated" else c.name for c in columns]
     if len(names) > 1 and names[0] and not any(names[1:]):
-        raise SoftnormError(f"{where}: the header row holds only {names[0]!r}{_title_hint(book, index)}")
+        header = _header_below_title(book, index)
+        if header is not None:  # a title above the header, not a header of one name
+            raise SoftnormError(
+                f"{where}: the header row holds only {names[0]!r}; if the rows above the header are a title, "
+                f"skip them with --skip-rows {header}"
+            )
     cells = names
     present = set(names)
     if any(m and m.group(1) in present for m in map(_RENAMED.fullmatch, names)):
@@ -116,12 +121,11 @@ def _names(sheet, book, index: int, dialect: Dialect, where: str) -> list[str]:
     return names
 
 
-def _title_hint(book, index: int) -> str:
-    """Where the header seems to be, below a title: the first row of more than one cell (the error path only)."""
+def _header_below_title(book, index: int) -> int | None:
+    """The 0-based row of the sheet's first row of more than one cell, near its top (the error path only)."""
     top = book.load_sheet(index, header_row=None, skip_rows=0, n_rows=TITLE_ROWS, dtypes="string").to_polars()
     filled = top.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
-    below = [i for i, count in enumerate(filled) if count > 1]
-    return f"; if the rows above the header are a title, skip them with --skip-rows {below[0]}" if below else ""
+    return next((i for i, count in enumerate(filled) if count > 1), None)
 
 
 #: Rows at the top of a sheet looked through for its header below a title.
