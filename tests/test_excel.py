@@ -380,3 +380,16 @@ def test_a_workbook_is_not_replaced_in_place(invoke, book):
     result = invoke("zscore", "book.xlsx", "--in-place")
     assert result.exit_code == 2 and "--in-place would replace a workbook by one sheet of values" in result.stderr
     assert open("book.xlsx", "rb").read() == before
+
+
+def test_beyond_excels_columns_and_empty_sheets_are_one_line(invoke, book, write_file):
+    pl.DataFrame({f"c{i}": [1.0, 2.0] for i in range(16_385)}).write_parquet("wide.parquet")  # typed: nothing to infer
+    expect_error(
+        invoke("zscore", "wide.parquet", "-c", "c0", "-o", "wide.xlsx"),
+        "the table has 16,385 columns, and an Excel worksheet holds 16,384; write CSV or Parquet instead (--to)",
+    )
+    empty = xlsxwriter.Workbook("empty.xlsx")
+    empty.add_worksheet("Blank")
+    empty.close()
+    expect_error(invoke("zscore", "empty.xlsx"), "empty.xlsx [Blank]: the sheet is empty")
+    expect_error(invoke("zscore", "book.xlsx", "--skip-rows", "50"), "book.xlsx [Data]: --skip-rows 50 skips past the end of the sheet")
