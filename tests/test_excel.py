@@ -382,7 +382,7 @@ def test_a_workbook_is_not_replaced_in_place(invoke, book):
     assert open("book.xlsx", "rb").read() == before
 
 
-def test_beyond_excels_columns_and_empty_sheets_are_one_line(invoke, book, write_file):
+def test_beyond_excels_columns_and_empty_sheets_are_one_line(invoke, book):
     pl.DataFrame({f"c{i}": [1.0, 2.0] for i in range(16_385)}).write_parquet("wide.parquet")  # typed: nothing to infer
     expect_error(
         invoke("zscore", "wide.parquet", "-c", "c0", "-o", "wide.xlsx"),

@@ -46,11 +46,13 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
 
     if len(schema) > MAX_COLUMNS:
         raise SoftnormError(f"the table has {len(schema):,} columns, and an Excel worksheet holds {MAX_COLUMNS:,}; {_BEYOND}")
-    fd, path = tempfile.mkstemp(prefix="softnorm-", suffix=".xlsx")
-    os.close(fd)
+    # The workbook and xlsxwriter's file of rows, in a directory of their own that goes whatever happens.
+    scratch = tempfile.mkdtemp(prefix="softnorm-xlsx-")
+    path = os.path.join(scratch, "book.xlsx")
     try:
         book = xlsxwriter.Workbook(path, {
             "constant_memory": True,
+            "tmpdir": scratch,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -67,14 +69,20 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
             row = 1
         for frame in batches:
             if row + frame.height > MAX_ROWS:
-                raise SoftnormError(f"the table has more than {MAX_ROWS - layout.header:,} rows, and an Excel worksheet holds {MAX_ROWS:,} with its header; {_BEYOND}")
+                raise SoftnormError(
+                    f"the table has more than {MAX_ROWS - layout.header:,} rows, and an Excel worksheet holds "
+                    f"{MAX_ROWS:,} with its header; {_BEYOND}"
+                )
             _write_rows(sheet, frame, row, row - layout.header + 1, formats)
             row += frame.height
-        book.close()
+        try:
+            book.close()
+        except xlsxwriter.exceptions.XlsxWriterException as e:
+            raise SoftnormError(f"cannot write the workbook: {e}") from e
         with open(path, "rb") as workbook:
             shutil.copyfileobj(workbook, stream, 1 << 20)
     finally:
-        os.unlink(path)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def join_parts(parts: list[tuple[str, str]], stream, layout: Layout) -> None:
