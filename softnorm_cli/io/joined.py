@@ -91,7 +91,7 @@ class JoinedOutput:
             if fmt == "parquet":
                 _join_parquet(parts, stream, self.layout.compression)
             elif fmt in formats.CONCATENATED:
-                _join_text(parts, stream, self.layout)
+                _join_text(parts, stream, self.layout, header=self.layout.header and fmt in ("csv", "tsv"))
             else:
                 _joiner(fmt)(parts, stream, self.layout)
 
@@ -126,12 +126,12 @@ def _joiner(fmt: str):
     return join_parts
 
 
-def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -> None:
-    """The parts' bytes one after the other, under the first part's header (each part has the same one)."""
+def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout, header: bool) -> None:
+    """The parts' bytes one after the other, under the first part's header if they have one (each the same)."""
     first = None
     for path, source in parts:
         with open(path, "rb") as f:
-            if layout.header:
+            if header:
                 header = _header(f, layout.delimiter)
                 if first is None:
                     first = (header, source)
