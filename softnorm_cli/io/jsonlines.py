@@ -77,7 +77,10 @@ class JsonReader(Closing):
         # A key without a value so far is read as JSON, whatever comes; it is chosen as an empty column would be.
         self._sample = sample.with_columns(pl.lit(None, pl.Null).alias(k.name) for k in self.keys if not k.seen)
         self._spellings = {json.dumps(name, ensure_ascii=False): name for name in self.columns}
-        self._new_keys(pl.Series([block.decode("utf-8", "replace")]))
+        self._nested: set[str] = set()  # keys seen only inside values so far
+        self._nested_spellings: set[str] = set()
+        self._known: str | None = None  # a pattern of the spellings of every key seen
+        self._new_keys(_lines(block.decode("utf-8", "replace").encode("utf-8")))
 
     @property
     def _first_line(self) -> int:
@@ -143,9 +146,9 @@ class JsonReader(Closing):
             else:
                 schema[key.name] = DTYPES[key.kind]
         try:
-            text = pl.Series([block]).cast(pl.String)
+            text = _lines(block)
         except pl.exceptions.PolarsError:
-            return self._exact(block, line, numeric)  # not UTF-8: said with its line
+            return self._exact(block, line, numeric)  # not UTF-8, or a control character: said with its line
         extras = dict.fromkeys(self._new_keys(text), pl.String)
         if self._other_kinds(text, text_keys, json_keys):
             return self._exact(block, line, numeric)
@@ -166,11 +169,17 @@ class JsonReader(Closing):
 
     def _new_keys(self, text: pl.Series) -> list[str]:
         """The keys in ``text`` (nested ones too) that are not columns; a column's other spellings
-        (escapes) are learned, for the screens."""
-        found = []
+        (escapes) are learned, for the screens.
+
+        In valid JSON a key's token (a string before a colon) is never inside a string, so
+        when the tokens are as many as the tokens of keys known, there is no other; only then
+        are they listed (which takes memory). An escaped quote could hide a key's end: listed.
+        """
+        if not self._contains_escaped_quote(text) and self._counts_match(text):
+            return list(self._nested)
         for token in text.str.extract_all(_KEY).explode().drop_nulls().unique().to_list():
             spelling = token[:-1].rstrip()
-            if spelling in self._spellings:
+            if spelling in self._spellings or spelling in self._nested_spellings:
                 continue
             try:
                 key = json.loads(spelling)
@@ -179,8 +188,20 @@ class JsonReader(Closing):
             if key in self._columns:
                 self._spellings[spelling] = key
             elif isinstance(key, str):
-                found.append(key)
-        return found
+                self._nested_spellings.add(spelling)
+                self._nested.add(key)
+        self._known = None
+        return list(self._nested)
+
+    @staticmethod
+    def _contains_escaped_quote(text: pl.Series) -> bool:
+        return bool(text.str.contains('\\"', literal=True).any())
+
+    def _counts_match(self, text: pl.Series) -> bool:
+        if self._known is None:
+            spellings = [_escaped(s) for s in [*self._spellings, *self._nested_spellings]]
+            self._known = f"(?:{'|'.join(spellings)})\\s*:"
+        return text.str.count_matches(_KEY).sum() == text.str.count_matches(self._known).sum()
 
     def _other_kinds(self, text: pl.Series, text_keys, json_keys) -> bool:
         """Whether ``text`` may hold, after a text key, a value that is not a string, or after a key
@@ -191,7 +212,14 @@ class JsonReader(Closing):
             spellings = [_escaped(s) for s, name in self._spellings.items() if name in names]
             if spellings:
                 checks.append(f"(?:{'|'.join(spellings)})\\s*:\\s*{starts}")
-        return bool(checks) and bool(text.str.contains("|".join(checks)).item())
+        return bool(checks) and bool(text.str.contains("|".join(checks)).any())
+
+
+def _lines(block: bytes) -> pl.Series:
+    """The lines of a block, as text, for the screens: one string a line, each a small haystack for
+    the regular expressions (on one string of megabytes they take memory in proportion).
+    A raw control character, which JSON does not hold, fails this, as invalid UTF-8 does."""
+    return pl.read_csv(block, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String})["line"]
 
 
 def _check_records(objects: list[dict], name: str) -> None:

@@ -33,7 +33,18 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
     wrote = False
     if array:
         out.write(b"[")
+    term = layout.line_terminator
     for df in batches:
+        if out.direct:  # polars writes straight to the stream
+            lines = _lines_of(df)
+            if array:  # each item after the line break (and comma) before it
+                first = pl.int_range(pl.len()) == 0
+                before = pl.when(first).then(pl.lit(("," if wrote else "") + term)).otherwise(pl.lit("," + term))
+                lines = lines.select(pl.concat_str([before, pl.col("line")]))
+            lines.write_csv(stream, include_header=False, quote_style="never", line_terminator="" if array else term)
+            wrote = wrote or lines.height > 0
+            stream.flush()
+            continue
         lines = object_lines(df)
         if not lines:
             continue
@@ -49,13 +60,18 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
 
 def object_lines(df: pl.DataFrame) -> bytes:
     """The rows of ``df`` as JSON objects, one a line (each line ends with a newline)."""
+    buf = io.BytesIO()
+    _lines_of(df).write_csv(buf, include_header=False, quote_style="never")
+    return buf.getvalue()
+
+
+def _lines_of(df: pl.DataFrame) -> pl.DataFrame:
+    """Each row of ``df`` as the text of its JSON object, in one column (polars' encoding of each value)."""
     binary = [name for name, dtype in df.schema.items() if dtype == pl.Binary]
     if binary:
         df = df.with_columns(pl.col(binary).bin.encode("base64"))
-    buf = io.BytesIO()
     if RAW not in df.schema.dtypes():
-        df.write_ndjson(buf)
-        return buf.getvalue()
+        return df.select(pl.struct(pl.all()).struct.json_encode().alias("line"))
     members = []
     for name, dtype in df.schema.items():
         if dtype == RAW:
@@ -63,9 +79,7 @@ def object_lines(df: pl.DataFrame) -> bytes:
         else:
             # polars' own encoding of the value, as the member of an object of one key
             members.append(pl.struct(pl.col(name)).struct.json_encode().str.strip_prefix("{").str.strip_suffix("}"))
-    line = pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=","), pl.lit("}")])
-    df.select(line.alias("line")).write_csv(buf, include_header=False, quote_style="never")
-    return buf.getvalue()
+    return df.select(pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=","), pl.lit("}")]).alias("line"))
 
 
 def join_parts(parts: list[tuple[str, str]], stream, layout: Layout) -> None:
@@ -106,6 +120,7 @@ class _Text:
         self._term = layout.line_terminator.encode("ascii")
         self._utf8 = codecs.lookup(layout.encoding).name == "utf-8"
         self._encoder = None if self._utf8 else codecs.getincrementalencoder(layout.encoding)(_ESCAPE)
+        self.direct = self._encoder is None  # UTF-8: polars can write the lines itself
 
     def write(self, data: bytes) -> None:
         if self._term != b"\n":

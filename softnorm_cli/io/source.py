@@ -14,7 +14,8 @@ from softnorm_cli.io.streams import Peekable, decompressed
 
 #: Bytes of a zip on standard input looked through for the names of its members.
 ZIP_HEAD = 1 << 16
-#: Bytes looked at to tell JSON from delimited text.
+#: Bytes of a file looked at to tell JSON from delimited text (a pipe's first 8, which a peek
+#: that waits for no more than has come gives).
 JSON_HEAD = 256
 
 
@@ -55,16 +56,14 @@ def open_source(
     codec = sniff.compression(head, None if stdin else path)
     if codec:
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
-        head = inner.peek(JSON_HEAD)
+        head = inner.peek(8 if stdin else JSON_HEAD)
         if sniff.is_parquet(head):  # compressed Parquet: decompressed aside
             return ParquetReader(_spooled(inner), name, batch, temporary=True)
         if stdin is None:
             inner.close()  # a file is opened again for each pass
         else:
             stdin = inner
-    elif stdin is not None:
-        head = stdin.peek(JSON_HEAD)
-    else:
+    elif stdin is None:
         head = _read_head(path, JSON_HEAD)
     text_format = fmt or (sniff.format_from_path(path) if stdin is None else None)
     if text_format in _BINARY_CHECKS:
