@@ -276,3 +276,22 @@ def test_split_jsonl_output_parts_join_without_a_header(invoke_ok, jsonl_parts, 
     invoke_ok("zscore", "-c", "x", "js", "-o", "one.jsonl")
     parts = b"".join((workdir / "out" / name).read_bytes() for name in sorted(os.listdir(workdir / "out")))
     assert (workdir / "one.jsonl").read_bytes() == parts
+
+
+def test_a_key_spelled_with_escapes_is_the_same_key(invoke_ok, write_file):
+    write_file("e.jsonl", '{"caf\\u00e9": 1, "q\\"k": 2}\n{"caf\u00e9": 3, "q\\u0022k": 6}\n')
+    out = [json.loads(line) for line in invoke_ok("minmax", "e.jsonl").stdout.splitlines()]
+    assert out == [{"caf\u00e9": 0.0, 'q"k': 0.0}, {"caf\u00e9": 1.0, 'q"k': 1.0}]
+
+
+def test_json_values_are_left_out_with_their_reason(invoke_ok, write_file):
+    write_file("d.jsonl", _lines(ROWS))
+    out = invoke_ok("stats", "d.jsonl", "--json").stdout
+    assert strict_json(out)["skipped"]["tags"] == "type JSON (objects, arrays, or values of several kinds)"
+
+
+def test_completion_reads_the_keys_of_the_first_line(write_file):
+    from softnorm_cli.io.header import column_names
+
+    path = write_file("d.jsonl", _lines(ROWS))
+    assert column_names(str(path)) == list(ROWS[0])
