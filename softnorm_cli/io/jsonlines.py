@@ -150,7 +150,9 @@ class JsonReader(Closing):
         except pl.exceptions.PolarsError:
             return self._exact(block, line, numeric)  # not UTF-8, or a control character: said with its line
         extras = dict.fromkeys(self._new_keys(text), pl.String)
-        if self._other_kinds(text, text_keys, json_keys):
+        other_kinds = self._other_kinds(text, text_keys, json_keys)
+        del text  # before the parse: the lines are as large as the block
+        if other_kinds:
             return self._exact(block, line, numeric)
         try:
             df = pl.read_ndjson(block, schema={**schema, **extras})
@@ -257,23 +259,25 @@ def _chunks(stream, size: int, copy) -> Iterator[bytes]:
                 break
         if not parts:
             return
-        chunk = b"".join(parts) if len(parts) > 1 else parts[0]
+        box = [b"".join(parts) if len(parts) > 1 else parts[0]]
+        del parts
         if copy is not None:
-            copy.write(chunk)
-        yield chunk
+            copy.write(box[0])
+        yield box.pop()  # held by the consumer alone, which may let it go before the next
 
 
 def _line_blocks(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """Blocks of whole lines: JSON Lines has no line break inside a line, so each block ends at its last."""
     carry = b""
     for chunk in chunks:
-        data = carry + chunk if carry else chunk
-        end = data.rfind(b"\n") + 1
+        end = chunk.rfind(b"\n") + 1
         if not end:
-            carry = data  # a line longer than a chunk: read on
+            carry += chunk  # a line longer than a chunk: read on
             continue
-        carry = data[end:]
-        yield data[:end]
+        block = carry + chunk[:end] if carry else chunk[:end]  # one copy of the chunk, not two
+        carry = chunk[end:]
+        del chunk
+        yield block
     if carry.strip():
         yield carry
 

@@ -72,13 +72,16 @@ def _lines_of(df: pl.DataFrame) -> pl.DataFrame:
         df = df.with_columns(pl.col(binary).bin.encode("base64"))
     if RAW not in df.schema.dtypes():
         return df.select(pl.struct(pl.all()).struct.json_encode().alias("line"))
-    members = []
-    for name, dtype in df.schema.items():
-        if dtype == RAW:
+    members, run = [], []
+    for name, dtype in [*df.schema.items(), (None, RAW)]:
+        if dtype != RAW:
+            run.append(name)
+            continue
+        if run:  # polars' own encoding of the values between, as the members of an object of their keys
+            members.append(pl.struct(run).struct.json_encode().str.strip_prefix("{").str.strip_suffix("}"))
+            run = []
+        if name is not None:
             members.append(pl.lit(json.dumps(name, ensure_ascii=False) + ":") + pl.col(name).struct.field(RAW_FIELD).fill_null("null"))
-        else:
-            # polars' own encoding of the value, as the member of an object of one key
-            members.append(pl.struct(pl.col(name)).struct.json_encode().str.strip_prefix("{").str.strip_suffix("}"))
     return df.select(pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=","), pl.lit("}")]).alias("line"))
 
 
