@@ -42,6 +42,7 @@ import csv
 import fnmatch
 import gzip
 import io
+import json
 import math
 import os
 import random
@@ -50,6 +51,8 @@ import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
+
+import fuzzformats
 
 # --------------------------------------------------------------------------
 # The spec's vocabulary
@@ -83,7 +86,7 @@ class Case:
     old_output: bytes | None = None  # what FILE holds before the run, if it exists
 
     # What the generator built, for the oracle.
-    content: str = "csv"  # "csv" or "parquet": what the bytes hold once decompressed
+    content: str = "csv"  # "csv", or a typed format (TYPED_CONTENT): what the bytes hold once decompressed
     delimiter: str = ","  # the delimiter the CSV was written with
     ascii: bool = False  # the CSV text is plain ASCII: every encoding reads it alike
     names: list[str] = field(default_factory=list)
@@ -157,7 +160,10 @@ BATCHES = ("1", "2", "3", "5", "1KB", "64", "1b")
 SOURCES = (
     ("csv", 24), ("csv-sniffed", 14), ("tsv", 10), ("parquet", 12), ("parquet-named-csv", 3),
     ("csv.gz", 6), ("gzip-named-csv", 3), ("stdin-csv", 14), ("stdin-gzip", 3), ("stdin-parquet", 4),
+    ("arrow", 4), ("arrow-stream", 2), ("stdin-arrow", 2), ("jsonl", 5), ("stdin-jsonl", 2), ("json", 2), ("xlsx", 4),
 )
+#: Contents whose columns come with their types (Python values in ``Case.rows``).
+TYPED_CONTENT = ("parquet", "arrow", "jsonl", "json", "excel")
 # whole inputs that are not a table: (name, weight); "table" is the usual case
 SPECIALS = (("table", 86), ("empty", 3), ("garbage", 5), ("header-only", 6))
 
@@ -180,9 +186,9 @@ def generate(seed: int) -> Case:
     command = rng.pick(COMMANDS)
     source = rng.weighted(SOURCES)
     special = rng.weighted(SPECIALS)
-    is_parquet = "parquet" in source
-    case = Case(seed=seed, command=command, options=[], input_name=None, data=b"",
-                content="parquet" if is_parquet else "csv")
+    is_parquet = "parquet" in source or source in fuzzformats.TYPED_SOURCES  # a typed table
+    content = fuzzformats.CONTENT.get(source, "parquet" if is_parquet else "csv")
+    case = Case(seed=seed, command=command, options=[], input_name=None, data=b"", content=content)
     case.notes += [f"source={source}", f"input={special}"]
 
     # Options that change how the cells are written come first.
@@ -197,6 +203,7 @@ def generate(seed: int) -> Case:
         "csv": "in.csv", "csv-sniffed": "in.csv", "tsv": "in.tsv", "parquet": "in.parquet",
         "parquet-named-csv": "in.csv", "gzip-named-csv": "in.csv",
         "csv.gz": "in.tsv.gz" if delimiter == "\t" and rng.chance(0.3) else "in.csv.gz",
+        **fuzzformats.TYPED_SOURCES,
     }.get(source)  # None: stdin
 
     if special in ("table", "header-only"):
@@ -209,6 +216,8 @@ def generate(seed: int) -> Case:
         case.problems.append("empty input")
     elif special == "garbage":
         data = _garbage(rng, case)
+    elif source in fuzzformats.TYPED_SOURCES:
+        data = fuzzformats.typed_bytes(rng, case, source)
     elif is_parquet:
         data = _parquet_bytes(rng, case)
     else:
@@ -239,7 +248,7 @@ def _choose_delimiter(rng: _Random, source: str, case: Case) -> str:
         delimiter = rng.pick(SNIFFED_DELIMITERS)
     if case.decimal_comma and delimiter == "," and rng.chance(0.7):
         delimiter = rng.pick((";", "\t"))
-    if rng.chance(0.1) and "parquet" not in source:
+    if rng.chance(0.1) and "parquet" not in source and source not in fuzzformats.TYPED_SOURCES:
         case.explicit_delimiter = delimiter
     return delimiter
 
@@ -569,6 +578,14 @@ def _options(rng: _Random, case: Case, source: str) -> None:
     outputs = ["out.tsv", "out.parquet"] if input_tsv else ["out.csv", "out.tsv", "out.parquet"]
     if case.explicit_delimiter is not None:
         outputs = ["out.csv", "out.parquet"]
+    if rng.chance(0.3):
+        outputs += ["out.arrow", "out.jsonl"]
+    if case.content == "excel" and rng.chance(0.3):
+        if rng.chance(0.1):
+            opts += ["--sheet", "Nope"]
+            case.problems.append("no such sheet")
+        else:
+            opts += ["--sheet", "1"]
     if source == "parquet-named-csv" or rng.chance(0.4):
         case.output_name = rng.pick(outputs + ["out.dat"])
         opts += [rng.pick(("-o", "--output")), case.output_name]
@@ -621,7 +638,7 @@ def _options(rng: _Random, case: Case, source: str) -> None:
 
 _TAKES_VALUE = {"-c", "--cols", "--exclude", "--axis", "--nan", "--inf", "-t", "--temperature", "--ddof",
                 "--delimiter", "--na-values", "--encoding", "--batch-rows", "-o", "--output", "--to",
-                "--suffix", "--decimals"}
+                "--suffix", "--decimals", "--sheet"}
 
 
 def _shuffle_options(rng: _Random, opts: list[str]) -> list[str]:
@@ -656,7 +673,7 @@ class Expected:
     outcome: str  # "success", "error", "usage" or "unknown"
     why: str = ""
     # For "success":
-    out_format: str = "csv"  # "csv", "tsv" or "parquet"
+    out_format: str = "csv"  # "csv", "tsv", or a typed format (fuzzformats.TYPED_OUTPUTS)
     out_delimiter: str = ","
     header: bool = True
     names: list[str] = field(default_factory=list)
@@ -667,6 +684,7 @@ class Expected:
     rounding: float = 0.0  # extra absolute tolerance for --decimals
     latin1: bool = False
     markers: set[str] = field(default_factory=set)  # the NA markers in force
+    loose_numbers: bool = False  # integers and floats of the same value are alike (a workbook's numbers)
 
 
 class _Decided(Exception):
@@ -705,8 +723,10 @@ def _markers(case: Case) -> tuple[set[str], set[float]]:
 def _auto_kind(case: Case, j: int) -> str:
     """Whether column j is chosen without -c: "numeric", "text", "id" (not chosen) or "unclear"."""
     cells = [row[j] for row in case.rows]
-    if case.content == "parquet":
+    if case.content in TYPED_CONTENT:
         kind = case.kinds[j]
+        if kind == "mixed" or case.content != "parquet" and kind in ("float", "int") and all(c is None for c in cells):
+            return "unclear"  # numbers and text in one field; JSON and workbooks have no type for a column of nothing
         return "numeric" if kind in ("float", "int") else "text"
     markers, numeric_markers = _markers(case)
     parsed = [parse_cell(c, markers, numeric_markers, case.decimal_comma) for c in cells]
@@ -759,8 +779,8 @@ def _output_format(case: Case) -> str:
         return case.to_format
     if case.output_name:
         return os.path.splitext(case.output_name)[1][1:]
-    if case.content == "parquet":
-        return "parquet"
+    if case.content in TYPED_CONTENT:
+        return "csv" if case.content == "excel" else case.content
     return "tsv" if (case.input_name or "").endswith((".tsv", ".tsv.gz")) else "csv"
 
 
@@ -780,6 +800,8 @@ def _expect(case: Case) -> Expected:
     names = case.names
     selected = _resolve(case, names)
     columns = [names.index(n) for n in selected]
+    if case.content in ("jsonl", "json", "excel") and any(all(row[j] is None for row in case.rows) for j in columns):
+        raise _Decided("unknown", "a selected column of nothing but missing values has no type in JSON or a workbook")
 
     # The selected values, parsed.
     markers, numeric_markers = _markers(case)
@@ -791,7 +813,7 @@ def _expect(case: Case) -> Expected:
             cell = row[j]
             if isinstance(cell, str):
                 value = parse_cell(cell, markers, numeric_markers, case.decimal_comma)
-                numeric_strings |= case.content == "parquet"
+                numeric_strings |= case.content in TYPED_CONTENT
             else:
                 value = math.nan if cell is None else float(cell)
             if value is None:
@@ -876,16 +898,16 @@ def _expected_table(case: Case, selected: list[str], columns: list[int], results
     out_format = _output_format(case)
     if out_format == "tsv":
         delimiter = "\t"
-    elif case.content == "parquet":
+    elif case.content in TYPED_CONTENT:
         delimiter = ","
     else:
         delimiter = case.explicit_delimiter or case.delimiter
     expected = Expected("success", out_format=out_format, out_delimiter=delimiter, header=not case.no_header,
                         rows=len(case.rows), decimal_comma=case.decimal_comma, latin1=case.latin1,
-                        markers=_markers(case)[0])
+                        markers=_markers(case)[0], loose_numbers=case.content == "excel")
     if case.decimals is not None:
         expected.rounding = 0.5 * 10.0 ** -case.decimals
-    source_kind = "value" if case.content == "parquet" else "text"
+    source_kind = "value" if case.content in TYPED_CONTENT else "text"
     for j, name in enumerate(case.names):
         original = [row[j] for row in case.rows]
         if j in columns and not case.suffix:
@@ -894,7 +916,7 @@ def _expected_table(case: Case, selected: list[str], columns: list[int], results
             expected.columns.append(list(results[:, columns.index(j)]))
         else:
             expected.names.append(name)
-            expected.kinds.append(source_kind)
+            expected.kinds.append("mixed" if case.kinds[j] == "mixed" else source_kind)
             expected.columns.append(original)
     if case.suffix:
         for k, name in enumerate(selected):
@@ -1036,7 +1058,7 @@ def _normalize(line: str) -> str:
     """An error line without file names, values and numbers, for grouping."""
     line = re.sub(r"\(columns are: .*?\)$|[^ -~…]", "", line).strip()
     line = re.sub(r"'(?!-)[^']*'|\"(?!-)[^\"]*\"", "'…'", line)  # keep quoted option names
-    line = re.sub(r"\b(in|out)\.(csv|tsv|parquet|dat|xyz)(\.gz)?\b", "FILE", line)
+    line = re.sub(r"\b(in|out)\.(csv|tsv|parquet|dat|xyz|arrows?|jsonl|json|xlsx)(\.gz)?\b", "FILE", line)
     line = re.sub(r"\d+", "N", line)
     return line[:120]
 
@@ -1088,15 +1110,14 @@ def _check_output(case: Case, expected: Expected, outcome: Outcome, after: dict[
 
 def read_output(data: bytes, expected: Expected) -> tuple[list[str] | None, list[list]]:
     """Header and rows of the output: text cells for CSV/TSV, Python values for Parquet."""
-    if expected.out_format == "parquet":
-        import pyarrow.parquet as pq
-
+    if expected.out_format in fuzzformats.TYPED_OUTPUTS:
         try:
-            table = pq.read_table(io.BytesIO(data))
+            names, rows = fuzzformats.read_typed(data, expected.out_format)
         except Exception as e:  # noqa: BLE001 - any failure to read is the finding
             raise _Unreadable(f"{type(e).__name__}: {e}") from None
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        return table.column_names, [list(r) for r in zip(*columns)] if columns else [[] for _ in range(table.num_rows)]
+        if not rows and expected.out_format in ("jsonl", "json"):
+            names = expected.names  # records without a record: no names to read
+        return names, rows
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -1122,6 +1143,8 @@ def _compare(kind: str, want, got, expected: Expected) -> str | None:
         return _compare_text(want, got, expected)
     if kind == "value":
         return _compare_value(want, got, expected)
+    if kind == "mixed":
+        return _compare_mixed(want, got, expected)
     return _compare_result(want, got, expected)
 
 
@@ -1132,7 +1155,7 @@ def _compare_text(want: str, got, expected: Expected) -> str | None:
     every number comes back exactly); then a cell must hold the same number,
     and an empty cell or NA marker may be null.
     """
-    if expected.out_format == "parquet":
+    if expected.out_format in fuzzformats.TYPED_OUTPUTS:
         if got is None:
             return None if want == "" or want in expected.markers else "unselected column text changed"
         if isinstance(got, int) and not isinstance(got, bool):  # exact, also past 2**53
@@ -1148,11 +1171,23 @@ def _is_nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _compare_value(want, got, expected: Expected) -> str | None:
-    """An unselected Parquet value: the same value and type, or its text in CSV."""
-    if expected.out_format == "parquet":
+    """An unselected typed value: the same value and type, or its text in CSV.
+
+    JSON has no NaN or infinity (they are written as null), and a workbook has
+    one type of number (an integer may come back as a float, or the other way).
+    """
+    if expected.out_format in fuzzformats.TYPED_OUTPUTS:
+        if expected.out_format in ("jsonl", "json") and isinstance(want, float) and not math.isfinite(want):
+            return None if got is None else "unselected non-finite value not written as null in JSON"
+        if expected.loose_numbers and _is_number(want) and _is_number(got):
+            return None if float(got) == float(want) else "unselected typed value changed"
         same = type(got) is type(want) and (got == want or _is_nan(want) and _is_nan(got))
-        return None if same else "unselected Parquet value changed"
+        return None if same else "unselected typed value changed"
     if want is None:
         ok = got == ""
     elif _is_nan(want):
@@ -1167,9 +1202,32 @@ def _compare_value(want, got, expected: Expected) -> str | None:
     return None if ok else "unselected Parquet value changed"
 
 
+def _compare_mixed(want, got, expected: Expected) -> str | None:
+    """An unselected JSON field of numbers and strings: each value as it came in JSON output
+    (NaN and infinities too), else a string as it is and a number as its JSON text (which a
+    typed output may type back as the number it spells)."""
+    if expected.out_format in ("jsonl", "json"):
+        same = type(got) is type(want) and (got == want or _is_nan(want) and _is_nan(got))
+        return None if same else "unselected JSON value of a mixed field changed"
+    if want is None:
+        ok = got in (None, "")
+    elif _is_number(got):  # text typed for Parquet or Arrow: the number it spells
+        try:
+            ok = float(want) == got or _is_nan(want) and _is_nan(got)
+        except ValueError:
+            ok = False
+    elif isinstance(want, str):
+        ok = got == want
+    else:
+        ok = isinstance(got, str) and json.loads(got) == want or _is_nan(want) and got in ("NaN", "nan")
+    return None if ok else "unselected JSON value of a mixed field changed"
+
+
 def _compare_result(want: float, got, expected: Expected) -> str | None:
     """A result: missing exactly where expected, else within tolerance of the reference."""
-    if expected.out_format == "parquet":
+    if expected.out_format in fuzzformats.TYPED_OUTPUTS:
+        if got is None and math.isinf(want) and expected.out_format in ("jsonl", "json"):
+            return None  # JSON has no infinity: written as null
         if _is_nan(got):
             return "missing result written as NaN in Parquet"
         if got is not None and not isinstance(got, float):

@@ -1,4 +1,5 @@
-"""Seeded robustness cases for the command line (see fuzzcases.py for the generator and the oracle).
+"""Seeded robustness cases for the command line (see fuzzcases.py for the generator and the oracle,
+and fuzzformats.py for the inputs in Arrow, JSON Lines, JSON and workbooks).
 
 Each case runs in-process through Click's CliRunner in a directory of its
 own and must: exit 0, 1 or 2 without a traceback; print one
