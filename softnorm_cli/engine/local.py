@@ -40,7 +40,7 @@ from softnorm_cli.io import formats
 from softnorm_cli.io.base import Batch, Reader
 from softnorm_cli.io.delimited.grouping import with_groups
 from softnorm_cli.io.delimited.types import TypeInference, lossless_types
-from softnorm_cli.io.jsonvalues import numbers_as_raw
+from softnorm_cli.io.json.values import numbers_as_raw
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
 from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows

@@ -98,7 +98,7 @@ def is_number_type(dtype: pl.DataType) -> bool:
 
 def type_name(dtype: pl.DataType) -> str:
     """A type as people say it: ``datetime``, not ``Datetime(time_unit='us', time_zone=None)``."""
-    from softnorm_cli.io.jsonvalues import RAW
+    from softnorm_cli.io.json.values import RAW
 
     if dtype == RAW:
         return "JSON (objects, arrays, or values of several kinds)"

@@ -118,7 +118,7 @@ def _joiner(fmt: str):
     if fmt == "arrow":
         from softnorm_cli.io.arrow import join_parts
     elif fmt == "json":
-        from softnorm_cli.io.jsonlines import join_parts
+        from softnorm_cli.io.json import join_parts
     elif fmt == "excel":
         from softnorm_cli.io.excel import join_parts
     else:

@@ -44,7 +44,7 @@ def table_writer(fmt: str):
     elif fmt == "arrow":
         from softnorm_cli.io.arrow import write_table
     elif fmt in ("jsonl", "json"):
-        from softnorm_cli.io.jsonlines import write_table
+        from softnorm_cli.io.json import write_table
     elif fmt == "excel":
         from softnorm_cli.io.excel import write_table
     else:
@@ -150,7 +150,7 @@ class Sink:
         try:
             batches = self._batches()
             if self.format not in ("jsonl", "json"):
-                from softnorm_cli.io.jsonvalues import RAW, as_plain
+                from softnorm_cli.io.json.values import RAW, as_plain
 
                 if RAW in schema.dtypes():  # JSON values, read as such: as their text
                     batches, schema = map(as_plain, batches), as_plain(pl.DataFrame(schema=schema)).schema

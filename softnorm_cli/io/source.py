@@ -77,7 +77,7 @@ def open_source(
         raise SoftnormError(f"{name}: {_BINARY_CHECKS[text_format]}")
     json_start = sniff.json_start(head)
     if text_format in ("jsonl", "json") or json_start:
-        from softnorm_cli.io.jsonlines import JsonReader
+        from softnorm_cli.io.json import JsonReader
 
         # JSON Lines or an array, whichever the content is (a name or --from may call either JSON).
         lines = 0 if json_start == "array" else SAMPLE_LINES

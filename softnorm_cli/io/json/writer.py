@@ -2,7 +2,7 @@
 
 Keys come in column order; numbers as numbers (integers as integers), and
 NaN and infinite results as null, for JSON has neither. JSON values read as
-such (:data:`~softnorm_cli.io.jsonvalues.RAW`) go back as they came. Binary
+such (:data:`~softnorm_cli.io.json.values.RAW`) go back as they came. Binary
 values, which JSON cannot hold, are written as base64 text. An array is written one item a
 line (``[``, the items, ``]``), so that the parts of a dataset join by their lines.
 
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from softnorm_cli.io.base import Layout
-from softnorm_cli.io.jsonvalues import RAW, RAW_FIELD
+from softnorm_cli.io.json.values import RAW, RAW_FIELD
 
 _COPY_CHARS = 1 << 20
 _ESCAPE = "softnorm.json-escape"

@@ -1,7 +1,7 @@
 """Reading JSON Lines (``.jsonl``, ``.ndjson``) and JSON arrays of objects (``.json``), in batches.
 
 The first rows (about a megabyte) fix the columns (keys, in order of first
-appearance) and the kind of each (:mod:`~softnorm_cli.io.jsonvalues`): the
+appearance) and the kind of each (:mod:`~softnorm_cli.io.json.values`): the
 reader is typed, as Parquet is, because JSON says what a value is: ``12``
 is a number and ``"12"`` text. A key missing from an object is a missing
 value; a key that first appears after the first rows is an error naming its
@@ -16,7 +16,7 @@ or that polars refuses (a bad line, NaN or Infinity tokens, a string in a
 number's place), is read again by Python's ``json``, exactly: it reads NaN
 and Infinity (as missing and infinite numbers, as CSV's ``nan`` and ``inf``),
 and names the line of any problem. A key whose values mix kinds is always
-read that way, slower. An array is cut into items first (:mod:`~softnorm_cli.io.jsonarray`).
+read that way, slower. An array is cut into items first (:mod:`~softnorm_cli.io.json.array`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,9 @@ from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.base import Batch, BatchSize, Closing
 from softnorm_cli.io.delimited.decode import TextInput
-from softnorm_cli.io.jsonarray import array_lines
-from softnorm_cli.io.jsonvalues import DTYPES, RAW_FIELD, frame_of, infer_keys, parse_lines
-from softnorm_cli.io.jsonwriter import join_parts, write_table
+from softnorm_cli.io.json.array import array_lines
+from softnorm_cli.io.json.values import DTYPES, RAW_FIELD, frame_of, infer_keys, parse_lines
 from softnorm_cli.io.prefetch import prefetched
-
-__all__ = ["JsonReader", "join_parts", "write_table"]
 
 #: A key as JSON writes it, before its colon (anywhere in a line: nested keys too).
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'
