@@ -8,9 +8,8 @@ row group by row group, each part's row groups in turn, so the file holds at
 least one row group per part that has rows. The file is thus the directory
 of parts' output in one piece, the same bytes on every engine.
 
-Parts must agree on their columns to make one table. Their types may not
-(each CSV part written as Parquet gets the narrowest lossless type of its
-own text): a column whose parts differ gets one type that holds them all.
+Parts must agree on their columns to make one table; a column whose parts'
+types differ gets one type that holds them all (:mod:`~softnorm_cli.io.parts_schema`).
 
 The file itself is written atomically (:class:`~softnorm_cli.io.atomic.AtomicFile`);
 the scratch directory goes whatever happens.
@@ -28,11 +27,11 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import atomic, formats, sniff
 from softnorm_cli.io.base import STDIO, Layout
 from softnorm_cli.io.dataset import PART, PART_NAME
 from softnorm_cli.io.delimited import writer
+from softnorm_cli.io.parts_schema import common_schema, other_columns
 from softnorm_cli.io.sink import Sink, refuse_terminal
 
 _COPY_BYTES = 1 << 20
@@ -142,7 +141,7 @@ def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout, h
                     first = (line, source)
                     stream.write(line)
                 elif line and line != first[0]:
-                    raise _other_columns(source, first[1])
+                    raise other_columns(source, first[1])
             shutil.copyfileobj(f, stream, _COPY_BYTES)
 
 
@@ -165,9 +164,9 @@ def _join_parquet(parts: list[tuple[str, str]], stream: BinaryIO, compression: s
     schemas = [pq.read_schema(path) for path, _ in parts]
     for schema, (_, source) in zip(schemas[1:], parts[1:]):
         if schema.names != schemas[0].names:
-            raise _other_columns(source, parts[0][1])
+            raise other_columns(source, parts[0][1])
     # The first part's schema carries the metadata kept from the input.
-    schema = _common_schema(schemas).with_metadata(schemas[0].metadata)
+    schema = common_schema(schemas).with_metadata(schemas[0].metadata)
     codec = "none" if compression == "uncompressed" else compression
     with pq.ParquetWriter(stream, schema, compression=codec) as out:
         for path, _ in parts:
@@ -177,26 +176,3 @@ def _join_parquet(parts: list[tuple[str, str]], stream: BinaryIO, compression: s
                 if not table.schema.equals(schema, check_metadata=False):
                     table = table.cast(schema)
                 out.write_table(table, row_group_size=max(1, table.num_rows))
-
-
-def _common_schema(schemas: list):
-    """One type per column for all ``schemas``: the type they share; else float64 for numbers, else text."""
-    import pyarrow as pa
-
-    fields = []
-    for i, field in enumerate(schemas[0]):
-        types = {schema.field(i).type for schema in schemas}
-        if len(types) == 1:
-            fields.append(field)
-        elif all(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t) for t in types):
-            fields.append(field.with_type(pa.float64()))
-        else:
-            fields.append(field.with_type(pa.large_string()))
-    return pa.schema(fields)
-
-
-def _other_columns(source: str, first: str) -> SoftnormError:
-    return SoftnormError(
-        f"{source}: its columns differ from those of {first}; one output file needs the same columns in every part "
-        "(-o DIR/ writes a directory of parts)"
-    )

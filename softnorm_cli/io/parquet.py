@@ -32,7 +32,7 @@ class ParquetReader(Closing):
             self.metadata = pl.read_parquet_metadata(path)
         except pl.exceptions.PolarsError as e:
             self.close()
-            raise MalformedInputError(f"{name}: not a readable Parquet file ({_first_line(e)})") from e
+            raise MalformedInputError(f"{name}: not a readable Parquet file ({first_line(e)})") from e
         except BaseException:
             self.close()
             raise
@@ -54,11 +54,11 @@ class ParquetReader(Closing):
                 # A query of its own: a batched read started only for its first batch costs several times more.
                 self._sample = self._scan.head(10_000).collect()
             except pl.exceptions.PolarsError as e:
-                raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+                raise MalformedInputError(f"{self.name}: not a readable Parquet file ({first_line(e)})") from e
         return self._sample
 
     def size_in_memory(self, numeric: Sequence[str] = ()) -> int:
-        return self._scan.select(pl.len()).collect().item() * _row_width(self.schema)
+        return self._scan.select(pl.len()).collect().item() * row_width(self.schema)
 
     def batches(
         self,
@@ -78,7 +78,7 @@ class ParquetReader(Closing):
                 # (measured at 5M rows: 8 MB batches peak near 320 MiB, 4 MB
                 # near 270 MiB); a power of two, so that batches line up with
                 # the fixed chunks statistics are reduced over.
-                rows = 1 << max(10, (self.batch.bytes // (2 * _row_width(scan.collect_schema()))).bit_length() - 1)
+                rows = 1 << max(10, (self.batch.bytes // (2 * row_width(scan.collect_schema()))).bit_length() - 1)
             done = 0
             # pyarrow decodes pages without the GIL: the next batch is decoded while this one is used.
             frames = prefetched(self._paged(needed, rows)) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
@@ -89,7 +89,7 @@ class ParquetReader(Closing):
             if total == 0:
                 yield Batch(scan.head(0).collect(), 1)
         except pl.exceptions.PolarsError as e:
-            raise MalformedInputError(f"{self.name}: not a readable Parquet file ({_first_line(e)})") from e
+            raise MalformedInputError(f"{self.name}: not a readable Parquet file ({first_line(e)})") from e
 
     def _large_row_groups(self) -> bool:
         """Whether a row group would take more than LARGE_ROW_GROUP bytes decoded (pyarrow and
@@ -127,7 +127,7 @@ def pandas_index(metadata: dict[str, str]) -> set[str]:
     return {name for name in index if isinstance(name, str)}
 
 
-def _row_width(schema: pl.Schema) -> int:
+def row_width(schema: pl.Schema) -> int:
     return max(1, sum(_DTYPE_BYTES.get(dtype, 16) for dtype in schema.dtypes()))
 
 
@@ -135,7 +135,8 @@ def _row_width(schema: pl.Schema) -> int:
 _DTYPE_BYTES = {pl.Float64: 8, pl.Int64: 8, pl.UInt64: 8, pl.Float32: 4, pl.Int32: 4, pl.UInt32: 4, pl.Boolean: 1}
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """The first line of a library's error, for a message of one line."""
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from softnorm_cli.errors import MalformedInputError, SoftnormError
 from softnorm_cli.io.base import Batch, BatchSize, Closing
-from softnorm_cli.io.parquet import _first_line, _row_width, pandas_index
+from softnorm_cli.io.parquet import first_line, pandas_index, row_width
 from softnorm_cli.io.prefetch import prefetched
 
 #: The metadata key under which Parquet (and softnorm, between Arrow input and output) keeps an Arrow schema.
@@ -84,7 +84,7 @@ class ArrowReader(Closing):
         return self._sample
 
     def size_in_memory(self, numeric: Sequence[str] = ()) -> int | None:
-        return None if self._total is None else self._total * _row_width(self.schema)
+        return None if self._total is None else self._total * row_width(self.schema)
 
     def batches(self, numeric: Sequence[str] = (), needed: Sequence[str] | None = None, replay: bool = False) -> Iterator[Batch]:
         """The table in batches, only the ``needed`` columns if given (Arrow columns come
@@ -145,7 +145,7 @@ class ArrowReader(Closing):
 
     def _unreadable(self, error: Exception) -> MalformedInputError:
         what = "file" if self.kind == "file" else "stream"
-        return MalformedInputError(f"{self.name}: not a readable Arrow IPC {what}, cut short or damaged ({_first_line(error)})")
+        return MalformedInputError(f"{self.name}: not a readable Arrow IPC {what}, cut short or damaged ({first_line(error)})")
 
 
 class _Copied(io.RawIOBase):

@@ -25,14 +25,14 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
 
 def join_parts(parts: list[tuple[str, str]], stream, layout: Layout) -> None:
     """Every record batch of ``parts`` (Arrow files or streams), in order, as one IPC file or stream."""
-    from softnorm_cli.io.joined import _common_schema, _other_columns
+    from softnorm_cli.io.parts_schema import common_schema, other_columns
 
     schemas = [_open_part(path).schema for path, _ in parts]
     for schema, (_, source) in zip(schemas[1:], parts[1:]):
         if schema.names != schemas[0].names:
-            raise _other_columns(source, parts[0][1])
+            raise other_columns(source, parts[0][1])
     # The first part's schema carries the metadata kept from the input.
-    out = _Writer(stream, _common_schema(schemas).with_metadata(schemas[0].metadata), layout)
+    out = _Writer(stream, common_schema(schemas).with_metadata(schemas[0].metadata), layout)
     for path, _ in parts:
         for batch in record_batches(_open_part(path), []):
             out.write(pa.Table.from_batches([batch]))
