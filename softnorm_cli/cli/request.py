@@ -102,6 +102,7 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
         hint = f", or -o {output}/ for a directory of parts" if parts else ""
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
 
+    _check_thousands(p["output_thousands"], p["delimiter"], p["decimal_comma"], "--output-thousands")
     with user_errors():
         for path in (p["summary_json"], p["save_params"]):
             if path and path != STDIO:
@@ -143,11 +144,24 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
 def input_of(p: dict) -> Input:
     """How the command's input is read, from its options (every command has these)."""
     rows, size = p["batch"] or (None, None)
+    _check_thousands(p.get("thousands"), p["delimiter"], p["decimal_comma"], "--thousands")
     dialect = Dialect(
         p["delimiter"], not p["no_header"], p["encoding"], p["decimal_comma"], p["skip_rows"],
         NA_VALUES if p["na_values"] is None else p["na_values"], p.get("thousands"), p.get("sheet"),
     )
     return Input(p["input"], p["from_format"] and p["from_format"].lower(), dialect, BatchSize(rows=rows) if size is None else BatchSize(bytes=size))
+
+
+def _check_thousands(separator: str | None, delimiter: str | None, decimal_comma: bool, flag: str) -> None:
+    """A thousands separator that is the decimal separator or the delimiter would make numbers ambiguous."""
+    if separator is None:
+        return
+    point = "," if decimal_comma else "."
+    if separator == point:
+        hint = "" if decimal_comma else " (with --decimal-comma the point groups thousands)"
+        raise click.UsageError(f"{flag} {separator!r} is the decimal separator{hint}")
+    if separator == delimiter:
+        raise click.UsageError(f"{flag} {separator!r} is the field delimiter; numbers holding it would be split")
 
 
 def _method(method_type: type[Method], p: dict) -> Method:

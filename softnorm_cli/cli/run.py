@@ -134,8 +134,10 @@ def layout(source, output: Output, fmt: str | None):
     """How to write the output (by default in the input's format, but a workbook's as CSV):
     CSV keeps the input's delimiter, TSV is tab-separated."""
     from softnorm_cli.io.base import Layout
+    from softnorm_cli.io.sniff import writes_arrow_stream
 
     fmt = (fmt or ("csv" if source.format == "excel" else source.format)).lower()
+    _check_text_options(output, fmt)
     delimiter = output.delimiter
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else (source.delimiter if source.format == fmt == "csv" else ",")
@@ -146,7 +148,29 @@ def layout(source, output: Output, fmt: str | None):
         line_terminator=output.line_terminator,
         encoding=output.encoding,
         thousands=output.thousands,
+        stream=fmt == "arrow" and writes_arrow_stream(output.path or "-"),
     )
+
+
+def _check_text_options(output: Output, fmt: str) -> None:
+    """Line ends, encodings and thousands separators are CSV's and TSV's: a usage error for any other output."""
+    if fmt in ("csv", "tsv"):
+        return
+    from softnorm_cli.io.formats import NAMES
+
+    asked = [
+        flag
+        for flag, given in (
+            ("--line-terminator crlf", output.line_terminator != "\n"),
+            (f"--output-encoding {output.encoding}", output.encoding != "utf-8"),
+            ("--output-thousands", output.thousands is not None),
+        )
+        if given
+    ]
+    if asked:
+        import click
+
+        raise click.UsageError(f"{asked[0]} is for CSV and TSV output, not {NAMES[fmt]}, which writes its own text and numbers")
 
 
 def progress(quiet: bool):

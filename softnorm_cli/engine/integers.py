@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, parsed
+from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, parsed, plain
 from softnorm_cli.errors import SoftnormError
 
 #: The largest integer up to which every integer is a float64.
@@ -35,7 +35,7 @@ def written_as_integers(sample: pl.DataFrame, columns: Sequence[str], numbers: N
             cells = sample[text].unpivot(variable_name="column", value_name="cell")
             values, _ = parsed(pl.col("cell"), numbers)
             number = values.is_not_null() & values.is_not_nan()
-            figures = cells.group_by("column").agg((number & ~pl.col("cell").str.contains(PLAIN_INTEGER)).sum().alias("other"))
+            figures = cells.group_by("column").agg((number & ~plain(pl.col("cell"), numbers)[0].str.contains(PLAIN_INTEGER)).sum().alias("other"))
             spelled.update((name, other == 0) for name, other in figures.iter_rows())
         return np.array([spelled[name] for name in columns], dtype=bool)
     return np.array([schema[name].is_integer() for name in columns], dtype=bool)

@@ -38,6 +38,7 @@ from softnorm_cli.engine.values import to_matrix, with_results
 from softnorm_cli.errors import ColumnNotFoundError
 from softnorm_cli.io import formats
 from softnorm_cli.io.base import Batch, Reader
+from softnorm_cli.io.delimited.grouping import with_groups
 from softnorm_cli.io.delimited.types import TypeInference, lossless_types
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
@@ -186,6 +187,9 @@ def apply_part(
 
     types = _output_types(job, source, sink, columns, read, replay=held is None)
     to_integers = _integer_writer(job, fitted, sink) if job.inverse else None
+    # Text output may group the results' thousands; the untouched columns are written as they came.
+    thousands = getattr(getattr(sink, "layout", None), "thousands", None) if sink.format not in formats.TYPED else None
+    result_names = [f"{name}{job.suffix or ''}" for name in columns]
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0
     for batch, values in _values(job, columns, read()):
@@ -204,6 +208,8 @@ def apply_part(
         frame = with_results(batch.frame, columns, out, job.suffix, job.decimals)
         if to_integers is not None:
             frame = to_integers(frame, out, batch.first_row)
+        if thousands is not None:
+            frame = with_groups(frame, result_names, thousands, sink.layout.decimal_comma)
         sink.write(frame if types is None else types.apply(frame))
         rows += batch.frame.height
         _notify(on_batch, stage)
@@ -242,7 +248,7 @@ def _output_types(job: Job, source: Reader, sink, columns: list[str], read, repl
     selected = set() if job.suffix else set(columns)
     names = [c for c in source.columns if c not in selected]
     batches = source.batches(replay=True) if replay else read()
-    return lossless_types(batches, names, job.numbers.na_values, job.numbers.decimal_comma)
+    return lossless_types(batches, names, job.numbers.na_values, job.numbers.decimal_comma, job.numbers.thousands)
 
 
 def _integer_writer(job: Job, fitted: Fitted, sink):

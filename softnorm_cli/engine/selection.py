@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, is_number_type, parsed, type_name
+from softnorm_cli.engine.values import PLAIN_INTEGER, Numbers, is_number_type, parsed, plain, type_name
 from softnorm_cli.errors import (
     DECIMAL_COMMA,
     DECIMAL_COMMA_HINT,
@@ -205,15 +205,16 @@ def _text_figures(sample: pl.DataFrame, names: list[str], numbers: Numbers) -> p
     cells = (sample[names] if len(names) < sample.width else sample).unpivot(variable_name="column", value_name="cell")
     cell = pl.col("cell")
     values, failed = parsed(cell, numbers)
-    decimal_comma = pl.lit(False) if numbers.decimal_comma else cell.str.contains(_DECIMAL_COMMA)
+    decimal_comma = pl.lit(False) if numbers.decimal_comma else cell.str.contains(_DECIMAL_COMMA) & failed
+    digits = plain(cell, numbers)[0]  # 1.234 with --thousands . is a plain integer
     return cells.group_by("column", maintain_order=True).agg(
         values.fill_nan(None).count().alias("numbers"),
         failed.sum().alias("failures"),
         failed.arg_true().first().alias("first_failure"),
-        cell.filter(cell.str.contains(_LEADING_ZERO)).first().alias("zero_padded"),
+        cell.filter(digits.str.contains(_LEADING_ZERO)).first().alias("zero_padded"),
         decimal_comma.sum().alias("decimal_commas"),
         decimal_comma.arg_true().first().alias("first_decimal_comma"),
-        cell.str.contains(PLAIN_INTEGER).sum().alias("integers"),  # zero-padded ones are caught before
+        digits.str.contains(PLAIN_INTEGER).sum().alias("integers"),  # zero-padded ones are caught before
         *_shape(values.fill_nan(None)),
     )
 

@@ -23,6 +23,7 @@ from softnorm_cli.errors import (
     SoftnormError,
 )
 from softnorm_cli.io.base import NA_VALUES, Dialect
+from softnorm_cli.io.delimited.grouping import ungrouped
 
 #: A cell that writes its number as a plain integer (``41``, not ``41.0``; zero-padded ones too).
 PLAIN_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
@@ -34,13 +35,14 @@ class Numbers:
 
     na_values: tuple[str, ...] = NA_VALUES
     decimal_comma: bool = False
+    thousands: str | None = None  # a separator between groups of thousands (--thousands)
     text_markers: list[str] = field(init=False, repr=False, compare=False)
     numeric_markers: list[float] = field(init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, dialect: Dialect) -> Numbers:
         """How the text of a table read with ``dialect`` spells them."""
-        return cls(dialect.na_values, dialect.decimal_comma)
+        return cls(dialect.na_values, dialect.decimal_comma, dialect.thousands)
 
     def __post_init__(self) -> None:
         numeric = [(v, _as_number(v)) for v in self.na_values]
@@ -57,22 +59,33 @@ def _as_number(text: str) -> float | None:
     return None if np.isnan(value) or "_" in text else value
 
 
+def plain(text: pl.Expr, numbers: Numbers) -> tuple[pl.Expr, pl.Expr]:
+    """Stripped cells without their thousands separators (see :mod:`~softnorm_cli.io.delimited.grouping`),
+    and which cells hold a separator badly (null in the first)."""
+    text = text.str.strip_chars()
+    if numbers.thousands is None:
+        return text, pl.lit(False)
+    return ungrouped(text, numbers.thousands, numbers.decimal_comma)
+
+
 def parsed(column: pl.Expr, numbers: Numbers) -> tuple[pl.Expr, pl.Expr]:
     """A text column as float64 (null or NaN where a cell is missing), and which cells are not numbers.
 
     With decimal commas a point is not a decimal separator: ``1.500`` may
-    mean fifteen hundred, so it is refused rather than read as 1.5.
+    mean fifteen hundred, so it is refused rather than read as 1.5 (unless
+    ``--thousands .`` says that it groups thousands).
     """
     text = column.str.strip_chars()
     missing = text.is_null() | (text == "")
     if numbers.text_markers:
         missing = missing | text.is_in(numbers.text_markers)
+    text, malformed = plain(text, numbers)
     if numbers.decimal_comma:
         wrong_point = text.str.contains(".", literal=True)
         text = text.str.replace(",", ".", literal=True)
     # A text marker does not parse, or parses as NaN: either way it is missing.
     values = text.cast(pl.Float64, strict=False)
-    failed = values.is_null()
+    failed = values.is_null() | malformed
     if numbers.decimal_comma:
         failed = failed | wrong_point
     return values, failed & ~missing

@@ -52,10 +52,11 @@ class Layout:
     header: bool = True
     decimal_comma: bool = False
     metadata: dict[str, str] = field(default_factory=dict)  # Parquet's and Arrow's key-value metadata to keep
-    compression: str = "snappy"  # of Parquet output
+    compression: str = "snappy"  # of Parquet output; of Arrow's buffers if zstd or lz4
     line_terminator: str = "\n"  # of text output
     encoding: str = "utf-8"  # of text output
     thousands: str | None = None  # a thousands separator written within numbers, when asked for
+    stream: bool = False  # Arrow IPC: the stream format (standard output, .arrows), not the file format
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def column_names(path: str, fmt: str | None = None, dialect: Dialect = Dialect()
         head = f.read(8)
     if sniff.is_parquet(head):
         return parquet_column_names(path)
+    if sniff.arrow_kind(head) is not None:  # its schema is a flatbuffer that only pyarrow reads
+        return []
     text = TextInput(path, sniff.compression(head, path), dialect.encoding, dialect.skip_rows)
     try:
         head, complete = text.head, text.complete

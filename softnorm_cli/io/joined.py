@@ -127,12 +127,17 @@ def _joiner(fmt: str):
 
 
 def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -> None:
-    """The parts' bytes one after the other, under the first part's header (each part has the same one)."""
+    """The parts' bytes one after the other, under the first part's header (each part has the same one),
+    and the encoding's byte-order mark, which starts each part, once at the start."""
+    mark, encoding = writer.text_encoding(layout.encoding)
+    stream.write(mark)
     first = None
     for path, source in parts:
         with open(path, "rb") as f:
+            if f.read(len(mark)) != mark:
+                f.seek(0)
             if layout.header:
-                header = _header(f, layout.delimiter)
+                header = _header(f, layout, encoding)
                 if first is None:
                     first = (header, source)
                     stream.write(header)
@@ -141,14 +146,15 @@ def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -
             shutil.copyfileobj(f, stream, _COPY_BYTES)
 
 
-def _header(f: BinaryIO, delimiter: str) -> bytes:
-    """The header record at the start of ``f`` (a part this module had written), leaving ``f`` after it."""
-    text = io.TextIOWrapper(f, encoding="utf-8", newline="")
-    names = next(csv.reader(text, delimiter=delimiter), None)
+def _header(f: BinaryIO, layout: Layout, encoding: str) -> bytes:
+    """The header record where ``f`` is (a part this module had written, past its mark), leaving ``f`` after it."""
+    start = f.tell()
+    text = io.TextIOWrapper(f, encoding=encoding, newline="")
+    names = next(csv.reader(text, delimiter=layout.delimiter), None)
     text.detach()
     # The writer's own header for these names: its bytes are the record's, quoted names and all.
-    header = b"" if names is None else writer.header_line(names, delimiter)
-    f.seek(len(header))
+    header = b"" if names is None else writer.header_line(names, layout.delimiter, layout.line_terminator, encoding)
+    f.seek(start + len(header))
     return header
 
 

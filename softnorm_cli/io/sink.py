@@ -72,6 +72,10 @@ class _Stdout:
             self.reader_gone = True
             raise
 
+    @property
+    def closed(self) -> bool:  # pyarrow looks before writing
+        return self._raw.closed
+
     def flush(self) -> None:
         try:
             self._raw.flush()

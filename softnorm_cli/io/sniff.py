@@ -20,6 +20,7 @@ PARQUET_MAGIC = b"PAR1"
 #: An Arrow IPC file starts with ``ARROW1``; a stream with a message's continuation marker.
 ARROW_FILE_MAGIC = b"ARROW1"
 ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
+FEATHER_V1_MAGIC = b"FEA1"  # Feather before version 2, which is Arrow IPC
 #: Compressed streams recognised by their first bytes (brotli has no magic).
 _COMPRESSION_MAGIC = {
     b"\x1f\x8b": "gzip",
@@ -82,6 +83,14 @@ def arrow_kind(head: bytes) -> str | None:
     if head.startswith(ARROW_STREAM_MAGIC):
         return "stream"
     return None
+
+
+def writes_arrow_stream(path: str) -> bool:
+    """Whether Arrow output to ``path`` is the stream format: on standard output, or to an ``.arrows`` name."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes.pop()
+    return path == "-" or suffixes[-1:] == [".arrows"]
 
 
 def byte_order_mark(head: bytes) -> tuple[str | None, int]:

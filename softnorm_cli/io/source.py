@@ -40,9 +40,10 @@ def open_source(
         return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
     arrow = sniff.arrow_kind(head)
     if arrow is not None:
-        from softnorm_cli.io.arrow import ArrowReader
-
-        return ArrowReader(path if stdin is None else stdin, arrow, name, batch)
+        return _arrow(path if stdin is None else stdin, arrow, name, batch)
+    if head.startswith(sniff.FEATHER_V1_MAGIC):
+        raise SoftnormError(f"{name}: is a Feather version 1 file, which softnorm does not read; "
+                            "write it as Feather version 2 (Arrow IPC), e.g. pyarrow.feather.write_feather(pyarrow.feather.read_table(path), new_path)")
     if head.startswith(sniff.ZIP_MAGIC) and stdin is not None:
         head = stdin.peek(ZIP_HEAD)  # on a pipe, the members' names are seen only in the first bytes
     if sniff.workbook(head, name, None if stdin else path):
@@ -55,6 +56,12 @@ def open_source(
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
         if sniff.is_parquet(inner.peek(4)):  # compressed Parquet: decompressed aside
             return ParquetReader(_spooled(inner), name, batch, temporary=True)
+        arrow = sniff.arrow_kind(inner.peek(8))
+        if arrow is not None:
+            if stdin is None and arrow == "stream":
+                inner.close()  # a file is opened again for each pass
+                return _arrow(path, arrow, name, batch, codec)
+            return _arrow(inner, arrow, name, batch)
         if stdin is None:
             inner.close()  # a file is opened again for each pass
         else:
@@ -74,13 +81,26 @@ _BINARY_CHECKS = {
 }
 
 
+def _arrow(source, kind: str, name: str, batch: BatchSize, codec: str | None = None):
+    """The reader of an Arrow IPC file or stream at ``source`` (a path, or a stream at its start).
+
+    A stream is read as it comes; a file's index is at its end, so a file
+    that is not a plain file (standard input, compressed) is copied aside.
+    """
+    from softnorm_cli.io.arrow import ArrowReader
+
+    if kind == "file" and not isinstance(source, str):
+        return ArrowReader(_spooled(source), kind, name, batch, temporary=True)
+    return ArrowReader(source, kind, name, batch, codec)
+
+
 def _read_head(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read(8)
 
 
 def _spooled(stream) -> str:
-    """Copy a stream to a temporary file (Parquet keeps its index at the end); its path."""
+    """Copy a stream to a temporary file (Parquet and Arrow files keep their index at the end); its path."""
     fd, path = tempfile.mkstemp(prefix="softnorm-", suffix=".spool")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -163,8 +163,8 @@ class CsvReader(Closing):
                 return df, blank + skipped
         schema = None
         if names is not None:
-            if self.dialect.decimal_comma:
-                numeric = ()  # as text, so that a decimal point can be refused (see values.parsed)
+            if self.dialect.decimal_comma or self.dialect.thousands:
+                numeric = ()  # as text, so that a decimal point or a badly placed separator can be refused (see values.parsed)
             schema = {n: (pl.Float64 if n in numeric and n not in self._as_text else pl.String) for n in names}
         try:
             df = self._read_csv(block, header, schema)

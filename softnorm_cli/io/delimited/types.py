@@ -5,7 +5,10 @@ Int64 holds (``007`` is not: its zeros would be lost), else Float64 when every
 present cell is a decimal number that float64 holds exactly enough to give it
 back (at most 15 significant digits, inside float64's normal range, no zero
 padding), else it stays text. With decimal commas, ``1,5`` is a decimal and
-``1.5`` is not (a point may group thousands). In every column, text ones
+``1.5`` is not (a point may group thousands). With a thousands separator
+(``--thousands``), a cell whose groups are well formed is the number without
+them (``1.234,5`` is 1234.5), and a column with a badly grouped cell stays
+text (see :mod:`~.grouping`). In every column, text ones
 too, an empty cell or a missing-value marker becomes a null. A type must
 hold for the whole input, so every batch is looked at before the first is
 written.
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import polars as pl
 
 from softnorm_cli.io.base import Batch
+from softnorm_cli.io.delimited.grouping import ungrouped
 
 _INTEGER = r"^-?(0|[1-9][0-9]*)$"
 # No zero padding (007.5) and no plus sign: they would not come back.
@@ -28,10 +32,14 @@ _SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 def lossless_types(
-    batches: Iterable[Batch], names: Sequence[str], na_values: Sequence[str], decimal_comma: bool = False
+    batches: Iterable[Batch],
+    names: Sequence[str],
+    na_values: Sequence[str],
+    decimal_comma: bool = False,
+    thousands: str | None = None,
 ) -> TypeInference:
     """The types of the text columns ``names``, decided over every batch of a table."""
-    types = TypeInference(names, na_values, decimal_comma)
+    types = TypeInference(names, na_values, decimal_comma, thousands)
     for batch in batches:
         types.add(batch.frame)
     return types
@@ -40,16 +48,20 @@ def lossless_types(
 class TypeInference:
     """The lossless type of each of ``names``, narrowed batch by batch."""
 
-    def __init__(self, names: Sequence[str], na_values: Sequence[str], decimal_comma: bool = False):
+    def __init__(self, names: Sequence[str], na_values: Sequence[str], decimal_comma: bool = False, thousands: str | None = None):
         self._candidates: dict[str, list[pl.DataType]] = {name: [pl.Int64, pl.Float64] for name in names}
         self._markers = list(na_values)
         self._decimal_comma = decimal_comma
+        self._thousands = thousands
 
     def add(self, frame: pl.DataFrame) -> None:
         for name, kinds in self._candidates.items():
             if not kinds:
                 continue
-            present = frame.select(pl.col(name).filter(~self._missing(pl.col(name)))).to_series()
+            present = frame.select(self._plain(pl.col(name)).filter(~self._missing(pl.col(name)))).to_series()
+            if present.null_count():  # a badly grouped number: text
+                kinds.clear()
+                continue
             if pl.Int64 in kinds and not _integers(present):
                 kinds.remove(pl.Int64)
             if pl.Float64 in kinds and not self._decimals(present):
@@ -63,11 +75,14 @@ class TypeInference:
         """``frame`` with its text columns in their inferred types, missing cells as nulls."""
         casts = []
         for name, kind in self.types().items():
-            text = pl.col(name)
+            text = self._plain(pl.col(name)) if kind != pl.String else pl.col(name)
             if kind == pl.Float64 and self._decimal_comma:
                 text = text.str.replace(",", ".", literal=True)
             casts.append(pl.when(self._missing(pl.col(name))).then(None).otherwise(text).cast(kind).alias(name))
         return frame.with_columns(casts) if casts else frame
+
+    def _plain(self, column: pl.Expr) -> pl.Expr:
+        return column if self._thousands is None else ungrouped(column, self._thousands, self._decimal_comma)[0]
 
     def _missing(self, column: pl.Expr) -> pl.Expr:
         # Exact cells only: a text column's " " or " NA " is text someone wrote.
