@@ -29,7 +29,7 @@ def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str
         # The option being completed lacks its value, so Click stops parsing there, before it assigns
         # the positional arguments: an INPUT typed before the option is still among the leftovers.
         path = ctx.args[0]
-    dialect = Dialect(p.get("delimiter"), not p.get("no_header"), p.get("encoding"), skip_rows=p.get("skip_rows") or 0)
+    dialect = Dialect(p.get("delimiter"), not p.get("no_header"), p.get("encoding"), skip_rows=p.get("skip_rows") or 0, sheet=p.get("sheet"))
     fmt = p.get("from_format")
     try:
         names = column_names(path or STDIO, fmt and fmt.lower(), dialect)

@@ -101,6 +101,8 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
     if output not in (STDIO, None) and not writes_parts(output) and not to_format and not format_from_path(output):
         hint = f", or -o {output}/ for a directory of parts" if parts else ""
         raise click.UsageError(f"cannot tell the output format of {output!r} from its extension; use --to{hint}")
+    if output not in (STDIO, None) and (to_format or format_from_path(output)) == "excel":
+        _check_workbook_name(output)
 
     _check_thousands(p["output_thousands"], p["delimiter"], p["decimal_comma"], "--output-thousands")
     with user_errors():
@@ -188,6 +190,8 @@ def _output_path(ctx: click.Context, p: dict) -> str | None:
             raise click.UsageError("--in-place needs an INPUT file, not stdin")
         if output != STDIO:
             raise click.UsageError("--in-place and -o cannot be used together")
+        if format_from_path(input) == "excel":  # its other sheets, formulas and formatting would be lost
+            raise click.UsageError("--in-place would replace a workbook by one sheet of values: write the result with -o NEW.xlsx")
         output = input
     elif output != STDIO and input != STDIO and _same_file(input, output):
         if os.path.isdir(input):
@@ -236,3 +240,10 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _check_workbook_name(output: str) -> None:
+    """Only xlsx is written: a workbook named .xls, .xlsm, .xlsb or .ods would not be what its name says."""
+    stem, extension = os.path.splitext(output)
+    if extension.lower() in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise click.UsageError(f"softnorm writes .xlsx workbooks, not {extension}: use -o {stem}.xlsx")

@@ -149,6 +149,7 @@ def layout(source, output: Output, fmt: str | None):
         encoding=output.encoding,
         thousands=output.thousands,
         stream=fmt == "arrow" and writes_arrow_stream(output.path or "-"),
+        sheet=getattr(source, "sheet", None),
     )
 
 

@@ -57,6 +57,7 @@ class Layout:
     encoding: str = "utf-8"  # of text output
     thousands: str | None = None  # a thousands separator written within numbers, when asked for
     stream: bool = False  # Arrow IPC: the stream format (standard output, .arrows), not the file format
+    sheet: str | None = None  # the name of a workbook's worksheet (the input's sheet, when it was one)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def column_names(path: str, fmt: str | None = None, dialect: Dialect = Dialect()
         return parquet_column_names(path)
     if sniff.arrow_kind(head) is not None:  # its schema is a flatbuffer that only pyarrow reads
         return []
+    if sniff.workbook(head, path, path):
+        from softnorm_cli.io.excel.book import column_names as workbook_column_names
+
+        return workbook_column_names(path, dialect)
     text = TextInput(path, sniff.compression(head, path), dialect.encoding, dialect.skip_rows)
     try:
         head, complete = text.head, text.complete

@@ -162,7 +162,9 @@ def _zip_listing(head: bytes, path: str | None) -> tuple[set[str], bytes]:
                 mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
                 return names, mimetype
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
-            pass  # damaged or cut short: what the first bytes show
+            # Damaged or cut short (its directory is at the end): what its first members show.
+            with open(path, "rb") as f:
+                head = f.read(1 << 16)
     names, mimetype, at = set(), b"", 0
     while head.startswith(ZIP_MAGIC, at) and at + _ZIP_ENTRY.size <= len(head):
         _, _, flags, _, _, _, _, size, _, name_length, extra_length = _ZIP_ENTRY.unpack_from(head, at)
