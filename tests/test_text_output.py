@@ -166,9 +166,10 @@ def test_output_thousands_groups_only_the_results(invoke_ok, workdir):
         (["--thousands", ",", "--decimal-comma"], "--thousands ',' is the decimal separator"),
         (["--thousands", ";", "--delimiter", ";"], "--thousands ';' is the field delimiter; numbers holding it would be split"),
         (["--output-thousands", "."], "--output-thousands '.' is the decimal separator (with --decimal-comma the point groups thousands)"),
-        (["-o", "out.parquet", "--output-encoding", "cp1252"], "--output-encoding cp1252 is for CSV and TSV output, not Parquet"),
-        (["-o", "out.parquet", "--line-terminator", "crlf"], "--line-terminator crlf is for CSV and TSV output, not Parquet"),
+        (["-o", "out.parquet", "--output-encoding", "cp1252"], "--output-encoding cp1252 is for text (CSV, TSV, JSON) output, not Parquet"),
+        (["-o", "out.arrow", "--line-terminator", "crlf"], "--line-terminator crlf is for text (CSV, TSV, JSON) output, not Arrow"),
         (["-o", "out.parquet", "--output-thousands", ","], "--output-thousands is for CSV and TSV output, not Parquet"),
+        (["-o", "out.jsonl", "--output-thousands", ","], "--output-thousands is for CSV and TSV output, not JSON Lines"),
     ],
 )
 def test_separators_and_text_options_that_cannot_work_are_usage_errors(invoke, write_file, args, message):

@@ -154,24 +154,30 @@ def layout(source, output: Output, fmt: str | None):
 
 
 def _check_text_options(output: Output, fmt: str) -> None:
-    """Line ends, encodings and thousands separators are CSV's and TSV's: a usage error for any other output."""
+    """Line ends, encodings and thousands separators are for text: a usage error for a binary output.
+
+    JSON is text too, but writes its own numbers: it takes line ends and an
+    encoding (a character the encoding lacks is written as a JSON escape).
+    """
     if fmt in ("csv", "tsv"):
         return
     from softnorm_cli.io.formats import NAMES
 
+    json = fmt in ("jsonl", "json")
     asked = [
-        flag
-        for flag, given in (
-            ("--line-terminator crlf", output.line_terminator != "\n"),
-            (f"--output-encoding {output.encoding}", output.encoding != "utf-8"),
-            ("--output-thousands", output.thousands is not None),
+        (flag, where)
+        for flag, given, where in (
+            ("--line-terminator crlf", output.line_terminator != "\n" and not json, "text (CSV, TSV, JSON)"),
+            (f"--output-encoding {output.encoding}", output.encoding != "utf-8" and not json, "text (CSV, TSV, JSON)"),
+            ("--output-thousands", output.thousands is not None, "CSV and TSV"),
         )
         if given
     ]
     if asked:
         import click
 
-        raise click.UsageError(f"{asked[0]} is for CSV and TSV output, not {NAMES[fmt]}, which writes its own text and numbers")
+        flag, where = asked[0]
+        raise click.UsageError(f"{flag} is for {where} output, not {NAMES[fmt]}, which writes its own numbers")
 
 
 def progress(quiet: bool):

@@ -40,6 +40,7 @@ from softnorm_cli.io import formats
 from softnorm_cli.io.base import Batch, Reader
 from softnorm_cli.io.delimited.grouping import with_groups
 from softnorm_cli.io.delimited.types import TypeInference, lossless_types
+from softnorm_cli.io.jsonvalues import numbers_as_raw
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
 from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows
@@ -260,11 +261,14 @@ def _integer_writer(job: Job, fitted: Fitted, sink):
         return None
     names = [f"{fitted.columns[j]}{job.suffix or ''}" for j in at]
     scale = scales(fitted.statistics, len(fitted.columns))[at]
-    keep_type = sink.format in formats.TYPED
+    # JSON holds integers and decimals in one key: each result is written as what it is.
+    json = sink.format in ("jsonl", "json")
+    keep_type = sink.format in formats.TYPED and not json
 
     def write(frame: pl.DataFrame, out: np.ndarray, first_row: int) -> pl.DataFrame:
         values = out[:, at] if job.decimals is None else np.round(out[:, at], job.decimals)
-        return as_integers(frame, names, values, scale, keep_type, first_row, job.numbers.decimal_comma)
+        frame = as_integers(frame, names, values, scale, keep_type, first_row, job.numbers.decimal_comma and not json)
+        return numbers_as_raw(frame, names) if json else frame
 
     return write
 

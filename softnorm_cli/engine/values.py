@@ -98,6 +98,10 @@ def is_number_type(dtype: pl.DataType) -> bool:
 
 def type_name(dtype: pl.DataType) -> str:
     """A type as people say it: ``datetime``, not ``Datetime(time_unit='us', time_zone=None)``."""
+    from softnorm_cli.io.jsonvalues import RAW
+
+    if dtype == RAW:
+        return "JSON (objects, arrays, or values of several kinds)"
     return dtype.base_type().__name__.lower()
 
 

@@ -45,6 +45,16 @@ def column_names(path: str, fmt: str | None = None, dialect: Dialect = Dialect()
         text.close()
     if sniff.is_parquet(head):  # compressed Parquet: its footer is at the end of the whole stream
         return []
+    if sniff.json_start(head) == "lines":  # the keys of the first object (an array's are not read here)
+        import json
+
+        try:
+            first = json.loads(head.split(b"\n", 1)[0])
+        except ValueError:
+            return []
+        return list(first) if isinstance(first, dict) else []
+    if sniff.json_start(head):
+        return []
     text_format = fmt or sniff.format_from_path(path) or "csv"
     delimiter = dialect.delimiter or ("\t" if text_format == "tsv" else sniff_delimiter(head, complete))
     first = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace")), delimiter=delimiter), [])

@@ -91,7 +91,7 @@ class JoinedOutput:
             if fmt == "parquet":
                 _join_parquet(parts, stream, self.layout.compression)
             elif fmt in formats.CONCATENATED:
-                _join_text(parts, stream, self.layout)
+                _join_text(parts, stream, self.layout, header=self.layout.header and fmt in ("csv", "tsv"))
             else:
                 _joiner(fmt)(parts, stream, self.layout)
 
@@ -126,8 +126,8 @@ def _joiner(fmt: str):
     return join_parts
 
 
-def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -> None:
-    """The parts' bytes one after the other, under the first part's header (each part has the same one),
+def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout, header: bool) -> None:
+    """The parts' bytes one after the other, under the first part's header if they have one (each the same one),
     and the encoding's byte-order mark, which starts each part, once at the start."""
     mark, encoding = writer.text_encoding(layout.encoding)
     stream.write(mark)
@@ -136,12 +136,12 @@ def _join_text(parts: list[tuple[str, str]], stream: BinaryIO, layout: Layout) -
         with open(path, "rb") as f:
             if f.read(len(mark)) != mark:
                 f.seek(0)
-            if layout.header:
-                header = _header(f, layout, encoding)
+            if header:
+                line = _header(f, layout, encoding)
                 if first is None:
-                    first = (header, source)
-                    stream.write(header)
-                elif header and header != first[0]:
+                    first = (line, source)
+                    stream.write(line)
+                elif line and line != first[0]:
                     raise _other_columns(source, first[1])
             shutil.copyfileobj(f, stream, _COPY_BYTES)
 

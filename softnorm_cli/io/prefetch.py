@@ -71,4 +71,7 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
         stop.set()
         # A producer parsing a block sees ``stop`` in a moment; one blocked reading
         # a pipe that sends nothing may never: it is a daemon, left to the exit.
-        worker.join(_STOP_SECONDS)
+        # An abandoned generator is closed where it is collected, which may be
+        # the producer itself: a thread cannot wait for itself.
+        if worker is not threading.current_thread():
+            worker.join(_STOP_SECONDS)

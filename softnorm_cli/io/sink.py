@@ -148,7 +148,13 @@ class Sink:
     def _run(self, schema: pl.Schema) -> None:
         """The writer thread: a failure is kept for the main thread to raise."""
         try:
-            table_writer(self.format)(self._batches(), schema, self._stream, self.layout)
+            batches = self._batches()
+            if self.format not in ("jsonl", "json"):
+                from softnorm_cli.io.jsonvalues import RAW, as_plain
+
+                if RAW in schema.dtypes():  # JSON values, read as such: as their text
+                    batches, schema = map(as_plain, batches), as_plain(pl.DataFrame(schema=schema)).schema
+            table_writer(self.format)(batches, schema, self._stream, self.layout)
         except BaseException as e:
             self._failure = e
 

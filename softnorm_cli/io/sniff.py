@@ -31,14 +31,12 @@ _COMPRESSION_MAGIC = {
 #: Files that are tables, but not in a format softnorm reads: what each is, and what to do instead.
 _OTHER_FORMATS = {
     "zip": ("a zip archive", "unzip it and give softnorm the files inside"),
-    "json": ("JSON", "convert it first, e.g. in Python: polars.read_json(path).write_csv('out.csv')"),
-    "jsonl": ("JSON Lines", "convert it first, e.g. in Python: polars.read_ndjson(path).write_csv('out.csv')"),
 }
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office documents
 ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_ENTRY = struct.Struct("<4sHHHHHIIIHH")  # a zip's local file header, before each member
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-# JSON's first object opens with a key (or closes), its first array with an object, an array, a
+# JSON Lines' first object opens with a key (or closes), an array with an object, an array, a
 # string (or closes): a header of bracketed names, such as "[a],b", does not open that way.
 _JSON_START = re.compile(rb'\s*(\{\s*["}]|\[\s*[\[{"\]])')
 #: Byte-order marks, longest first: UTF-32's starts like UTF-16's.
@@ -129,21 +127,12 @@ def workbook(head: bytes, name: str, path: str | None = None) -> str | None:
     raise _other_format(name, "zip")
 
 
-def check_not_json(text: bytes, name: str) -> None:
-    """Refuse JSON or JSON Lines given as CSV (UTF-8 ``text`` from the start), which would parse into nonsense."""
-    if not _JSON_START.match(text):
-        return
-    first, _, rest = text.lstrip().partition(b"\n")
-    kind = "json"
-    if first.startswith(b"{") and rest.lstrip().startswith(b"{"):
-        import json
-
-        try:
-            json.loads(first)
-            kind = "jsonl"  # a whole object on the first line, another after it
-        except ValueError:
-            pass
-    raise _other_format(name, kind)
+def json_start(head: bytes) -> str | None:
+    """``"lines"`` for text that starts as JSON Lines (an object), ``"array"`` for a JSON array; else None."""
+    found = _JSON_START.match(head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head)
+    if found is None:
+        return None
+    return "lines" if found.group(1).startswith(b"{") else "array"
 
 
 def _other_format(name: str, kind: str) -> SoftnormError:

@@ -9,11 +9,14 @@ import tempfile
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.base import STDIO, BatchSize, Dialect
-from softnorm_cli.io.delimited.decode import TextInput, open_stdin
+from softnorm_cli.io.delimited.decode import SAMPLE_LINES, TextInput, open_stdin
 from softnorm_cli.io.streams import Peekable, decompressed
 
 #: Bytes of a zip on standard input looked through for the names of its members.
 ZIP_HEAD = 1 << 16
+#: Bytes of a file looked at to tell JSON from delimited text (a pipe's first 8, which a peek
+#: that waits for no more than has come gives).
+JSON_HEAD = 256
 
 
 def open_source(
@@ -54,7 +57,8 @@ def open_source(
     codec = sniff.compression(head, None if stdin else path)
     if codec:
         inner = Peekable(decompressed(stdin or open(path, "rb"), codec), count=stdin.tell if stdin else None)
-        if sniff.is_parquet(inner.peek(4)):  # compressed Parquet: decompressed aside
+        head = inner.peek(8 if stdin else JSON_HEAD)
+        if sniff.is_parquet(head):  # compressed Parquet: decompressed aside
             return ParquetReader(_spooled(inner), name, batch, temporary=True)
         arrow = sniff.arrow_kind(inner.peek(8))
         if arrow is not None:
@@ -66,11 +70,20 @@ def open_source(
             inner.close()  # a file is opened again for each pass
         else:
             stdin = inner
-    text_format = fmt or (sniff.format_from_path(path) if stdin is None else None) or "csv"
+    elif stdin is None:
+        head = _read_head(path, JSON_HEAD)
+    text_format = fmt or (sniff.format_from_path(path) if stdin is None else None)
     if text_format in _BINARY_CHECKS:
         raise SoftnormError(f"{name}: {_BINARY_CHECKS[text_format]}")
+    json_start = sniff.json_start(head)
+    if text_format in ("jsonl", "json") or json_start:
+        from softnorm_cli.io.jsonlines import JsonReader
+
+        # JSON Lines or an array, whichever the content is (a name or --from may call either JSON).
+        lines = 0 if json_start == "array" else SAMPLE_LINES
+        return JsonReader(TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name, lines), batch)
     text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name)
-    return CsvReader(text, text_format, dialect, batch)
+    return CsvReader(text, text_format or "csv", dialect, batch)
 
 
 #: What a binary format's input lacks when it is not of that format.
@@ -94,9 +107,9 @@ def _arrow(source, kind: str, name: str, batch: BatchSize, codec: str | None = N
     return ArrowReader(source, kind, name, batch, codec)
 
 
-def _read_head(path: str) -> bytes:
+def _read_head(path: str, size: int = 8) -> bytes:
     with open(path, "rb") as f:
-        return f.read(8)
+        return f.read(size)
 
 
 def _spooled(stream) -> str:

@@ -52,8 +52,10 @@ class TextInput:
         skip_rows: int = 0,
         stream: Peekable | None = None,
         name: str | None = None,
+        sample_lines: int = SAMPLE_LINES,
     ):
-        # ``stream``: standard input, already decompressed if ``codec`` says so.
+        # ``stream``: standard input, already decompressed if ``codec`` says so;
+        # ``sample_lines``: 0 for text whose lines are not rows (a JSON array may be one line).
         self.path = path
         self.name = name or ("standard input" if path == STDIO else path)
         self.codec = codec
@@ -68,7 +70,7 @@ class TextInput:
         first = self._open_layers(stream)
         size = SAMPLE_BYTES
         self.head = first.peek(size)
-        while self.head.count(b"\n") < SAMPLE_LINES and len(self.head) == size and size < MAX_SAMPLE_BYTES:
+        while self.head.count(b"\n") < sample_lines and len(self.head) == size and size < MAX_SAMPLE_BYTES:
             size *= 4
             self.head = first.peek(size)
         self.complete = first.exhausted and len(self.head) < size

@@ -84,7 +84,6 @@ class CsvReader(Closing):
         head = self._text.head
         if not head.strip():
             raise SoftnormError(f"{self.name}: input is empty")
-        sniff.check_not_json(head, self.name)
         sniff.check_text(head, self.name)
         # polars takes the header's names as they come, invalid UTF-8 and all: the data it checks itself.
         check_encoding(head, self.name, self._text.first_line)
