@@ -3,7 +3,9 @@
 - ``tables``: the tables (columns, seeds, file names) and the columns each job normalizes;
 - ``data``: generating them (``python -m bench.data``);
 - ``peers``: the programs softnorm is compared with (``python -m bench.peers``);
-- ``checks``: every output against a numpy reference (``python -m bench.checks``);
+- ``tool_io``: how each peer tool reads and writes each format;
+- ``checks``: every output against a numpy reference (``python -m bench.checks``), and
+  ``checks_wide`` for the wide tables;
 - ``harness``: running and timing one whole process;
 - ``suites``: the table of suites and the one loop that runs any of them;
 - ``report``: the tables, the Markdown and the speed targets;

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from . import checks, harness, machine, report, tables
 from .harness import GNU_TIME, log
-from .suites import ALL, BIG_ROWS, FLOOR, SMALL_ROWS, SUITES, TOOLS, Plan, run_suite
-from .tables import FORMATS
+from .suites import ALL, BIG_ROWS, EXCEL_ROWS, FLOOR, SMALL_ROWS, SUITES, TOOLS, Plan, run_suite
+from .tables import FORMATS, UNSUPPORTED
 
 JOBS = list(dict.fromkeys(j for s in SUITES.values() for j in s.jobs))
 WIDE_SHAPES = ["2000x500", "100000x2"]  # columns x rows
@@ -46,7 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--suite", choices=[*SUITES, "all"], default="standard",
                    help=f"small: the first {SMALL_ROWS} rows of the standard table, CSV; standard: the long tables of --rows; "
                         "wide: the wide tables of --wide-shapes; groups: the group jobs (-g) on tables of --rows rows and "
-                        f"--group-keys keys; all: {', '.join(ALL)}; big: only the big CSV case of --big (default standard)")
+                        f"--group-keys keys; excel: an .xlsx workbook of the standard table's first --excel-rows rows, CSV out; "
+                        f"all: {', '.join(ALL)}; big: only the big CSV case of --big (default standard)")
     p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000],
                    help="table sizes, of the standard and the group suite (default: 1000000 5000000)")
     p.add_argument("--wide-shapes", type=parse_shape, nargs="+", default=[parse_shape(v) for v in WIDE_SHAPES],
@@ -54,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--group-keys", type=int, nargs="+", default=GROUP_KEYS, metavar="N",
                    help=f"group suite: distinct keys of grp per table, each size of --rows with each (default: "
                         f"{' '.join(map(str, GROUP_KEYS))}; as many as the rows for groups of about one row)")
+    p.add_argument("--excel-rows", type=int, default=EXCEL_ROWS,
+                   help=f"rows of the excel suite's workbook, the standard table's first rows (default {EXCEL_ROWS})")
     p.add_argument("--runs", type=int, default=None,
                    help="timed runs per case after one warm-up (default: " + ", ".join(
                        f"{s.name} {s.runs}" for s in SUITES.values() if s.warmup) + f"); the big CSV: runs without warm-up "
@@ -71,8 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         + "; 'io' being the I/O floor); each suite runs those of its jobs that are named")
     p.add_argument("--formats", type=lambda v: csv_list(v, FORMATS, "format"), default=FORMATS,
                    help=f"formats (default {','.join(FORMATS)}): CSV to CSV, Parquet to Parquet with the input written by "
-                        "polars (parquet) or by pyarrow's defaults (parquet-pyarrow); the wide suite has no parquet-pyarrow, "
-                        "the group suite only parquet-pyarrow, the small suite and the big CSV only csv")
+                        "polars (parquet) or by pyarrow's defaults (parquet-pyarrow), JSON Lines to JSON Lines (jsonl), Arrow "
+                        "IPC file to Arrow IPC file (arrow); the wide suite has only csv and parquet, the group suite csv and "
+                        "parquet-pyarrow, the small suite and the big CSV only csv, the excel suite only its workbook")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed (default 1800)")
     p.add_argument("--tmp-dir", type=Path, default=None, help="where outputs are written (default: TMPDIR); deleted afterwards")
     p.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
@@ -82,8 +86,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         p.error("--runs must be at least 1")
-    if any(n < 1 for n in args.rows) or args.big_rows < 1:
-        p.error("--rows and --big-rows must be positive")
+    if any(n < 1 for n in args.rows) or args.big_rows < 1 or args.excel_rows < 1:
+        p.error("--rows, --big-rows and --excel-rows must be positive")
     if any(n < 1 for n in args.group_keys):
         p.error("--group-keys must be positive")
     # The helpers run in benchmarks/: the paths they are given must not depend on the current directory.
@@ -138,6 +142,11 @@ def plan_suites(args) -> tuple[list[Plan], list[str]]:
             if pyarrow_missing[0]:
                 formats.remove("parquet-pyarrow")
         tools = [t for t in args.only if t in suite.tools and t in available]
+        notes += [f"{t}: not run on {f}: {why}" for (t, f), why in UNSUPPORTED.items() if t in tools and f in formats]
+        if "pandas" in tools and name == "excel":
+            engine = harness.run_helper("peers", "--excel-engine").strip()
+            notes.append(f"pandas: reads the workbook with read_excel(engine={engine!r})"
+                         + ("" if engine == "calamine" else ", as python-calamine is not installed"))
         if not (jobs and formats and tools):  # the I/O floor alone says nothing of softnorm
             if args.suite_jobs[name]:
                 why = ("no format of it is in --formats" if not formats else "none of its tools runs" if not tools
@@ -245,7 +254,8 @@ def main(argv=None) -> int:
         "machine": info,
         "config": {"suite": args.suite, "suites": {p.suite.name: {"jobs": p.jobs, "tools": p.tools, "formats": p.formats,
                                                                    "runs": p.runs, "warmups": int(p.suite.warmup)} for p in plans},
-                   "rows": args.rows, "small_rows": SMALL_ROWS, "wide_shapes": [f"{c}x{r}" for c, r in args.wide_shapes],
+                   "rows": args.rows, "small_rows": SMALL_ROWS,
+                   "excel_rows": args.excel_rows if "excel" in args.suites else None, "wide_shapes": [f"{c}x{r}" for c, r in args.wide_shapes],
                    "runs": args.runs, "warmups": 1, "tools": args.only, "jobs": list(dict.fromkeys(j for p in plans for j in p.jobs)),
                    "formats": args.formats, "data_version": tables.DATA_VERSION, "wide_data_version": tables.WIDE_DATA_VERSION,
                    "seed": tables.SEED, "group_keys": args.group_keys if "groups" in args.suites else None,

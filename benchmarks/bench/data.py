@@ -17,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from .tables import CHUNK_ROWS, ID_WIDTH, LAYOUTS, SEED, WIDE_ID_WIDTH, LongTable, WideTable, table_of
+from .tables import CHUNK_ROWS, EXCEL, ID_WIDTH, LAYOUTS, SEED, WIDE_ID_WIDTH, LongTable, WideTable, table_of
+
+ARROW_BATCH_ROWS = 65_536
 
 
 def log(msg: str) -> None:
@@ -80,6 +82,9 @@ def generate_long(table: LongTable, data_dir: Path, formats: list[str]) -> dict[
         "csv": write_csv,
         "parquet": lambda tmp: pl.scan_csv(paths["csv"], schema_overrides={"id": pl.String}).sink_parquet(tmp),
         "parquet-pyarrow": lambda tmp: write_pyarrow_parquet(paths["csv"], tmp, layout.text, layout.float_names),
+        "jsonl": lambda tmp: pl.scan_csv(paths["csv"], schema_overrides={"id": pl.String}).sink_ndjson(tmp),
+        "arrow": lambda tmp: write_arrow(paths["csv"], tmp, layout.text, layout.float_names),
+        EXCEL: lambda tmp: write_workbook(paths["csv"], tmp, layout.text),
     }
     for fmt, path in paths.items():  # the CSV first: the others are read from it
         _write_once(path, writers[fmt])
@@ -127,13 +132,46 @@ def write_pyarrow_parquet(csv_path: Path, out: Path, text: list[str], floats: li
     """The table as pyarrow (and pandas' to_parquet) writes it: ``pyarrow.parquet.write_table`` with its
     defaults (row groups of up to 1,048,576 rows, snappy). Read from the CSV by pyarrow with the types
     stated, the ``text`` columns as text and the floats as float64 (parsed exactly, as polars does)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    pq.write_table(_read_pyarrow_csv(csv_path, text, floats), out)
+
+
+def _read_pyarrow_csv(csv_path: Path, text: list[str], floats: list[str]):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     types = {**{c: pa.string() for c in text}, **{c: pa.float64() for c in floats}}
-    table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(column_types=types))
-    pq.write_table(table, out)
+    return pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(column_types=types))
+
+
+def write_arrow(csv_path: Path, out: Path, text: list[str], floats: list[str]) -> None:
+    """An Arrow IPC file as pyarrow writes it (``pyarrow.ipc.new_file``: uncompressed, plain ``string``
+    columns), in record batches of ARROW_BATCH_ROWS rows, Feather's default chunk size."""
+    import pyarrow as pa
+
+    table = _read_pyarrow_csv(csv_path, text, floats)
+    with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks(), max_chunksize=ARROW_BATCH_ROWS)
+
+
+def write_workbook(csv_path: Path, out: Path, text: list[str]) -> None:
+    """An .xlsx workbook of one sheet, by xlsxwriter in constant_memory mode (row by row): the
+    header, the ``text`` columns as string cells (``id`` keeps its zeros), the others as numbers,
+    which xlsxwriter writes to 16 significant digits (``%.16G``)."""
+    import polars as pl
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    lf = pl.scan_csv(csv_path, schema_overrides={c: pl.String for c in text})
+    sheet.write_row(0, 0, lf.collect_schema().names())
+    r = 1
+    for batch in lf.collect_batches(chunk_size=CHUNK_ROWS // 10):
+        for row in batch.iter_rows():
+            sheet.write_row(r, 0, row)  # str values as string cells, floats as numbers
+            r += 1
+    book.close()
 
 
 def parquet_layout(path: Path) -> str:

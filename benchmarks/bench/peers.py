@@ -2,11 +2,14 @@
 
     python -m bench.peers TABLE TOOL JOB INPUT OUTPUT     (from benchmarks/)
     python -m bench.peers --probe TOOL
+    python -m bench.peers --excel-engine
 
 TABLE is standard, groups or wide; TOOL polars, duckdb or pandas; JOB softmax, minmax, zscore,
 stats (wide; OUTPUT '-': it prints) or io, the I/O floor (polars only: the file read and written
 back unchanged). Each tool's module is imported only by its own peer, so a peer pays for its own
-imports and for nothing else; ``--probe`` imports them and exits, to find whether a tool is here.
+imports and for nothing else; ``--probe`` imports them and exits, to find whether a tool is here;
+``--excel-engine`` prints the engine pandas reads workbooks with. How each tool reads and writes
+each format (CSV, Parquet, JSON Lines, Arrow IPC, workbooks) is in ``bench.tool_io``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ import json
 import sys
 
 from .tables import GROUP_KEY, LAYOUTS, format_of
+from .tool_io import (
+    duckdb_copy,
+    duckdb_read,
+    duckdb_settings,
+    pandas_excel_engine,
+    pandas_read,
+    pandas_write,
+    polars_scan,
+    polars_sink,
+    polars_write,
+)
 
 STANDARD = LAYOUTS["standard"]
 GROUPS = LAYOUTS["groups"]
@@ -28,7 +42,7 @@ def polars_standard(job: str, inp: str, out: str) -> None:
     """The polars lazy one-liner (also the I/O floor, job 'io')."""
     import polars as pl
 
-    lf = pl.scan_csv(inp, schema_overrides={"id": pl.String}) if format_of(inp) == "csv" else pl.scan_parquet(inp)
+    lf = polars_scan(inp, ["id"])
     cols = STANDARD.job_columns[job]
     if job == "softmax":
         m = pl.max_horizontal(cols)
@@ -38,40 +52,16 @@ def polars_standard(job: str, inp: str, out: str) -> None:
         lf = lf.with_columns([(pl.col(c) - pl.col(c).min()) / (pl.col(c).max() - pl.col(c).min()) for c in cols])
     elif job == "zscore":
         lf = lf.with_columns([(pl.col(c) - pl.col(c).mean()) / pl.col(c).std(ddof=0) for c in cols])
-    _sink(lf, out)
-
-
-def _sink(lf, out: str) -> None:
-    if format_of(out) == "csv":
-        lf.sink_csv(out)
-    else:
-        lf.sink_parquet(out)
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+    polars_sink(lf, out)
 
 
 def _q(column: str) -> str:
     return '"' + column + '"'
 
 
-def _duckdb_read(inp: str, text: list[str]) -> str:
-    """The table function that reads ``inp``, with the ``text`` columns of a CSV read as VARCHAR."""
-    if format_of(inp) == "csv":
-        types = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in text)
-        return f"read_csv({_sql_str(inp)}, header = true, types = {{{types}}})"
-    return f"read_parquet({_sql_str(inp)})"
-
-
-def _duckdb_copy(query: str, out: str) -> str:
-    options = "FORMAT csv, HEADER true" if format_of(out) == "csv" else "FORMAT parquet"
-    return f"COPY ({query}) TO {_sql_str(out)} ({options})"
-
-
 def duckdb_standard_sql(job: str, inp: str, out: str) -> str:
     """Window functions over the whole table (``OVER ()``), GREATEST for softmax's shift."""
-    src = _duckdb_read(inp, ["id"])
+    src = duckdb_read(inp, ["id"])
     cols = STANDARD.job_columns[job]
     if job == "softmax":
         total = " + ".join(f"e_{c}" for c in cols)
@@ -85,7 +75,7 @@ def duckdb_standard_sql(job: str, inp: str, out: str) -> str:
     else:
         exprs = {}
     select = ", ".join(f"{exprs[c]} AS {_q(c)}" if c in exprs else _q(c) for c in STANDARD.names)
-    return _duckdb_copy(f"SELECT {select} FROM {src}", out)
+    return duckdb_copy(f"SELECT {select} FROM {src}", out)
 
 
 def duckdb_groups_sql(job: str, inp: str, out: str) -> str:
@@ -94,7 +84,7 @@ def duckdb_groups_sql(job: str, inp: str, out: str) -> str:
     cols = GROUPS.job_columns[job]
     # A partitioned window returns the rows partition by partition: only ORDER BY promises the
     # input's order back, so each row takes its number as read.
-    src = f"(SELECT *, row_number() OVER () AS __row FROM {_duckdb_read(inp, GROUPS.text)})"
+    src = f"(SELECT *, row_number() OVER () AS __row FROM {duckdb_read(inp, GROUPS.text)})"
     if job == "softmax":
         # An aggregate window cannot hold another window, so exp(x - max) is taken in a subquery.
         shifted = ", ".join(f"exp({_q(c)} - max({_q(c)}) {w}) AS e_{c}" for c in cols)
@@ -107,13 +97,15 @@ def duckdb_groups_sql(job: str, inp: str, out: str) -> str:
         exprs = {c: f"CASE WHEN stddev_pop({_q(c)}) {w} = 0 THEN 0 "
                     f"ELSE ({_q(c)} - avg({_q(c)}) {w}) / stddev_pop({_q(c)}) {w} END" for c in cols}
     select = ", ".join(f"{exprs[c]} AS {_q(c)}" if c in exprs else _q(c) for c in GROUPS.names)
-    return _duckdb_copy(f"SELECT {select} FROM {src} ORDER BY __row", out)
+    return duckdb_copy(f"SELECT {select} FROM {src} ORDER BY __row", out)
 
 
 def _duckdb(sql: str) -> None:
     import duckdb
 
     con = duckdb.connect()
+    for setting in duckdb_settings():
+        con.execute(setting)
     con.execute(sql)
     con.close()
 
@@ -126,24 +118,11 @@ def duckdb_groups(job: str, inp: str, out: str) -> None:
     _duckdb(duckdb_groups_sql(job, inp, out))
 
 
-def _pandas_read(inp: str, text: list[str]):
-    import pandas as pd
-
-    return pd.read_csv(inp, dtype={c: str for c in text}) if format_of(inp) == "csv" else pd.read_parquet(inp)
-
-
-def _pandas_write(df, out: str) -> None:
-    if format_of(out) == "csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_parquet(out, index=False)
-
-
 def pandas_standard(job: str, inp: str, out: str) -> None:
     """The pandas code a user writes by hand: read, numpy math, write."""
     import numpy as np
 
-    df = _pandas_read(inp, ["id"])
+    df = pandas_read(inp, ["id"])
     cols = STANDARD.job_columns[job]
     if cols:
         a = df[cols].to_numpy(dtype=np.float64)
@@ -156,7 +135,7 @@ def pandas_standard(job: str, inp: str, out: str) -> None:
         elif job == "zscore":
             a = (a - a.mean(axis=0)) / a.std(axis=0)
         df[cols] = a
-    _pandas_write(df, out)
+    pandas_write(df, out)
 
 
 # ---- the group table: id, grp, f0..f4; each statistic within each group --------------------
@@ -166,8 +145,7 @@ def polars_groups(job: str, inp: str, out: str) -> None:
     """The lazy one-liner with each column's expression ``.over("grp")``."""
     import polars as pl
 
-    text = {c: pl.String for c in GROUPS.text}  # id keeps its leading zeros
-    lf = pl.scan_csv(inp, schema_overrides=text) if format_of(inp) == "csv" else pl.scan_parquet(inp)
+    lf = polars_scan(inp, GROUPS.text)  # id keeps its leading zeros
     x = {c: pl.col(c) for c in GROUPS.job_columns[job]}
     if job == "softmax":
         e = {c: (v - v.max()).exp() for c, v in x.items()}
@@ -176,14 +154,14 @@ def polars_groups(job: str, inp: str, out: str) -> None:
         lf = lf.with_columns([((v - v.min()) / (v.max() - v.min())).over(GROUP_KEY).fill_nan(0.0) for v in x.values()])
     elif job == "zscore":
         lf = lf.with_columns([((v - v.mean()) / v.std(ddof=0)).over(GROUP_KEY).fill_nan(0.0) for v in x.values()])
-    _sink(lf, out)
+    polars_sink(lf, out)
 
 
 def pandas_groups(job: str, inp: str, out: str) -> None:
     """``df.groupby("grp")[cols].transform(...)``."""
     import numpy as np
 
-    df = _pandas_read(inp, GROUPS.text)
+    df = pandas_read(inp, GROUPS.text)
     cols = GROUPS.job_columns[job]
     g = df.groupby(GROUP_KEY, sort=False)[cols]
     if job == "softmax":
@@ -194,7 +172,7 @@ def pandas_groups(job: str, inp: str, out: str) -> None:
         df[cols] = ((df[cols] - lo) / (g.transform("max") - lo)).fillna(0.0)  # a constant group: 0/0, made 0
     elif job == "zscore":
         df[cols] = ((df[cols] - g.transform("mean")) / g.transform("std", ddof=0)).fillna(0.0)
-    _pandas_write(df, out)
+    pandas_write(df, out)
 
 
 # ---- wide tables: id, c0..cN-1; every float column, no column list --------------------------
@@ -213,7 +191,7 @@ def polars_wide(job: str, inp: str, out: str) -> None:
     parquet = format_of(inp) == "parquet"
     if job == "io":
         df = pl.read_parquet(inp) if parquet else pl.read_csv(inp, infer_schema=False)
-        _write(df, out)
+        polars_write(df, out)
         return
     if job == "stats":
         df = pl.read_parquet(inp) if parquet else pl.read_csv(inp, schema_overrides={"id": pl.String})
@@ -241,14 +219,7 @@ def polars_wide(job: str, inp: str, out: str) -> None:
                 .drop("__max", "__sum"))
     # Not sink_*, nor collect()'s default (the streaming engine in polars 2): with an aggregate
     # broadcast over every column, the streaming engine's memory grows with the column count.
-    _write(lf.collect(engine="in-memory"), out)
-
-
-def _write(df, out: str) -> None:
-    if format_of(out) == "csv":
-        df.write_csv(out)
-    else:
-        df.write_parquet(out)
+    polars_write(lf.collect(engine="in-memory"), out)
 
 
 def pandas_wide(job: str, inp: str, out: str) -> None:
@@ -256,7 +227,7 @@ def pandas_wide(job: str, inp: str, out: str) -> None:
     import numpy as np
     import pandas as pd
 
-    df = _pandas_read(inp, ["id"])
+    df = pandas_read(inp, ["id"])
     cols = list(df.select_dtypes("float").columns)
     a = df[cols].to_numpy(dtype=np.float64)
     if job == "stats":
@@ -275,7 +246,7 @@ def pandas_wide(job: str, inp: str, out: str) -> None:
         a = e / e.sum(axis=1, keepdims=True)
     # One new frame, not 100,000 column assignments.
     df = pd.concat([df.drop(columns=cols), pd.DataFrame(a, columns=cols, index=df.index)], axis=1)[list(df.columns)]
-    _pandas_write(df, out)
+    pandas_write(df, out)
 
 
 PEERS = {
@@ -288,6 +259,9 @@ MODULES = {"polars": ["polars"], "duckdb": ["duckdb"], "pandas": ["pandas", "num
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--excel-engine"]:  # which engine pandas_read takes for a workbook
+        print(pandas_excel_engine())
+        return 0
     if argv[:1] == ["--probe"]:
         p = argparse.ArgumentParser(prog="python -m bench.peers --probe")
         p.add_argument("--probe", choices=sorted(MODULES), required=True)

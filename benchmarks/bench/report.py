@@ -11,9 +11,9 @@ TOOL_ORDER = [FLOOR, *TOOLS]
 
 
 def case_label(r: dict) -> str:
-    """'zscore 1,000,000 csv', 'small zscore 200 csv', 'wide zscore 2,000x500 csv',
+    """'zscore 1,000,000 csv', 'small zscore 200 csv', 'excel zscore 100,000 xlsx', 'wide zscore 2,000x500 csv',
     'group zscore 1,000,000/1,000 keys csv' or 'zscore 12,000,000 csv (big CSV)'."""
-    prefix = {"small": "small ", "wide": "wide ", "groups": "group "}.get(r["suite"], "")
+    prefix = {"small": "small ", "wide": "wide ", "groups": "group ", "excel": "excel "}.get(r["suite"], "")
     return f"{prefix}{r['job']} {size_label(r)} {r['format']}" + (" (big CSV)" if r["suite"] == "big" else "")
 
 
@@ -138,20 +138,27 @@ def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
     or NOT MEASURED; a case whose reference failed or was not run is 'not measured', unless
     softnorm's peak alone misses."""
     ref_name = "the I/O floor" if target.against == FLOOR else "polars"
-    limits = " and ".join(f"<= {limit:.1f} at {size_words(s)}" for s, limit in target.limits)
-    title = f"{target.what}: softnorm / {ref_name} {limits}" + (
-        f"; softnorm peak <= {target.peak_mb:g} MB ({target.peak_mb * MB:.1f} MiB)" if target.peak_mb else "")
+    limits = " and ".join(f"<= {limit:.1f} at {size_words(s)}" for s, limit in target.limits if limit is not None)
+    peak_only = " at " + " and ".join(size_words(s) for s, limit in target.limits if limit is None)
+    title = f"{target.what}: " + "; ".join(
+        ([f"softnorm / {ref_name} {limits}"] if limits else [])
+        + ([f"softnorm peak <= {target.peak_mb:g} MB ({target.peak_mb * MB:.1f} MiB)"
+            + (peak_only if peak_only != " at " else "")] if target.peak_mb else []))
     met, not_met, not_measured = [], [], []
     for c in _cases(plan, results, target.jobs):
-        limit = next((lim for s, lim in target.limits if _size_key(s) == _size_key(c)), None)
-        if limit is None:
+        size_limits = [lim for s, lim in target.limits if _size_key(s) == _size_key(c)]
+        if not size_limits or (target.formats is not None and c["format"] not in target.formats):
             continue
+        limit = size_limits[0]
         sn, ref = c["softnorm"], c[target.against]
         if sn["median_wall_s"] is None:
             not_met.append(f"{c['name']}: softnorm failed")
             continue
         peak_ok = target.peak_mb is None or sn["peak_mib"] <= target.peak_mb * MB
         peak = "" if target.peak_mb is None else f", softnorm peak {_peak_text(sn['peak_mib'])}"
+        if limit is None:  # the peak alone
+            (met if peak_ok else not_met).append(f"{c['name']}: {peak[2:]}")
+            continue
         if ref is None or ref["median_wall_s"] is None:
             (not_measured if peak_ok else not_met).append(f"{c['name']}: {ref_name} " + ("not run" if ref is None else "failed") + peak)
             continue
@@ -160,6 +167,8 @@ def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
         (met if r <= limit and peak_ok else not_met).append(f"{c['name']}: softnorm/{target.against} = {shown} (limit {limit:.1f})" + peak)
     run = [_size_key(s) for s in plan.sizes]
     not_measured += [f"{size_words(s)}: not in {plan.suite.size_option}" for s, _ in target.limits if _size_key(s) not in run]
+    if target.formats and not set(target.formats) & set(plan.formats):
+        not_measured.append(f"{', '.join(target.formats)}: not in --formats")
     return _target(title, met, not_met, not_measured, plan.suite.name)
 
 
@@ -227,6 +236,7 @@ def markdown(plans: list[Plan], results: list[dict]) -> str:
         ("", ["standard", "big"], ["rows"], "polars"),
         ("Small table (the standard table's first rows, CSV):", ["small"], ["rows"], "polars"),
         ("Group jobs (`-g grp`):", ["groups"], ["rows", "keys"], "polars"),
+        ("Excel workbook in (`.xlsx`), CSV out:", ["excel"], ["rows"], "polars"),
         ("Wide tables, against the I/O floor (polars reads the file, as text, and writes it back):",
          ["wide"], ["cols", "rows"], FLOOR),
     ]

@@ -21,15 +21,24 @@ WIDE_ID_WIDTH = 3
 WIDE_PARQUET_MAX_COLS = 2000  # wider tables only as CSV: their Parquet would be mostly metadata
 
 # parquet: written by polars (small row groups, zstd); parquet-pyarrow: by pyarrow.parquet.write_table
-# with its defaults (row groups of 1,048,576 rows, snappy), as pyarrow and pandas write it.
-FORMATS = ["csv", "parquet", "parquet-pyarrow"]
+# with its defaults (row groups of 1,048,576 rows, snappy), as pyarrow and pandas write it; jsonl:
+# JSON Lines by polars; arrow: an Arrow IPC file by pyarrow. --formats takes these.
+FORMATS = ["csv", "parquet", "parquet-pyarrow", "jsonl", "arrow"]
 PARQUET_FORMATS = ["parquet", "parquet-pyarrow"]
-OUTPUT_EXT = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": ".parquet"}
+# The excel suite's only format: an .xlsx workbook in, CSV out (softnorm's default for a workbook).
+EXCEL = "xlsx"
+# Each job's output: the input's format, but a workbook's, which is CSV.
+OUTPUT_EXT = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": ".parquet", "jsonl": ".jsonl", "arrow": ".arrow",
+              EXCEL: ".csv"}
+# Tools that do not read or write a format as they come (DuckDB reads Arrow IPC files only through
+# an extension it downloads): not run on it, with a note.
+UNSUPPORTED = {("duckdb", "arrow"): "DuckDB has no built-in reader or writer of Arrow IPC files (only an extension)"}
+_READ_AS = {".parquet": "parquet", ".jsonl": "jsonl", ".arrow": "arrow", ".xlsx": EXCEL}
 
 
 def format_of(path: str | Path) -> str:
-    """'csv' or 'parquet', as a reader sees a file (both Parquet layouts are 'parquet')."""
-    return "parquet" if str(path).endswith(".parquet") else "csv"
+    """'csv', 'parquet', 'jsonl', 'arrow' or 'xlsx', as a reader sees a file (both Parquet layouts are 'parquet')."""
+    return _READ_AS.get(Path(path).suffix, "csv")
 
 
 class Normal(NamedTuple):
@@ -105,7 +114,8 @@ class LongTable(NamedTuple):
         return {fmt: data_dir / (self.stem + self.suffixes[fmt]) for fmt in wanted}
 
 
-_STANDARD_SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": "-pyarrow.parquet"}
+_STANDARD_SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": "-pyarrow.parquet", "jsonl": ".jsonl",
+                      "arrow": ".arrow", EXCEL: ".xlsx"}
 STANDARD_KEYS = 50
 
 
