@@ -157,3 +157,34 @@ def test_extreme_logits_leave_stderr_clean(tmp_path):
     assert proc.returncode == 0
     assert proc.stdout == b"a,b\n1.0,0.0\n"
     assert proc.stderr == b""  # no numpy RuntimeWarning text
+
+
+def test_no_format_loads_pandas_on_the_command_line(tmp_path):
+    """pandas takes a sixth of a second to import, and the command line needs none of it,
+    whatever it reads or writes (pyarrow's Schema.empty_table, for one, would load it)."""
+    import polars as pl
+
+    frame = pl.DataFrame({"a": [1.0, 2.0, 4.0], "b": ["x", "y", None], "c": pl.Series(["p", "q", "p"], dtype=pl.Categorical)})
+    frame.write_csv(tmp_path / "t.csv")
+    frame.write_parquet(tmp_path / "t.parquet")
+    frame.write_ipc(tmp_path / "t.arrow")
+    frame.write_ipc_stream(tmp_path / "t.arrows")
+    frame.write_ndjson(tmp_path / "t.jsonl")
+    frame.write_excel(tmp_path / "t.xlsx")
+    script = (
+        "import sys\n"
+        "from softnorm_cli.cli import cli\n"
+        "for name in sys.argv[1:]:\n"
+        "    for out in ('csv', 'parquet', 'arrow', 'jsonl', 'xlsx'):\n"
+        "        try:\n"
+        "            cli(['zscore', name, '-c', 'a', '-q', '-o', 'out.' + out], prog_name='softnorm')\n"
+        "        except SystemExit as e:\n"
+        "            assert e.code in (0, None), (name, out, e.code)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    names = ["t.csv", "t.parquet", "t.arrow", "t.arrows", "t.jsonl", "t.xlsx"]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *names], cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=TIMEOUT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"

@@ -96,7 +96,7 @@ class ArrowReader(Closing):
             done += frame.height
             self.position = (done, self._total, "rows")
         if done == 0:
-            empty = self._arrow_schema.empty_table()
+            empty = _empty(self._arrow_schema)
             yield Batch(pl.from_arrow(empty if needed is None else empty.select(list(needed))), 1)
 
     def _tables(self, needed: Sequence[str] | None, replay: bool) -> Iterator[pa.Table]:
@@ -241,12 +241,17 @@ def _rebatched(batches: Iterator[pa.RecordBatch], schema: pa.Schema, size: Batch
         yield pa.Table.from_batches(pending, schema)
 
 
+def _empty(schema: pa.Schema) -> pa.Table:
+    """A table of ``schema`` without rows (``Schema.empty_table`` would import pandas, a sixth of a second)."""
+    return pa.Table.from_batches([], schema)
+
+
 def polars_type(field: pa.Field):
     """The polars type of a column of Arrow type ``field.type``; None if polars holds no such column."""
     if pa.types.is_interval(field.type):
         return None  # polars panics on it
     try:
-        return pl.from_arrow(pa.schema([field]).empty_table()).schema[field.name]
+        return pl.from_arrow(_empty(pa.schema([field]))).schema[field.name]
     except ERRORS:
         return None
 
