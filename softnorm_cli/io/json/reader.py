@@ -146,13 +146,16 @@ class JsonReader(Closing):
             text = _lines(block)
         except pl.exceptions.PolarsError:
             return self._exact(block, line, numeric)  # not UTF-8, or a control character: said with its line
-        extras = dict.fromkeys(self._new_keys(text), pl.String)
-        other_kinds = self._other_kinds(text, text_keys, json_keys)
-        del text  # before the parse: the lines are as large as the block
-        if other_kinds:
+        if self._other_kinds(text, text_keys, json_keys):
             return self._exact(block, line, numeric)
+        extras: dict = {}
         try:
-            df = pl.read_ndjson(block, schema={**schema, **extras})
+            # Flat objects with every key are told from one count of their keys (see _only_known_keys).
+            df = pl.read_ndjson(block, schema=schema) if self._flat(text) else None
+            if df is None or not self._only_known_keys(text, df):
+                extras = dict.fromkeys(self._new_keys(text), pl.String)
+                del text  # before the parse: the lines are as large as the block
+                df = pl.read_ndjson(block, schema={**schema, **extras})
         except pl.exceptions.PolarsError:
             return self._exact(block, line, numeric)
         unseen = [k.name for k in self.keys if not k.seen and k.name not in numeric]
@@ -191,6 +194,23 @@ class JsonReader(Closing):
                 self._nested.add(key)
         self._known = None
         return list(self._nested)
+
+    def _flat(self, text: pl.Series) -> bool:
+        """Whether no key has been seen inside a value, and no escaped quote could hide a key's end."""
+        return not self._nested and not self._contains_escaped_quote(text)
+
+    def _only_known_keys(self, text: pl.Series, df: pl.DataFrame) -> bool:
+        """Whether the lines of flat objects hold no key but the columns: a line with a value for
+        every column and as many key tokens as columns has no other; the other lines are counted
+        as :meth:`_counts_match` counts."""
+        counts = text.str.count_matches(_KEY)
+        if counts.len() != df.height:
+            return False
+        whole = df.select(pl.all_horizontal(pl.all().is_not_null())).to_series()
+        if not (counts.filter(whole) == df.width).all():
+            return False
+        rest = text.filter(~whole)
+        return rest.is_empty() or self._counts_match(rest)
 
     @staticmethod
     def _contains_escaped_quote(text: pl.Series) -> bool:
