@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from helpers import expect_error, parts_table, strict_json, write_parts
+from softnorm_cli.errors import MalformedInputError
 
 ROWS = [
     {"id": "a", "x": 1.5, "n": 3, "tags": {"z": 1, "b": [1, 2.5, None]}, "s": "caf\u00e9 \"q\"\n\t\\", "ok": True},
@@ -295,3 +296,22 @@ def test_completion_reads_the_keys_of_the_first_line(write_file):
 
     path = write_file("d.jsonl", _lines(ROWS))
     assert column_names(str(path)) == list(ROWS[0])
+
+
+def test_a_fit_reads_only_the_keys_it_needs_and_still_finds_a_line_that_is_not_an_object(workdir):
+    from softnorm_cli.io.base import BatchSize
+    from softnorm_cli.io.source import open_source
+
+    rows = [{"id": f"r{i}", "x": i * 0.5, "n": {"deep": i}} for i in range(40_000)]  # past the first megabyte
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    (workdir / "a.jsonl").write_text(text, encoding="utf-8")
+    with open_source(str(workdir / "a.jsonl"), batch=BatchSize(bytes=256 << 10)) as source:
+        got = pl.concat(b.frame for b in source.batches(["x"], needed=["x"]))
+        assert got.columns == ["x"] and got["x"].to_list() == [r["x"] for r in rows]
+        whole = pl.concat(b.frame for b in source.batches(["x"]))
+        assert whole.columns == ["id", "x", "n"] and whole["x"].equals(got["x"])
+    bad = text.replace(json.dumps(rows[30_000]) + "\n", "[1, 2]\n")
+    (workdir / "b.jsonl").write_text(bad, encoding="utf-8")
+    with open_source(str(workdir / "b.jsonl"), batch=BatchSize(bytes=256 << 10)) as source:
+        with pytest.raises(MalformedInputError, match=r"line 30001: not a JSON object \(an array: \[1, 2\]\)"):
+            list(source.batches(["x"], needed=["x"]))

@@ -100,16 +100,20 @@ class JsonReader(Closing):
     # -- reading --------------------------------------------------------------
 
     def batches(self, numeric: Sequence[str] = (), needed: Sequence[str] | None = None, replay: bool = False) -> Iterator[Batch]:
-        """The table in batches; ``numeric`` keys as float64 where their values are numbers, else as text
-        (every column is read whatever is ``needed``: the checks of a line are of all its keys)."""
+        """The table in batches; ``numeric`` keys as float64 where their values are numbers, else as text.
+
+        With ``needed``, only those keys are read (a fit's): the other keys are
+        not looked at, so what is wrong with them is found by the read that
+        writes them. A line that is not an object is found by every read.
+        """
         row = 1
-        for frame in prefetched(self._frames(set(numeric), replay)):
+        for frame in prefetched(self._frames(set(numeric), None if needed is None else set(needed), replay)):
             rows = self.batch.rows or max(1, frame.height)
             for offset in range(0, max(1, frame.height), rows):
                 yield Batch(frame.slice(offset, rows), row + offset)
             row += frame.height
 
-    def _frames(self, numeric: set[str], replay: bool) -> Iterator[pl.DataFrame]:
+    def _frames(self, numeric: set[str], needed: set[str] | None, replay: bool) -> Iterator[pl.DataFrame]:
         copy = self._text.spool() if replay and not self._text.replayable else None
         line, rows, total = self._first_line, 0, self._text.size
         try:
@@ -117,7 +121,7 @@ class JsonReader(Closing):
                 chunks = _chunks(stream, self.batch.bytes, copy)
                 blocks = array_lines(chunks, self.name, self.batch.bytes) if self.array else _line_blocks(chunks)
                 for block in blocks:
-                    frame = self._parse(block, line, numeric)
+                    frame = self._parse(block, line, numeric) if needed is None else self._parse_only(block, line, numeric, needed)
                     line += block.count(b"\n") + (not block.endswith(b"\n"))
                     rows += frame.height
                     self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
@@ -164,6 +168,17 @@ class JsonReader(Closing):
         df = df.select(self.columns)
         wrap = [k.name for k in json_keys]
         return df.with_columns(pl.struct(pl.col(name).alias(RAW_FIELD)).alias(name) for name in wrap) if wrap else df
+
+    def _parse_only(self, block: bytes, line: int, numeric: set[str], needed: set[str]) -> pl.DataFrame:
+        """The ``needed`` keys of one block of whole lines: keys of numbers alone by polars (a value
+        that is not a number fails the parse), read exactly on any failure; with others, the whole block."""
+        keys = [key for key in self.keys if key.name in needed]
+        if any(key.name not in numeric or key.kind not in ("int", "float") for key in keys):
+            return self._parse(block, line, numeric).select(k.name for k in keys)
+        try:
+            return pl.read_ndjson(block, schema={key.name: pl.Float64 for key in keys})
+        except pl.exceptions.PolarsError:
+            return self._exact(block, line, numeric).select(k.name for k in keys)
 
     def _exact(self, block: bytes, line: int, numeric: set[str]) -> pl.DataFrame:
         objects, lines = parse_lines(block, self.name, line, self._unit)
