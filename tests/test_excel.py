@@ -393,3 +393,15 @@ def test_beyond_excels_columns_and_empty_sheets_are_one_line(invoke, book):
     empty.close()
     expect_error(invoke("zscore", "empty.xlsx"), "empty.xlsx [Blank]: the sheet is empty")
     expect_error(invoke("zscore", "book.xlsx", "--skip-rows", "50"), "book.xlsx [Data]: --skip-rows 50 skips past the end of the sheet")
+
+
+def test_a_text_column_that_cannot_hold_number_cells_is_not_read_again():
+    """fastexcel writes a number cell of a text column as ``123``, ``-3`` or ``0.0000001``: text such as
+    ``007``, ``1.50`` or ``1e3`` is a text cell, and a column of nothing else is settled without a second read."""
+    import polars as pl
+
+    from softnorm_cli.io.excel.mixed import _may_hold_number_cells
+
+    assert not _may_hold_number_cells(pl.Series(["007", "00501", "1.50", "1e3", "+5", " 12", "x", None]))
+    for text in ("123", "-3", "0.0000001", "0.333333333", "0", "2.5"):
+        assert _may_hold_number_cells(pl.Series(["x", text])), text

@@ -41,7 +41,7 @@ def settle(
     dropped = _rows_by_column(errors)
     texts = [
         i for i, (column, dtype) in enumerate(frame.schema.items())
-        if dtype == pl.String and i not in dropped and _numbers(frame.get_column(column), na_values).count()
+        if dtype == pl.String and i not in dropped and _may_hold_number_cells(frame.get_column(column))
     ]
     if not dropped and not texts:
         return frame, []
@@ -92,6 +92,17 @@ def _verdict(cells: pl.Series, na_values: Sequence[str]) -> _Verdict:
     other = (cells.is_not_null() & ~missing & ~numbers).to_list()
     errors = cells.is_null().arg_true().to_list()
     return _Verdict(errors, other.index(True) if any(other) else None, sum(other))
+
+
+#: How fastexcel writes a number cell in a column of text: no sign but minus, no leading or
+#: trailing zero, no exponent (``123``, ``-3``, ``0.0000001``). Text that is not so (``007``,
+#: ``1.50``, ``1e3``) is a text cell, and a column of nothing else needs no second read.
+_NUMBER_CELL = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$"
+
+
+def _may_hold_number_cells(text: pl.Series) -> bool:
+    """Whether a column read as text may hold number cells (written as their text), to be read again to tell."""
+    return bool(text.str.contains(_NUMBER_CELL).any())
 
 
 def _numbers(text: pl.Series, na_values: Sequence[str]) -> pl.Series:
