@@ -230,3 +230,13 @@ def test_an_unwritable_cell_of_a_dataset_names_its_part(invoke, write_file, work
     result = invoke("minmax", "in", "-c", "a", "--output-encoding", "cp1252", "-o", output)
     expect_error(result, f"in/p2.csv: column 'c', row 2: 'Łódź' {UNWRITABLE}")
     assert not (workdir / output).exists()
+
+
+def test_durations_are_written_to_text_as_iso_8601(invoke_ok, workdir):
+    import datetime
+
+    import polars as pl
+
+    frame = pl.DataFrame({"x": [1.0, 3.0], "d": [datetime.timedelta(hours=1, minutes=30), None]})
+    frame.write_parquet(workdir / "d.parquet")
+    assert invoke_ok("minmax", "d.parquet", "-c", "x", "--to", "csv").stdout == "x,d\n0.0,PT1H30M\n1.0,\n"

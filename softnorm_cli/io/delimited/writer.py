@@ -74,6 +74,9 @@ def write_rows(df: pl.DataFrame, stream, layout: Layout = Layout(), encoding: st
     # With decimal commas and a comma delimiter polars quotes every float
     # cell, the empty ones too; a null value of "" would then be quoted again.
     floats_quoted = layout.decimal_comma and layout.delimiter == ","
+    if any(isinstance(dtype, pl.Duration) for dtype in df.dtypes):
+        # polars writes no durations to CSV: ISO 8601's text of them (PT1H30M), as a workbook's or Parquet's come.
+        df = df.with_columns(pl.col(pl.Duration).dt.to_string("iso"))
     transcoded = codecs.lookup(encoding).name != "utf-8"
     out = io.BytesIO() if transcoded else stream
     df.write_csv(
