@@ -108,6 +108,13 @@ def test_the_summary_names_the_sheet(invoke, book):
     assert "book.xlsx [Data]" in result.stdout + result.stderr
 
 
+def test_stats_says_what_reading_the_sheet_found(invoke, book):
+    result = invoke("stats", "book.xlsx", "--sheet", "Mixed")
+    assert result.exit_code == 0, result.stderr
+    assert "book.xlsx [Mixed]: column 'b' is read as text: row 3 holds 'oops'" in result.stderr
+    assert "column 'c' has 1 formula error" in result.stderr
+
+
 def test_sheets_by_name_and_number(invoke, invoke_ok, book):
     by_name = invoke_ok("zscore", "book.xlsx", "--sheet", "Mixed", "-c", "a").stdout
     assert by_name == invoke_ok("zscore", "book.xlsx", "--sheet", "3", "-c", "a").stdout

@@ -57,6 +57,7 @@ class _Tally:
         self.per_group = PerGroup(_MomentsFit())
         self.by_group = Reduction(self.per_group.fit, self.per_group.merge)
         self.group_rows = np.zeros(0, dtype=np.int64)
+        self.read_warnings: list[str] = []  # what reading found (encodings, a workbook's mixed columns)
 
     def require(self, source: Reader) -> None:
         require_columns(source, [*self.columns, *self.keys], "is not in")
@@ -66,6 +67,7 @@ class _Tally:
             self._add(batch)
             if on_batch is not None:
                 on_batch("reading")
+        self.read_warnings += [line for line in source.warnings if line not in self.read_warnings]
 
     def _add(self, batch) -> None:
         frame = batch.frame
@@ -84,7 +86,8 @@ class _Tally:
 
     def summary(self) -> Summary:
         selection = self.selection
-        summary = Summary("stats", None, self.rows, {}, warnings=selection.warnings, skipped=selection.skipped)
+        warnings = [*selection.warnings, *self.read_warnings]
+        summary = Summary("stats", None, self.rows, {}, warnings=warnings, skipped=selection.skipped)
         if self.columns:
             self.figures.totals().fill(summary, self.columns)
         if self.index is not None:
