@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from softnorm_cli.errors import SoftnormError
@@ -158,6 +159,20 @@ class TextInput:
         return self.path != STDIO or self._spool is not None
 
     # -- standard input's copy ------------------------------------------------
+
+    @contextmanager
+    def copied(self, replay: bool):
+        """The file this pass copies its text into, when another pass follows and standard input
+        cannot be read again (else None); the copy serves later passes once this pass is whole."""
+        copy = self.spool() if replay and not self.replayable else None
+        try:
+            yield copy
+            if copy is not None:
+                copy.close()
+                self.spooled()
+        finally:
+            if copy is not None and not copy.closed:
+                copy.close()
 
     def spool(self) -> BinaryIO:
         """A file to copy this pass's text into; later passes read the copy."""

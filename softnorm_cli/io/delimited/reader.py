@@ -118,26 +118,18 @@ class CsvReader(Closing):
 
     def _frames(self, numeric: set[str], replay: bool) -> Iterator[pl.DataFrame]:
         """Each block of the input, parsed and checked."""
-        copy = self._text.spool() if replay and not self._text.replayable else None
         first, line, rows = True, self._text.first_line, 0
         total = self._text.size
-        try:
-            with self._text.open() as stream:
-                for block in blocks(stream, self.batch.bytes):
-                    if copy is not None:
-                        copy.write(block)
-                    frame, blank = self._parse(block, first, numeric, line)
-                    # Without quotes every record is one line: no need to count them.
-                    lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self.dialect.header)
-                    first, line, rows = False, line + lines, rows + frame.height
-                    self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
-                    yield frame
-            if copy is not None:
-                copy.close()
-                self._text.spooled()
-        finally:
-            if copy is not None and not copy.closed:
-                copy.close()
+        with self._text.copied(replay) as copy, self._text.open() as stream:
+            for block in blocks(stream, self.batch.bytes):
+                if copy is not None:
+                    copy.write(block)
+                frame, blank = self._parse(block, first, numeric, line)
+                # Without quotes every record is one line: no need to count them.
+                lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self.dialect.header)
+                first, line, rows = False, line + lines, rows + frame.height
+                self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
+                yield frame
         if first:
             raise SoftnormError(f"{self.name}: input is empty")
 

@@ -114,24 +114,16 @@ class JsonReader(Closing):
             row += frame.height
 
     def _frames(self, numeric: set[str], needed: set[str] | None, replay: bool) -> Iterator[pl.DataFrame]:
-        copy = self._text.spool() if replay and not self._text.replayable else None
         line, rows, total = self._first_line, 0, self._text.size
-        try:
-            with self._text.open() as stream:
-                chunks = _chunks(stream, self.batch.bytes, copy)
-                blocks = array_lines(chunks, self.name, self.batch.bytes) if self.array else _line_blocks(chunks)
-                for block in blocks:
-                    frame = self._parse(block, line, numeric) if needed is None else self._parse_only(block, line, numeric, needed)
-                    line += block.count(b"\n") + (not block.endswith(b"\n"))
-                    rows += frame.height
-                    self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
-                    yield frame
-            if copy is not None:
-                copy.close()
-                self._text.spooled()
-        finally:
-            if copy is not None and not copy.closed:
-                copy.close()
+        with self._text.copied(replay) as copy, self._text.open() as stream:
+            chunks = _chunks(stream, self.batch.bytes, copy)
+            blocks = array_lines(chunks, self.name, self.batch.bytes) if self.array else _line_blocks(chunks)
+            for block in blocks:
+                frame = self._parse(block, line, numeric) if needed is None else self._parse_only(block, line, numeric, needed)
+                line += block.count(b"\n") + (not block.endswith(b"\n"))
+                rows += frame.height
+                self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
+                yield frame
 
     def _parse(self, block: bytes, line: int, numeric: set[str]) -> pl.DataFrame:
         """One block of whole lines: by polars when the screens let it, else exactly."""
