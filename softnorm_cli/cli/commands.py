@@ -157,7 +157,7 @@ def zscore(**options):
 @quantiles_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
 def stats(as_json, group_by, quantiles, **options):
-    """Statistics of columns: count, missing, min, max, mean, std, sum, and percentiles.
+    """Statistics of columns: count, missing, min, max, mean, std, sum.
 
     Without -c it shows the columns the other commands would normalize,
     and why the others are left alone. INPUT may be a dataset of parts

@@ -231,7 +231,7 @@ def _bits(probes: int) -> int:
 
 
 def percentiles(batches, q, columns: int) -> np.ndarray:
-    """The percentiles of ``batches``, an iterable read once a pass (a callable giving a fresh iterator)."""
+    """``(columns, len(q))`` percentiles of the blocks ``batches()`` gives, called once a pass."""
     plan = QuantilePlan(q, columns)
     while not plan.done:
         work = plan.start()
