@@ -108,30 +108,52 @@ class QuantilePass:
 
     def add(self, values: np.ndarray) -> None:
         """Count or collect the keys of ``values`` (``(rows, columns)``) in this pass's probes; NaN is left out."""
+        if all(p.depth == 0 for p in self.probes):  # the first pass: each column whole, by its top bits
+            self._count_top(values)
+            return
+        for column, slots in self._by_column().items():
+            self._add_column(values[:, column], slots)
+
+    def _count_top(self, values: np.ndarray) -> None:
+        size = 1 << self.probes[0].bits
+        buckets = (to_keys(values) >> np.uint64(64 - self.probes[0].bits)).astype(np.intp)
+        buckets += np.arange(values.shape[1], dtype=np.intp) * size
+        buckets[np.isnan(values)] = self.counts.size  # a bin of its own, cut off
+        self.counts += np.bincount(buckets.ravel(), minlength=self.counts.size + 1)[:-1]
+
+    def _add_column(self, numbers: np.ndarray, slots: np.ndarray) -> None:
+        """The keys of one column into its probes ``slots`` (in the order of their keys)."""
+        probes = [self.probes[i] for i in slots]
+        lows = np.array([p.low for p in probes], dtype=np.uint64)
+        highs = np.array([p.high for p in probes], dtype=np.uint64)
+        keys = to_keys(numbers[~np.isnan(numbers)])
+        where = np.maximum(np.searchsorted(lows, keys, side="right") - 1, 0)
+        inside = (keys >= lows[where]) & (keys <= highs[where])
+        keys, where = keys[inside], where[inside]
+        bits = np.array([p.bits for p in probes])
+        counted = bits[where] > 0
+        if counted.any():
+            # The column's probes are neighbours in ``counts``: one bincount over their stretch.
+            shifts = np.array([64 - p.depth - p.bits for p in probes], dtype=np.uint64)
+            offsets = self.offsets[slots]
+            first, last = int(offsets.min()), int(self.offsets[slots.max() + 1])
+            mine, at = keys[counted], where[counted]
+            bins = offsets[at] - first + ((mine - lows[at]) >> shifts[at]).astype(np.int64)
+            self.counts[first:last] += np.bincount(bins, minlength=last - first)
+        if not counted.all():
+            mine, at = keys[~counted], where[~counted]
+            order = np.argsort(at, kind="stable")
+            pieces = np.split(mine[order], np.cumsum(np.bincount(at, minlength=len(probes)))[:-1])
+            for slot, piece in zip(slots, pieces):
+                if piece.size:
+                    self.collected[slot].append(piece)
+
+    def _by_column(self) -> dict[int, np.ndarray]:
+        """Each column's probes, in the order of their keys."""
         by_column: dict[int, list[int]] = {}
-        for index, probe in enumerate(self.probes):
-            by_column.setdefault(probe.column, []).append(index)
-        for column, indices in by_column.items():
-            numbers = values[:, column]
-            keys = to_keys(numbers[~np.isnan(numbers)])
-            indices = sorted(indices, key=lambda i: self.probes[i].low)
-            lows = np.array([self.probes[i].low for i in indices], dtype=np.uint64)
-            highs = np.array([self.probes[i].high for i in indices], dtype=np.uint64)
-            where = np.searchsorted(lows, keys, side="right") - 1
-            inside = where >= 0
-            inside[inside] = keys[inside] <= highs[where[inside]]
-            keys, where = keys[inside], where[inside]
-            for slot, index in enumerate(indices):
-                probe, mine = self.probes[index], keys[where == slot]
-                if not mine.size:
-                    continue
-                if probe.bits:
-                    shift = np.uint64(64 - probe.depth - probe.bits)
-                    buckets = ((mine - np.uint64(probe.low)) >> shift).astype(np.int64)
-                    start = self.offsets[index]
-                    self.counts[start : start + (1 << probe.bits)] += np.bincount(buckets, minlength=1 << probe.bits)
-                else:
-                    self.collected[index].append(mine)
+        for index in sorted(range(len(self.probes)), key=lambda i: (self.probes[i].column, self.probes[i].low)):
+            by_column.setdefault(self.probes[index].column, []).append(index)
+        return {column: np.array(slots, dtype=np.intp) for column, slots in by_column.items()}
 
     def merge(self, other: QuantilePass) -> QuantilePass:
         return QuantilePass(
