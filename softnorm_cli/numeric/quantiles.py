@@ -11,7 +11,8 @@ values concatenate, so parts and batches give the same figures in any order.
 
 Memory is bounded by :data:`COUNTS` counts and :data:`COLLECTED` values a
 pass, whatever the rows; how many passes it takes depends on how crowded the
-wanted buckets are (two for most data, at most one more per 16 bits).
+wanted buckets are: two for most data, one more each time a wanted bucket holds
+more than its share of a pass and is counted again by its next bits.
 
 The figures are those of ``np.nanpercentile(column, q)`` bit for bit: NaN is
 left out, infinities are values, and the interpolation is numpy's own
