@@ -71,7 +71,7 @@ OWN = {
     "softmax": ("Softmax options", {"--temperature", "--log", "--inf", "--nan"}),
     "minmax": ("Min-max options", {"--range", "--clip", "--inf", "--nan"}),
     "zscore": ("Z-score options", {"--ddof", "--inf", "--nan"}),
-    "stats": ("Stats options", {"--json"}),
+    "stats": ("Stats options", {"--quantiles", "--json"}),
 }
 SHARED = ["Input", "Output", "Groups", "Saved parameters", "Engine", "Other"]
 

@@ -25,6 +25,7 @@ from softnorm_cli.cli.options import (
     nan_option,
     output_options,
     params_options,
+    quantiles_option,
     range_option,
     read_options,
     stats_group_option,
@@ -153,8 +154,9 @@ def zscore(**options):
 @cli.command(heading="Stats options")
 @read_options
 @stats_group_option
+@quantiles_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON on stdout.")
-def stats(as_json, group_by, **options):
+def stats(as_json, group_by, quantiles, **options):
     """Statistics of columns: count, missing, min, max, mean, std, sum.
 
     Without -c it shows the columns the other commands would normalize,
@@ -169,6 +171,8 @@ def stats(as_json, group_by, **options):
         softnorm stats sample_data/features.parquet -c age,income --json
       Figures per region, over a directory of daily exports:
         softnorm stats sample_data/parts -c price,qty -g region
+      The median and the 1st and 99th percentiles:
+        softnorm stats sample_data/features.csv -c income --quantiles 1,50,99
     """
     from softnorm_cli.cli.exits import user_errors
     from softnorm_cli.cli.render import json_text, render
@@ -190,10 +194,10 @@ def stats(as_json, group_by, **options):
             with progress(False) as on_batch, read.open() as source:
                 if on_batch is not None:
                     on_batch.follow(source)
-                summary = describe(job, source, on_batch)
+                summary = describe(job, source, on_batch, quantiles)
             summary.input = source.name
         else:
-            summary = describe_dataset(job, dataset)
+            summary = describe_dataset(job, dataset, quantiles=quantiles)
             summary.input = dataset.name
         report(summary, quiet=False, show=False)
     if as_json:

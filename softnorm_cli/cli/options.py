@@ -126,6 +126,28 @@ def _encoding(ctx, param, value):
         raise click.BadParameter(f"unknown encoding {value!r}") from None
 
 
+def _percentiles(ctx, param, value):
+    """A comma list of percentiles, each from 0 to 100, in the order given (repeats dropped)."""
+    if value is None:
+        return ()
+    try:
+        numbers = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"must be a comma list of numbers from 0 to 100, got {value!r}") from None
+    wrong = [n for n in numbers if not 0 <= n <= 100]
+    if wrong or not numbers:
+        raise click.BadParameter(f"must be a comma list of numbers from 0 to 100, got {value!r}")
+    return tuple(dict.fromkeys(numbers))
+
+
+quantiles_option = click.option(
+    "--quantiles", callback=_percentiles, metavar="LIST",
+    help="Also the percentiles in LIST (comma list from 0 to 100, such as 1,25,50,75,99), exact, as numpy's "
+    "nanpercentile gives them; the input is then read twice (more if values crowd), and the percentiles are of "
+    "the whole table, not of each group.",
+)
+
+
 def _names(ctx, param, value):
     """Repeatable comma lists as one tuple of names (a name with a comma needs its own option)."""
     return tuple(part.strip() for item in value for part in item.split(",") if part.strip())

@@ -71,6 +71,11 @@ def render(summary: Summary, console) -> None:
         _print(console, Text(""))
         for line in lines:
             _print(console, line)
+    quantiles = _quantile_table(summary.before)
+    if quantiles:
+        _print(console, Text(""))
+        for line in quantiles:
+            _print(console, line)
     if summary.groups is not None and "figures" in summary.groups:
         _group_tables(summary.groups, console, plain)
     if summary.row_sums is not None:
@@ -184,6 +189,25 @@ def _table(before: dict[str, dict], after: dict[str, dict] | None, pictures: dic
         lines.append(line)
     if len(before) > MAX_SHOWN:
         lines.append(Text(f"... and {len(before) - MAX_SHOWN:,} more columns (all in --summary-json)"))
+    return lines
+
+
+def _quantile_table(before: dict[str, dict]) -> list:
+    """``stats --quantiles``: per column its percentiles (the figures past :data:`FIGURES`), aligned."""
+    from rich.text import Text
+
+    shown = list(before.items())[:MAX_SHOWN]
+    keys = [key for key in shown[0][1] if key not in FIGURES] if shown else []
+    if not keys:
+        return []
+    rows = []
+    for name, figures in shown:
+        digits = _digits(*(figures[key] for key in keys))
+        rows.append((_name(name), [_number(figures[key], digits) for key in keys]))
+    label = max(len("column"), *(len(name) for name, _ in rows))
+    widths = [max(len(key), *(len(cells[i]) for _, cells in rows)) for i, key in enumerate(keys)]
+    lines = [Text("column".ljust(label) + "".join("  " + key.rjust(w) for key, w in zip(keys, widths)), style="bold")]
+    lines += [Text(name.ljust(label) + "".join("  " + cell.rjust(w) for cell, w in zip(cells, widths))) for name, cells in rows]
     return lines
 
 
