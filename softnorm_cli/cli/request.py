@@ -208,6 +208,11 @@ def _check_parameters(method: Method, p: dict) -> None:
         raise click.UsageError(
             f"{method.name} has no inverse: it forgets a constant per group (shifted inputs give the same results)"
         )
+    if p["inverse"] and not p["params"] and p["axis"] == "row":
+        raise click.UsageError(
+            f"{method.name} --axis row has no inverse: each row is fitted alone and what it was divided by is not kept "
+            "(fit with --axis column or all and --save-params to invert)"
+        )
     if p["inverse"] and not p["params"]:
         raise click.UsageError("--inverse needs --params FILE: the statistics the values were normalized with")
     if p["fit_only"] and not p["save_params"]:
