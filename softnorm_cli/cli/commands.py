@@ -160,14 +160,16 @@ def zscore(**options):
 @inf_option(parameters.MAXABS, "error stops with an error, missing treats them as missing")
 @nan_option()
 def maxabs(**options):
-    """Max-abs: divide each column by its largest magnitude, into -1 to 1.
+    """Max-abs: divide each column by its largest magnitude.
 
-    y = x / max|x|; zeros stay zeros and signs are kept; a column of zeros is left as it is.
+    y = x / max|x|, in -1 to 1; zeros stay zeros and signs are kept; a column of zeros is left as it is.
 
     \b
     Examples:
       Two columns into -1 to 1, zeros kept:
         softnorm maxabs sample_data/features.csv -c age,income
+      Each region against its own largest values, Parquet in and out:
+        softnorm maxabs sample_data/features.parquet -c age,score -g region -o scaled.parquet
       Fit on one file, scale new data the same way, and map it back:
         softnorm maxabs sample_data/features.csv -c age,income --save-params m.json --fit-only
         softnorm maxabs sample_data/features_new.csv --params m.json -o new_m.csv
@@ -196,12 +198,13 @@ def unitnorm(**options):
 
     \b
     Examples:
-      Each row as a unit vector:
-        softnorm unitnorm sample_data/logits.csv -c cat,dog,bird
-      Each row's values as shares of its sum of magnitudes:
-        softnorm unitnorm sample_data/logits.csv -c cat,dog,bird --norm l1
-      Each column by its Euclidean norm, saved to apply elsewhere:
-        softnorm unitnorm sample_data/features.csv -c age,income --axis column --save-params n.json
+      Each customer's figures as a unit vector:
+        softnorm unitnorm sample_data/features.csv -c age,visits,score
+      As shares of each row's sum of magnitudes, Parquet in and out:
+        softnorm unitnorm sample_data/features.parquet -c age,visits --norm l1 -o shares.parquet
+      Each region's columns by their Euclidean norms, fitted on one file and applied to another:
+        softnorm unitnorm sample_data/features.csv -c age,income --axis column -g region --save-params n.json --fit-only
+        softnorm unitnorm sample_data/features_new.csv --params n.json
     """
     _run("unitnorm")
 
