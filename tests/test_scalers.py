@@ -248,6 +248,7 @@ def test_what_cannot_work_is_a_usage_error(invoke, invoke_ok, write_file):
         "unitnorm --axis row has no inverse: each row is fitted alone and what it was divided by is not kept",
     )
     _usage_error(invoke("unitnorm", "t.csv", "--save-params", "p.json"), "--save-params needs --axis column or all")
+    _usage_error(invoke("unitnorm", "t.csv", "-g", "x"), "--group-by needs --axis column or --axis all (unitnorm normalizes each row by default)")
     _usage_error(invoke("unitnorm", "t.csv", "--norm", "l3"), "Invalid value for '--norm': norm must be one of l2, l1, max, got 'l3'")
     invoke_ok("unitnorm", "t.csv", "--axis", "column", "--save-params", "p.json", "--fit-only")
     _usage_error(invoke("unitnorm", "t.csv", "--params", "p.json", "--norm", "max"), "--norm conflicts with p.json, which fixes it (l2)")

@@ -222,7 +222,7 @@ def _check_parameters(method: Method, p: dict) -> None:
     if p["params"]:
         return  # the axis and keys come from the file
     if p["group_by"] and p["axis"] == "row":
-        hint = " (softmax normalizes each row by default)" if method.name == "softmax" else ""
+        hint = f" ({method.name} normalizes each row by default)" if method.name in ("softmax", "unitnorm") else ""
         raise click.UsageError(f"--group-by needs --axis column or --axis all{hint}")
     if p["save_params"] and p["axis"] == "row":
         raise click.UsageError("--save-params needs --axis column or all: with --axis row each row is fitted alone")

@@ -39,7 +39,7 @@ class NoInverseError(ValueError):
 
 
 class Method:
-    """What the three methods share; each is a frozen dataclass of its options, checked when it is made."""
+    """What the methods share; each is a frozen dataclass of its options, checked when it is made."""
 
     name: ClassVar[str]
     #: What values each option takes (see :mod:`~softnorm_cli.numeric.parameters`).
