@@ -245,7 +245,7 @@ def test_what_cannot_work_is_a_usage_error(invoke, invoke_ok, write_file):
     write_file("t.csv", "x,y\n1,2\n3,4\n")
     _usage_error(
         invoke("unitnorm", "t.csv", "--inverse"),
-        "unitnorm --axis row has no inverse: each row is fitted alone and what it was divided by is not kept",
+        "unitnorm --axis row has no inverse: each row is fitted alone, and its statistics are not kept",
     )
     _usage_error(invoke("unitnorm", "t.csv", "--save-params", "p.json"), "--save-params needs --axis column or all")
     _usage_error(invoke("unitnorm", "t.csv", "-g", "x"), "--group-by needs --axis column or --axis all (unitnorm normalizes each row by default)")

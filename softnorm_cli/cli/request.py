@@ -210,7 +210,7 @@ def _check_parameters(method: Method, p: dict) -> None:
         )
     if p["inverse"] and not p["params"] and p["axis"] == "row":
         raise click.UsageError(
-            f"{method.name} --axis row has no inverse: each row is fitted alone and what it was divided by is not kept "
+            f"{method.name} --axis row has no inverse: each row is fitted alone, and its statistics are not kept "
             "(fit with --axis column or all and --save-params to invert)"
         )
     if p["inverse"] and not p["params"]:
