@@ -69,10 +69,10 @@ def test_readme_engine_example_runs():
 COMMANDS = ("softmax", "minmax", "zscore", "maxabs", "unitnorm", "stats")
 OWN = {
     "softmax": ("Softmax options", {"--temperature", "--log", "--inf", "--nan"}),
-    "minmax": ("Min-max options", {"--range", "--clip", "--inf", "--nan"}),
-    "zscore": ("Z-score options", {"--ddof", "--inf", "--nan"}),
     "maxabs": ("Max-abs options", {"--inf", "--nan"}),
     "unitnorm": ("Unit-norm options", {"--norm", "--inf", "--nan"}),
+    "minmax": ("Min-max options", {"--range", "--clip", "--inf", "--nan"}),
+    "zscore": ("Z-score options", {"--ddof", "--inf", "--nan"}),
     "stats": ("Stats options", {"--json"}),
 }
 SHARED = ["Input", "Output", "Groups", "Saved parameters", "Engine", "Other"]
