@@ -1,4 +1,4 @@
-"""The Python API: the command line's three methods on arrays and DataFrames.
+"""The Python API: the command line's methods on arrays and DataFrames.
 
 Each function takes what ``numpy.asarray`` takes, or a pandas ``DataFrame`` or
 ``Series`` (which come back as the same type with the same index and columns),
@@ -15,8 +15,9 @@ import numpy as np
 from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.methods import Method, MinMax, Softmax, ZScore
 from softnorm_cli.numeric.parameters import canonical_axis
+from softnorm_cli.numeric.scalers import MaxAbs, UnitNorm
 
-__all__ = ["softmax", "minmax", "zscore"]
+__all__ = ["softmax", "minmax", "zscore", "maxabs", "unitnorm"]
 
 
 def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str = "omit", inf: str = "limit"):
@@ -81,6 +82,38 @@ def zscore(x, axis="column", ddof: int = 0, nan: str = "omit", inf: str = "error
     [-1.224745, 0.0, 1.224745]
     """
     return _normalize(ZScore(ddof, nan, inf), x, axis)
+
+
+def maxabs(x, axis="column", nan: str = "omit", inf: str = "error"):
+    """Divide each group by its largest magnitude, as scikit-learn's ``MaxAbsScaler``: results in ``[-1, 1]``.
+
+    A group of zeros is left as it is. Missing values are left out of the
+    fit and stay missing (``nan="omit"``). Other parameters as for
+    :func:`minmax`.
+
+    Examples
+    --------
+    >>> maxabs([[-4.0], [2.0], [0.0]]).ravel().tolist()
+    [-1.0, 0.5, 0.0]
+    """
+    return _normalize(MaxAbs(nan, inf), x, axis)
+
+
+def unitnorm(x, axis="row", norm: str = "l2", nan: str = "omit", inf: str = "error"):
+    """Divide each group by its norm, as scikit-learn's ``normalize``: by default each row becomes a unit vector.
+
+    ``norm`` is ``"l2"`` (Euclidean), ``"l1"`` (sum of magnitudes) or
+    ``"max"`` (largest magnitude). A group of zeros stays zeros. Unlike
+    ``normalize``, missing values are allowed: with ``nan="omit"`` the norm
+    is over the values present and the missing ones stay missing. Other
+    parameters as for :func:`softmax`.
+
+    Examples
+    --------
+    >>> unitnorm([[3.0, 4.0], [0.0, 0.0]]).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    return _normalize(UnitNorm(norm, nan, inf), x, axis)
 
 
 def _normalize(method: Method, x, axis):

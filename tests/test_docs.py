@@ -66,9 +66,11 @@ def test_readme_engine_example_runs():
 # --help: headings, examples, descriptions, metavars
 # --------------------------------------------------------------------------
 
-COMMANDS = ("softmax", "minmax", "zscore", "stats")
+COMMANDS = ("softmax", "minmax", "zscore", "maxabs", "unitnorm", "stats")
 OWN = {
     "softmax": ("Softmax options", {"--temperature", "--log", "--inf", "--nan"}),
+    "maxabs": ("Max-abs options", {"--inf", "--nan"}),
+    "unitnorm": ("Unit-norm options", {"--norm", "--inf", "--nan"}),
     "minmax": ("Min-max options", {"--range", "--clip", "--inf", "--nan"}),
     "zscore": ("Z-score options", {"--ddof", "--inf", "--nan"}),
     "stats": ("Stats options", {"--quantiles", "--json"}),

@@ -38,7 +38,7 @@ def _run(method_name: str) -> None:
     """Run the current command with the method it is named after."""
     from softnorm_cli.cli.request import build
     from softnorm_cli.cli.run import run
-    from softnorm_cli.numeric.methods import METHODS
+    from softnorm_cli.numeric.registry import METHODS
 
     signals.install_over_polars()
     run(build(click.get_current_context(), METHODS[method_name]))
@@ -48,7 +48,7 @@ def _run(method_name: str) -> None:
 @click.version_option(__version__, "-V", "--version", prog_name="softnorm")
 @completion_option
 def cli():
-    """Normalize columns of CSV, TSV and Parquet tables: softmax, min-max, z-score.
+    """Normalize columns of CSV, TSV and Parquet tables: softmax, min-max, z-score, max-abs, unit norm.
 
     Reads a file or stdin, writes the result to stdout or -o FILE, and prints
     a summary on stderr. Run `softnorm COMMAND --help` for each command.
@@ -149,6 +149,65 @@ def zscore(**options):
         softnorm zscore new_z.csv --params z.json --inverse
     """
     _run("zscore")
+
+
+@cli.command(heading="Max-abs options")
+@input_options
+@output_options
+@axis_option("column")
+@group_option
+@params_options
+@engine_options
+@inf_option(parameters.MAXABS, "error stops with an error, missing treats them as missing")
+@nan_option()
+def maxabs(**options):
+    """Max-abs: divide each column by its largest magnitude.
+
+    y = x / max|x|, in -1 to 1; zeros stay zeros and signs are kept; a column of zeros is left as it is.
+
+    \b
+    Examples:
+      Two columns into -1 to 1, zeros kept:
+        softnorm maxabs sample_data/features.csv -c age,income
+      Each region against its own largest values, Parquet in and out:
+        softnorm maxabs sample_data/features.parquet -c age,score -g region -o scaled.parquet
+      Fit on one file, scale new data the same way, and map it back:
+        softnorm maxabs sample_data/features.csv -c age,income --save-params m.json --fit-only
+        softnorm maxabs sample_data/features_new.csv --params m.json -o new_m.csv
+        softnorm maxabs new_m.csv --params m.json --inverse
+    """
+    _run("maxabs")
+
+
+@cli.command(heading="Unit-norm options")
+@input_options
+@output_options
+@axis_option("row")
+@group_option
+@params_options
+@engine_options
+@click.option("--norm", type=checked(parameters.UNITNORM, "norm", str), default="l2", show_default=True, metavar="NORM",
+              help="l2: Euclidean length, l1: sum of magnitudes, max: largest magnitude.")
+@inf_option(parameters.UNITNORM, "error stops with an error, missing treats them as missing")
+@nan_option()
+def unitnorm(**options):
+    """Unit norm: divide each row by its norm, so that it has length 1.
+
+    y = x / ||x||; a row of zeros stays zeros. With --nan omit the norm is
+    over the values present, and missing cells stay missing. Each row's
+    norm is not kept: --inverse needs --axis column or all.
+
+    \b
+    Examples:
+      Each customer's figures as a unit vector:
+        softnorm unitnorm sample_data/features.csv -c age,visits,score
+      As shares of each row's sum of magnitudes, Parquet in and out:
+        softnorm unitnorm sample_data/features.parquet -c age,visits --norm l1 -o shares.parquet
+      Each region's columns by their Euclidean norms, fitted on one file and applied to another:
+        softnorm unitnorm sample_data/features.csv -c age,income --axis column -g region --save-params n.json --fit-only
+        softnorm unitnorm sample_data/features_new.csv --params n.json
+    """
+    _run("unitnorm")
 
 
 @cli.command(heading="Stats options")

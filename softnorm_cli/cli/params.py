@@ -24,7 +24,7 @@ FIXED: Mapping[str, Callable[[Any], Any]] = {
     "exclude": lambda fitted: None,  # the file names the columns: any --exclude contradicts it
     "group_by": lambda fitted: list(fitted.group_by),
     "feature_range": lambda fitted: (fitted.options["lo"], fitted.options["hi"]),
-    **{name: (lambda fitted, name=name: fitted.options.get(name)) for name in ("nan", "inf", "temperature", "log", "ddof")},
+    **{name: (lambda fitted, name=name: fitted.options.get(name)) for name in ("nan", "inf", "temperature", "log", "ddof", "norm")},
 }
 _FLAGS = {"columns": "-c/--cols", "group_by": "-g/--group-by", "feature_range": "--range"}
 

@@ -208,6 +208,11 @@ def _check_parameters(method: Method, p: dict) -> None:
         raise click.UsageError(
             f"{method.name} has no inverse: it forgets a constant per group (shifted inputs give the same results)"
         )
+    if p["inverse"] and not p["params"] and p["axis"] == "row":
+        raise click.UsageError(
+            f"{method.name} --axis row has no inverse: each row is fitted alone, and its statistics are not kept "
+            "(fit with --axis column or all and --save-params to invert)"
+        )
     if p["inverse"] and not p["params"]:
         raise click.UsageError("--inverse needs --params FILE: the statistics the values were normalized with")
     if p["fit_only"] and not p["save_params"]:
@@ -217,7 +222,7 @@ def _check_parameters(method: Method, p: dict) -> None:
     if p["params"]:
         return  # the axis and keys come from the file
     if p["group_by"] and p["axis"] == "row":
-        hint = " (softmax normalizes each row by default)" if method.name == "softmax" else ""
+        hint = f" ({method.name} normalizes each row by default)" if method.name in ("softmax", "unitnorm") else ""
         raise click.UsageError(f"--group-by needs --axis column or --axis all{hint}")
     if p["save_params"] and p["axis"] == "row":
         raise click.UsageError("--save-params needs --axis column or all: with --axis row each row is fitted alone")

@@ -25,7 +25,8 @@ import polars as pl
 
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import atomic
-from softnorm_cli.numeric.methods import Method, Stats, method_from
+from softnorm_cli.numeric.methods import Method, Stats
+from softnorm_cli.numeric.registry import method_from
 
 #: The version of the dictionary layout; a different one is refused.
 FORMAT = 1

@@ -28,7 +28,7 @@ import numpy as np
 from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
 
-__all__ = ["METHODS", "Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "method_from", "normalize"]
+__all__ = ["Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "normalize"]
 
 #: Finished statistics: name -> array, each broadcasting against the block.
 Stats = dict[str, np.ndarray]
@@ -39,7 +39,7 @@ class NoInverseError(ValueError):
 
 
 class Method:
-    """What the three methods share; each is a frozen dataclass of its options, checked when it is made."""
+    """What the methods share; each is a frozen dataclass of its options, checked when it is made."""
 
     name: ClassVar[str]
     #: What values each option takes (see :mod:`~softnorm_cli.numeric.parameters`).
@@ -345,16 +345,6 @@ class ZScore(Method):
             (_constant(stats) & ~too_few, "constant (zero std); results set to 0"),
             (too_few, f"no more values than ddof={self.ddof}; results missing"),
         ]
-
-
-METHODS: dict[str, type[Method]] = {"softmax": Softmax, "minmax": MinMax, "zscore": ZScore}
-
-
-def method_from(name: str, options: dict[str, Any]) -> Method:
-    """The method ``name`` with ``options`` (as :meth:`Method.options` gives them)."""
-    cls = METHODS[name]
-    known = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in options.items() if k in known})
 
 
 def normalize(method: Method, x: np.ndarray, axis: int | None) -> np.ndarray:

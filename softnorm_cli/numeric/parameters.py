@@ -162,6 +162,15 @@ ZSCORE = {
     "nan": NAN,
     "inf": OneOf(("error", "missing")),
 }
+MAXABS = {
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
+UNITNORM = {
+    "norm": OneOf(("l2", "l1", "max")),  # as scikit-learn's normalize: Euclidean, sum of magnitudes, largest magnitude
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
 
 #: The parameters of a job besides its method's.
 JOB = {
