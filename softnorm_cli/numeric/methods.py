@@ -49,6 +49,8 @@ class Method:
     figures: ClassVar[tuple[str, ...]]
     #: Whether ``inverse`` maps results back to the values.
     invertible: ClassVar[bool] = False
+    #: Figures that records saved by earlier versions lack, and how to make them from the others.
+    derived: ClassVar[dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         for name, value in parameters.checked(self.constraints, self.options()).items():
@@ -133,6 +135,7 @@ class Softmax(Method):
     name = "softmax"
     constraints = parameters.SOFTMAX
     figures = ("count", "missing", "max", "sum_exp", "log_sum_exp", "posinf")
+    derived = {"log_sum_exp": lambda stats: _log(stats["sum_exp"])}
 
     def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
         return ExpSums.of(x, axis, self.temperature)
@@ -192,6 +195,11 @@ class Softmax(Method):
             (undefined, "only -inf values; results missing"),
             (alone, f"one value; results set to {0 if self.log else 1}"),
         ]
+
+
+def _log(a: np.ndarray) -> np.ndarray:
+    with quiet():
+        return np.log(a)
 
 
 def _undefined(stats: Stats) -> np.ndarray:

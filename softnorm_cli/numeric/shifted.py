@@ -52,7 +52,7 @@ def exp_shifted(x: np.ndarray, m: np.ndarray, temperature: float) -> np.ndarray:
         return _exp_shifted(x, m, temperature)
     out = np.empty_like(x)
     for rows in _tiles(x):
-        out[rows] = _exp_shifted(x[rows], _rows_of(m, rows, x), temperature)
+        _exp_shifted(x[rows], _rows_of(m, rows, x), temperature, out[rows])
     return out
 
 
@@ -112,9 +112,9 @@ def _shifted(x: np.ndarray, m: np.ndarray, temperature: float) -> tuple[np.ndarr
     return q, r
 
 
-def _exp_shifted(x: np.ndarray, m: np.ndarray, temperature: float) -> np.ndarray:
+def _exp_shifted(x: np.ndarray, m: np.ndarray, temperature: float, out: np.ndarray | None = None) -> np.ndarray:
     q, r = _shifted(x, m, temperature)
-    out = np.exp(q, out=q)
+    out = np.exp(q, out=q if out is None else out)
     r *= out
     out += r
     return out
