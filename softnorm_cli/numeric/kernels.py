@@ -309,9 +309,9 @@ class ExpSums:
                 rest_lo = np.zeros_like(total) if rest_lo is None else rest_lo
                 # A maximum's term is exactly 1: with the sum compensated, or
                 # far above 1 (its rounding error then hardly grows in S - 1),
-                # the rest is S - 1, made exact by TwoSum.
-                rest, rounded = _two_sum(total, -np.ones_like(total))
-                rest_lo += rounded
+                # the rest is S - 1, made exact by Fast2Sum (S >= 1, or S == 0).
+                rest = total - 1.0
+                rest_lo -= 1.0 + (rest - total)
             else:
                 # Summed without compensation, S near 1 has lost the rest:
                 # take the maxima's terms out, then put back all but one.
