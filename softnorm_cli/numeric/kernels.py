@@ -316,8 +316,7 @@ class ExpSums:
                 # Summed without compensation, S near 1 has lost the rest:
                 # take the maxima's terms out, then put back all but one.
                 top = values == cut.spread(maximum)
-                rest, rest_lo = cut.sum_two(exps - top)
-                rest_lo = np.zeros_like(rest) if rest_lo is None else rest_lo
+                rest, rest_lo = _split_sum(cut, exps - top)
                 rest, rounded = _two_sum(rest, cut.count(top) - 1.0)
                 rest_lo += rounded
             if values is x:
@@ -354,6 +353,23 @@ class ExpSums:
             count=self.count + other.count,
             missing=self.missing + other.missing,
         )
+
+
+def _split_sum(cut, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sums of non-negative ``terms`` in each group as ``hi + lo``, all but exact.
+
+    Each term is cut at the grid of ``ulp(sigma)``, with ``sigma`` a power of
+    two above the group's count times its largest term: the high parts are
+    multiples of that ulp below ``sigma``, so they add up exactly in any
+    order, and the low parts are too small for their rounding to matter
+    (Rump, Ogita and Oishi's error-free extraction).
+    """
+    largest = cut.reduce(np.maximum, terms, 0.0)
+    sigma = cut.spread(np.ldexp(1.0, np.frexp(largest * (2.0 * cut.count() + 2.0))[1]))
+    high = terms + sigma
+    high -= sigma
+    low = terms - high
+    return cut.reduce(np.add, high, 0.0), cut.reduce(np.add, low, 0.0)
 
 
 def finite_or_zero(a: np.ndarray) -> np.ndarray:
