@@ -11,6 +11,7 @@ import warnings
 from contextlib import contextmanager
 from functools import reduce
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
@@ -163,11 +164,11 @@ def test_softmax_tiny_temperature_on_large_logits(log):
     x = a2([[1000.0, 999.99, 990.0], [5e5, 5e5 - 1e-3, -5e5]])
     with no_warnings():
         got = normalize(Softmax(temperature=1e-3, log=log), x, 1)
-    # The reference follows the spec's order: shift by the max (exact here,
-    # Sterbenz), then divide by T. scipy's softmax(x / T) is not a fair
-    # reference: x / T = 5e8 carries an absolute rounding error of ~3e-8.
-    scaled = (x - x.max(axis=1, keepdims=True)) / 1e-3
-    ref = special.log_softmax(scaled, axis=1) if log else special.softmax(scaled, axis=1)
+    # The reference is exact (200 bits, from the very doubles): rounding
+    # (x - max) / T first, as scipy's softmax(x / T) does x / T, is off by
+    # ~1e-12 relative once exp magnifies it.
+    with mpmath.workprec(200):
+        ref = np.array([_exact_softmax(row, 1e-3, log) for row in x.tolist()])
     assert np.isfinite(got[:, :2]).all()
     assert_allclose(got, ref, rtol=1e-13, atol=0)
     if log:
@@ -176,6 +177,12 @@ def test_softmax_tiny_temperature_on_large_logits(log):
         e = math.exp(-10.0)
         assert_allclose(got[0], [1 / (1 + e), e / (1 + e), 0.0], rtol=1e-8)  # 999.99 is not exactly 1000 - 0.01
         assert got[1, 2] == 0.0
+
+
+def _exact_softmax(row: list[float], temperature: float, log: bool) -> list[float]:
+    scaled = [mpmath.mpf(v) / mpmath.mpf(temperature) for v in row]
+    log_sum = max(scaled) + mpmath.log(mpmath.fsum(mpmath.exp(q - max(scaled)) for q in scaled))
+    return [float(q - log_sum) if log else float(mpmath.exp(q - log_sum)) for q in scaled]
 
 
 def test_log_softmax_is_not_log_of_underflowed_softmax():

@@ -165,12 +165,13 @@ class Fitted:
             if fitted.axis not in ("row", "column", "all") or (fitted.axis == "row" and groups):
                 raise ValueError(f"axis {fitted.axis!r} with {len(groups)} groups of statistics")
             needed, targets = set(names), fitted.targets
+            derived = fitted.method.derived  # figures older records lack, made from the others
             for number, group in enumerate(groups, 1):
                 if len(group["key"]) != len(fitted.group_by):
                     raise ValueError(f"group {number}: key {group['key']!r} does not match group_by {fitted.group_by!r}")
                 for target in targets:
                     have = group["statistics"][target].keys()
-                    if have != needed:
+                    if not needed - set(derived) <= have <= needed:
                         raise ValueError(
                             f"group {number}, column {target!r} has the figures {', '.join(sorted(have)) or 'none'}; "
                             f"{fitted.command} needs {', '.join(names)}"
@@ -178,10 +179,12 @@ class Fitted:
             if groups:
                 fitted.keys = [tuple(group["key"]) for group in groups]
                 figures = [group["statistics"] for group in groups]
-                fitted.statistics = {
+                stored = [name for name in names if name in figures[0][targets[0]]]
+                statistics = {
                     name: _array([f[t][name] for f in figures for t in targets], name).reshape(len(groups), len(targets))
-                    for name in names
+                    for name in stored
                 }
+                fitted.statistics = {name: statistics[name] if name in statistics else derived[name](statistics) for name in names}
         except FittedFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:

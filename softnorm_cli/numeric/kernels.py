@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from softnorm_cli.numeric.segments import Segments, along
+from softnorm_cli.numeric.shifted import exp_shifted, shifted, two_product
 
 #: The groups of a block: a numpy axis, or rows sorted by key.
 Groups = int | None | Segments
@@ -233,20 +234,41 @@ class Extremes:
 class ExpSums:
     """Mergeable softmax denominators of each group (the "online softmax").
 
-    ``maximum`` is the largest value below +inf and ``sumexp`` is
-    ``sum(exp((x - maximum) / T))`` over those values. When a later block
-    raises the maximum, the old sum is rescaled by ``exp((old - new) / T)``
-    (Milakov and Gimelshein, 2018), so no exponential ever overflows. The
-    temperature ``T`` is the method's option: it is given to :meth:`of` and
-    :meth:`merge`, not kept here. ``posinf`` counts +inf entries, which take
-    the whole mass between them.
+    ``maximum`` is the largest value below +inf, and the denominator is
+    ``S = sum(exp((x - maximum) / T))`` over those values. It is kept as
+    ``rest = S - 1``, the sum without one of the maxima (whose term is 1),
+    so that ``log S = log1p(rest)`` keeps its precision when the maximum
+    takes almost all the mass (``S`` rounds to 1 there, and log-softmax
+    would lose every digit); a group without values has ``rest == -1``.
+    Merging adds a block's sum to another's, so ``rest_lo`` keeps what those
+    additions rounded away (TwoSum): a column merged over thousands of
+    chunks keeps its sum to the last bit or so.
+    When a later block raises the maximum, the old sum is rescaled by
+    ``exp((old - new) / T)`` (Milakov and Gimelshein, 2018), so no
+    exponential ever overflows; exponentials are taken to within an ulp
+    (:mod:`~softnorm_cli.numeric.shifted`). The temperature ``T`` is the
+    method's option: it is given to :meth:`of` and :meth:`merge`, not kept
+    here. ``posinf`` counts +inf entries, which take the whole mass between
+    them.
     """
 
     maximum: np.ndarray
-    sumexp: np.ndarray
+    rest: np.ndarray
+    rest_lo: np.ndarray
     posinf: np.ndarray
     count: np.ndarray
     missing: np.ndarray
+
+    @property
+    def sumexp(self) -> np.ndarray:
+        """``S``, the denominator (0 for a group without values)."""
+        return (1.0 + self.rest) + self.rest_lo
+
+    @property
+    def log_sumexp(self) -> np.ndarray:
+        """``log S``, to full precision when ``S`` is near 1 (-inf for a group without values)."""
+        with quiet():
+            return np.log1p(self.rest + self.rest_lo)
 
     @classmethod
     def of(cls, x: np.ndarray, groups: Groups, temperature: float = 1.0) -> ExpSums:
@@ -269,42 +291,85 @@ class ExpSums:
         with quiet():
             if np.isfinite(x).all():
                 maximum = cut.reduce(np.maximum, x, -np.inf)
-                exponentials = x - cut.spread(maximum)
-                if temperature != 1.0:
-                    exponentials /= temperature
-                np.exp(exponentials, out=exponentials)
-                sumexp = cut.reduce(np.add, exponentials, 0.0)
                 count = cut.count()
                 posinf = missing = np.zeros_like(count)
+                values, shift = x, cut.spread(maximum)
             else:
                 missing_mask = np.isnan(x)
                 posinf_mask = x == np.inf
-                finite_or_neginf = np.where(missing_mask | posinf_mask, -np.inf, x)
-                maximum = cut.reduce(np.maximum, finite_or_neginf, -np.inf)
-                shifted = (finite_or_neginf - cut.spread(finite_or_zero(maximum))) / temperature
-                sumexp = cut.reduce(np.add, np.exp(shifted), 0.0)
+                values = np.where(missing_mask | posinf_mask, -np.inf, x)
+                maximum = cut.reduce(np.maximum, values, -np.inf)
+                shift = cut.spread(finite_or_zero(maximum))
                 posinf = cut.count(posinf_mask)
                 missing = cut.count(missing_mask)
                 count = cut.count(~missing_mask)
+            exps = exp_shifted(values, shift, temperature)
+            total, rest_lo = cut.sum_two(exps)
+            if rest_lo is not None or ((total >= 8.0) | (total == 0.0)).all():
+                rest_lo = np.zeros_like(total) if rest_lo is None else rest_lo
+                # A maximum's term is exactly 1: with the sum compensated, or
+                # far above 1 (its rounding error then hardly grows in S - 1),
+                # the rest is S - 1, made exact by Fast2Sum (S >= 1, or S == 0).
+                rest = total - 1.0
+                rest_lo -= 1.0 + (rest - total)
+            else:
+                # Summed without compensation, S near 1 has lost the rest:
+                # take the maxima's terms out, then put back all but one.
+                top = values == cut.spread(maximum)
+                rest, rest_lo = _split_sum(cut, exps - top)
+                rest, rounded = _two_sum(rest, cut.count(top) - 1.0)
+                rest_lo += rounded
+            if values is x:
+                exponentials = exps
         if exponentials is not None and exponentials.shape != shape:
             exponentials = exponentials.reshape(shape, order="F")  # the whole block was one column
-        return cls(maximum, sumexp, posinf, count, missing), exponentials
+        return cls(maximum, rest, rest_lo, posinf, count, missing), exponentials
 
     def merge(self, other: ExpSums, temperature: float = 1.0) -> ExpSums:
         maximum = np.maximum(self.maximum, other.maximum)
         shift = finite_or_zero(maximum)
+        first = self.maximum >= other.maximum
+        # The side holding the maximum keeps its rest; the other's whole sum is
+        # rescaled onto it. A side whose maximum is -inf has S = 0 and exp(-inf) == 0.
+        kept_rest, kept_lo = np.where(first, self.rest, other.rest), np.where(first, self.rest_lo, other.rest_lo)
+        moved_max = np.where(first, other.maximum, self.maximum)
+        moved_rest, moved_lo = np.where(first, other.rest, self.rest), np.where(first, other.rest_lo, self.rest_lo)
         with quiet():
-            # A side whose maximum is -inf has sumexp 0 and exp(-inf) == 0.
-            sumexp = self.sumexp * np.exp((self.maximum - shift) / temperature) + other.sumexp * np.exp(
-                (other.maximum - shift) / temperature
-            )
+            # exp((m' - m) / T) * (1 + rest') to the last bit but exp's own:
+            # exp(q) (1 + r) (s_hi + s_lo), its products made exact (TwoProduct).
+            q, r = shifted(moved_max, shift, temperature)
+            factor = np.exp(q)
+            s_hi, s_lo = _two_sum(np.ones_like(moved_rest), moved_rest)
+            s_lo += moved_lo
+            scaled, low = two_product(factor, s_hi)
+            low += factor * s_lo + scaled * r
+            rest, rounded = _two_sum(kept_rest, scaled)
+            rest_lo = kept_lo + rounded + np.where(factor > 0, low, 0.0)
         return ExpSums(
             maximum=maximum,
-            sumexp=sumexp,
+            rest=rest,
+            rest_lo=rest_lo,
             posinf=self.posinf + other.posinf,
             count=self.count + other.count,
             missing=self.missing + other.missing,
         )
+
+
+def _split_sum(cut, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sums of non-negative ``terms`` in each group as ``hi + lo``, all but exact.
+
+    Each term is cut at the grid of ``ulp(sigma)``, with ``sigma`` a power of
+    two above the group's count times its largest term: the high parts are
+    multiples of that ulp below ``sigma``, so they add up exactly in any
+    order, and the low parts are too small for their rounding to matter
+    (Rump, Ogita and Oishi's error-free extraction).
+    """
+    largest = cut.reduce(np.maximum, terms, 0.0)
+    sigma = cut.spread(np.ldexp(1.0, np.frexp(largest * (2.0 * cut.count() + 2.0))[1]))
+    high = terms + sigma
+    high -= sigma
+    low = terms - high
+    return cut.reduce(np.add, high, 0.0), cut.reduce(np.add, low, 0.0)
 
 
 def finite_or_zero(a: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ import numpy as np
 
 from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
+from softnorm_cli.numeric.shifted import exp_shifted, shifted
 
 __all__ = ["Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "normalize"]
 
@@ -48,6 +49,8 @@ class Method:
     figures: ClassVar[tuple[str, ...]]
     #: Whether ``inverse`` maps results back to the values.
     invertible: ClassVar[bool] = False
+    #: Figures that records saved by earlier versions lack, and how to make them from the others.
+    derived: ClassVar[dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         for name, value in parameters.checked(self.constraints, self.options()).items():
@@ -113,11 +116,15 @@ class Softmax(Method):
     .. math:: y_i = \frac{e^{(x_i - m)/T}}{S}, \quad
               S = \sum_j e^{(x_j - m)/T}, \quad m = \max_j x_j
 
-    The statistics are ``max`` and ``sum_exp`` (S; the log-sum-exp of x / T
-    is ``max / T + log(sum_exp)``). ``log=True`` gives
-    :math:`(x_i - m)/T - \log S` directly, never ``log(softmax)``, which
-    underflows to -inf. +inf entries share the mass equally (the limit); a
-    group of only -inf has no softmax (NaN).
+    The statistics are ``max``, ``sum_exp`` (S) and ``log_sum_exp``
+    (:math:`\log S`, kept apart because S rounds to 1 when the maximum takes
+    nearly all the mass; the log-sum-exp of x / T is ``max / T +
+    log_sum_exp``). ``log=True`` gives :math:`(x_i - m)/T - \log S`
+    directly, never ``log(softmax)``, which underflows to -inf. The exponent
+    :math:`(x_i - m)/T` is carried as two doubles
+    (:mod:`~softnorm_cli.numeric.shifted`), so results are within a few ulps
+    of the exact ones at any temperature. +inf entries share the mass
+    equally (the limit); a group of only -inf has no softmax (NaN).
     """
 
     temperature: float = 1.0
@@ -127,7 +134,8 @@ class Softmax(Method):
 
     name = "softmax"
     constraints = parameters.SOFTMAX
-    figures = ("count", "missing", "max", "sum_exp", "posinf")
+    figures = ("count", "missing", "max", "sum_exp", "log_sum_exp", "posinf")
+    derived = {"log_sum_exp": lambda stats: _log(stats["sum_exp"])}
 
     def fit(self, x: np.ndarray, axis: int | None) -> ExpSums:
         return ExpSums.of(x, axis, self.temperature)
@@ -141,6 +149,7 @@ class Softmax(Method):
             "missing": sums.missing,
             "max": sums.maximum,
             "sum_exp": sums.sumexp,  # sum of exp((x - max) / T)
+            "log_sum_exp": sums.log_sumexp,
             "posinf": sums.posinf,
         }
 
@@ -157,13 +166,13 @@ class Softmax(Method):
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)
         with quiet():
-            shifted = x - at(finite_or_zero(stats["max"]))
-            if self.temperature != 1.0:
-                shifted = shifted / self.temperature
+            shift = at(finite_or_zero(stats["max"]))
             if self.log:
-                out = shifted - at(np.log(stats["sum_exp"]))
+                q, r = shifted(x, shift, self.temperature)
+                out = q - at(stats["log_sum_exp"])
+                out += r
             else:
-                out = np.exp(shifted)
+                out = exp_shifted(x, shift, self.temperature)
                 out /= at(stats["sum_exp"])
             posinf = stats["posinf"]
             if posinf.any():
@@ -186,6 +195,11 @@ class Softmax(Method):
             (undefined, "only -inf values; results missing"),
             (alone, f"one value; results set to {0 if self.log else 1}"),
         ]
+
+
+def _log(a: np.ndarray) -> np.ndarray:
+    with quiet():
+        return np.log(a)
 
 
 def _undefined(stats: Stats) -> np.ndarray:

@@ -71,6 +71,15 @@ class Along:
         """The number of values in each group, or of true entries of ``mask``."""
         raise NotImplementedError
 
+    def sum_two(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sum of each group as ``hi + lo``, ``lo`` what a running total rounded away.
+
+        Runs down a column are summed pairwise, whose error grows with the
+        logarithm of their length; only running totals (across rows) are
+        compensated, else ``lo`` is None.
+        """
+        return self.reduce(np.add, values, 0.0), None
+
     def spread(self, figure: np.ndarray) -> np.ndarray:
         """A figure per group, shaped to broadcast against ``x``."""
         raise NotImplementedError
@@ -95,6 +104,19 @@ class _ByAxis(Along):
             return mask.sum(axis=self.axis, keepdims=True)
         shape = tuple(1 if i == self.axis else n for i, n in enumerate(self.x.shape))
         return np.full(shape, self.x.shape[self.axis], dtype=np.int64)
+
+    def sum_two(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.axis != 1:
+            return super().sum_two(values)
+        if values.shape[1] < 2:
+            return self.reduce(np.add, values, 0.0), np.zeros((values.shape[0], 1))
+        # A running total over the columns, each addition made exact by TwoSum (Knuth).
+        hi, lo = np.empty((values.shape[0], 1)), np.empty((values.shape[0], 1))
+        step = 1 << 13  # rows: the steps of a tile stay in the cache
+        for start in range(0, values.shape[0], step):
+            rows = slice(start, start + step)
+            hi[rows], lo[rows] = _sum_two_across(values[rows])
+        return hi, lo
 
     def spread(self, figure: np.ndarray) -> np.ndarray:
         return figure  # kept dimensions broadcast
@@ -126,6 +148,22 @@ class _BySegments(Along):
         # transposed back: column-major like the block, and several times
         # faster than gathering rows by index.
         return np.repeat(np.ascontiguousarray(figure.T), self.segments.sizes, axis=1).T
+
+
+def _sum_two_across(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hi, lo = values[:, :1].copy(), np.zeros((values.shape[0], 1))
+    total, back, error = np.empty_like(hi), np.empty_like(hi), np.empty_like(hi)
+    for j in range(1, values.shape[1]):
+        term = values[:, j : j + 1]
+        np.add(hi, term, out=total)
+        np.subtract(total, hi, out=back)
+        np.subtract(total, back, out=error)
+        np.subtract(hi, error, out=error)
+        lo += error
+        np.subtract(term, back, out=back)
+        lo += back
+        hi, total = total, hi
+    return hi, lo
 
 
 def _along_memory(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, int]:
