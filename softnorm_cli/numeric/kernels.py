@@ -95,7 +95,7 @@ class Moments:
                 missing = np.zeros_like(count)
                 maximum = cut.reduce(np.maximum, x, -np.inf)
             magnitude = np.maximum(np.abs(minimum), np.abs(maximum))
-            scale = np.where((count > 0) & (magnitude > 0), _power_of_two_scale(magnitude), 0.0)
+            scale = np.where((count > 0) & (magnitude > 0), power_of_two_scale(magnitude), 0.0)
             size = unit(scale)
             scaled = x / cut.spread(size) if (size != 1.0).any() else x
             total = cut.reduce(np.add, np.where(present, scaled, 0.0) if gaps else scaled, 0.0)
@@ -183,7 +183,7 @@ def unit(scale: np.ndarray) -> np.ndarray:
     return np.where(scale == 0.0, 1.0, scale)
 
 
-def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
+def power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
     """1 for ordinary magnitudes; a power of two near the magnitude where squares would overflow or underflow."""
     extreme = np.isfinite(magnitude) & (magnitude > 0) & ((magnitude > 2.0**500) | (magnitude < 2.0**-500))
     if not extreme.any():

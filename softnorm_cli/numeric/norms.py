@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softnorm_cli.numeric.kernels import Groups, _power_of_two_scale, quiet, unit
+from softnorm_cli.numeric.kernels import Groups, power_of_two_scale, quiet, unit
 from softnorm_cli.numeric.segments import along
 
 __all__ = ["POWERS", "Norms"]
@@ -64,7 +64,7 @@ class Norms:
                 count = cut.count()
                 missing = np.zeros_like(count)
             magnitude = np.maximum(-minimum, maximum)
-            scale = np.where((count > 0) & (magnitude > 0), _power_of_two_scale(magnitude), 0.0)
+            scale = np.where((count > 0) & (magnitude > 0), power_of_two_scale(magnitude), 0.0)
             if power:
                 size = unit(scale)
                 terms = x / cut.spread(size) if (size != 1.0).any() else x
