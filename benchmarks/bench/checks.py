@@ -15,18 +15,13 @@ import sys
 from pathlib import Path
 
 from .tables import EXCEL, GROUP_KEY, LAYOUTS, format_of
+from .verdicts import ATOL, RTOL, result
 
-RTOL = 1e-9
-ATOL = 1e-9
 ATOL_ZSCORE_1E9 = 1e-6  # the z-score of 1e9 + noise (f5, or f4 of the group table): its mean carries ~1e-7 of rounding
 # Group z-scores: a float64 mean is off by a few units in its last place, and a z-score by that over
 # the group's std, which in groups of two or three rows (many keys) can be tiny.
 ZSCORE_ULPS = 8
 ONE_E9_COLUMN = {"standard": "f5", "groups": "f4"}
-
-
-def _result(problems: list[str], notes: list[str] = ()) -> dict:
-    return {"ok": not problems, "problems": problems, "notes": list(notes)}
 
 
 def read_long(path: Path, text: list[str], floats: list[str], notes: list[str] | None = None):
@@ -143,7 +138,7 @@ def check_long(kind: str, job: str, inp: Path, outs: dict[str, Path]) -> dict[st
         try:
             got = read_long(path, text, floats, notes)
         except Exception as exc:  # noqa: BLE001 - report, do not abort
-            checked[tool] = _result([f"cannot read output: {str(exc)[:300]}"])
+            checked[tool] = result([f"cannot read output: {str(exc)[:300]}"])
             continue
         if got.columns != layout.names:
             problems.append(f"columns {got.columns}, expected {layout.names}")
@@ -171,7 +166,7 @@ def check_long(kind: str, job: str, inp: Path, outs: dict[str, Path]) -> dict[st
                     tol = f"{atol[c]:g}" if np.ndim(atol[c]) == 0 else f"{float(atol[c][i]):g} (here)"
                     problems.append(f"column {c}: {int((~close).sum())} of {rows} values outside rtol {RTOL:g} "
                                     f"atol {tol}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
-        checked[tool] = _result(problems, notes)
+        checked[tool] = result(problems, notes)
     return checked
 
 
@@ -181,7 +176,7 @@ def main(argv=None) -> int:
         sys.exit(__doc__.strip().splitlines()[2].strip())
     kind, job, inp, outputs = args
     outs = {tool: Path(p) for tool, p in json.loads(outputs).items()}
-    from .checks_wide import check_wide  # it takes the tolerances from here
+    from .checks_wide import check_wide
 
     checked = check_wide(job, Path(inp), outs) if kind == "wide" else check_long(kind, job, Path(inp), outs)
     print(json.dumps(checked))

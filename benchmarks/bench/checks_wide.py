@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .checks import ATOL, RTOL, _result
 from .tables import format_of
+from .verdicts import ATOL, RTOL, result
 
 
 def _compare(got, want, what: str, rows_of=None) -> str | None:
@@ -49,11 +49,11 @@ def check_wide(job: str, inp: Path, outs: dict[str, Path]) -> dict[str, dict]:
             else:
                 got = pl.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - report, do not abort
-            checked[tool] = _result([f"cannot read output: {str(exc)[:300]}"])
+            checked[tool] = result([f"cannot read output: {str(exc)[:300]}"])
             continue
         notes = []
         problems = _check_wide_stats(got, x, names) if job == "stats" else _check_wide_table(job, got, table, x, names, notes)
-        checked[tool] = _result(problems, notes)
+        checked[tool] = result(problems, notes)
     return checked
 
 
