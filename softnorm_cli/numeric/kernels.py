@@ -206,7 +206,11 @@ class Extremes:
 
     @classmethod
     def of(cls, x: np.ndarray, groups: Groups) -> Extremes:
-        cut = along(x, groups)
+        return cls.of_cut(along(x, groups))
+
+    @classmethod
+    def of_cut(cls, cut) -> Extremes:
+        """The extremes of a block already cut into its groups (what other statistics build on)."""
         x = cut.x
         missing = np.isnan(x)
         if missing.any():
@@ -220,6 +224,10 @@ class Extremes:
             count = cut.count()
             missing_count = np.zeros_like(count)
         return cls(count, missing_count, minimum, maximum)
+
+    def stats(self) -> dict[str, np.ndarray]:
+        """The finished figures of the methods built on extremes (min-max, max-abs, unit norm)."""
+        return {"count": self.count, "missing": self.missing, "min": self.minimum, "max": self.maximum}
 
     def merge(self, other: Extremes) -> Extremes:
         return Extremes(

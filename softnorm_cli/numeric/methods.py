@@ -238,7 +238,7 @@ class MinMax(Method):
         return Extremes.of(x, axis)
 
     def finish(self, extremes: Extremes) -> Stats:
-        return {"count": extremes.count, "missing": extremes.missing, "min": extremes.minimum, "max": extremes.maximum}
+        return extremes.stats()
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)

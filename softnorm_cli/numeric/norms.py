@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softnorm_cli.numeric.kernels import Groups, power_of_two_scale, quiet, unit
+from softnorm_cli.numeric.kernels import Extremes, Groups, power_of_two_scale, quiet, unit
 from softnorm_cli.numeric.segments import along
 
 __all__ = ["POWERS", "Norms"]
@@ -31,7 +31,7 @@ POWERS = {"l2": 2, "l1": 1, "max": 0}
 
 @dataclass
 class Norms:
-    """Count, missing count, minimum, maximum, ``scale`` and ``total``, the sum of ``|x / scale|**p``.
+    """The group's :class:`~softnorm_cli.numeric.kernels.Extremes`, ``scale`` and ``total``, the sum of ``|x / scale|**p``.
 
     The largest magnitude is ``max(-minimum, maximum)``: the max norm, and
     what ``scale`` is chosen from. A group that is empty or all zeros has
@@ -39,55 +39,34 @@ class Norms:
     ``count == 0``, ``min == +inf`` and ``max == -inf``.
     """
 
-    count: np.ndarray
-    missing: np.ndarray
-    minimum: np.ndarray
-    maximum: np.ndarray
+    ends: Extremes
     scale: np.ndarray
     total: np.ndarray
 
     @classmethod
     def of(cls, x: np.ndarray, groups: Groups, power: int) -> Norms:
         cut = along(x, groups)
+        ends = Extremes.of_cut(cut)
         x = cut.x
         with quiet():
-            absent = np.isnan(x)
-            gaps = bool(absent.any())
-            if gaps:
-                minimum = cut.reduce(np.fmin, x, np.inf)
-                maximum = cut.reduce(np.fmax, x, -np.inf)
-                missing = cut.count(absent)
-                count = cut.count() - missing
-            else:
-                minimum = cut.reduce(np.minimum, x, np.inf)
-                maximum = cut.reduce(np.maximum, x, -np.inf)
-                count = cut.count()
-                missing = np.zeros_like(count)
-            magnitude = np.maximum(-minimum, maximum)
-            scale = np.where((count > 0) & (magnitude > 0), power_of_two_scale(magnitude), 0.0)
+            magnitude = np.maximum(-ends.minimum, ends.maximum)
+            scale = np.where((ends.count > 0) & (magnitude > 0), power_of_two_scale(magnitude), 0.0)
             if power:
                 size = unit(scale)
                 terms = x / cut.spread(size) if (size != 1.0).any() else x
                 terms = np.abs(terms) if power == 1 else terms * terms  # a new array either way
-                if gaps:
-                    terms[absent] = 0.0
+                if ends.missing.any():
+                    terms[np.isnan(x)] = 0.0
                 total = cut.reduce(np.add, terms, 0.0)
             else:
                 total = np.zeros(scale.shape)
-        return cls(count, missing, minimum, maximum, scale, total)
+        return cls(ends, scale, total)
 
     def merge(self, other: Norms, power: int) -> Norms:
         scale = np.maximum(self.scale, other.scale)
         # Powers of two: exact, unless a side is so much smaller that it underflows, and is then negligible.
         ra, rb = (self.scale / unit(scale)) ** power, (other.scale / unit(scale)) ** power
-        return Norms(
-            self.count + other.count,
-            self.missing + other.missing,
-            np.minimum(self.minimum, other.minimum),
-            np.maximum(self.maximum, other.maximum),
-            scale,
-            self.total * ra + other.total * rb,
-        )
+        return Norms(self.ends.merge(other.ends), scale, self.total * ra + other.total * rb)
 
     def norm(self, power: int) -> np.ndarray:
         """Each group's norm in units of ``unit(scale)``: 0 for a group without values or of zeros."""
@@ -96,4 +75,5 @@ class Norms:
                 return np.sqrt(self.total)
             if power == 1:
                 return self.total.copy()
-            return np.where(self.count > 0, np.maximum(-self.minimum, self.maximum) / unit(self.scale), 0.0)
+            ends = self.ends
+            return np.where(ends.count > 0, np.maximum(-ends.minimum, ends.maximum) / unit(self.scale), 0.0)

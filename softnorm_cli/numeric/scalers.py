@@ -53,7 +53,7 @@ class MaxAbs(Method):
         return Extremes.of(x, axis)
 
     def finish(self, extremes: Extremes) -> Stats:
-        return {"count": extremes.count, "missing": extremes.missing, "min": extremes.minimum, "max": extremes.maximum}
+        return extremes.stats()
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)
@@ -114,14 +114,7 @@ class UnitNorm(Method):
         return a.merge(b, self.power)
 
     def finish(self, norms: Norms) -> Stats:
-        return {
-            "count": norms.count,
-            "missing": norms.missing,
-            "min": norms.minimum,
-            "max": norms.maximum,
-            "scale": unit(norms.scale),
-            "norm": norms.norm(self.power),
-        }
+        return {**norms.ends.stats(), "scale": unit(norms.scale), "norm": norms.norm(self.power)}
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)
