@@ -16,15 +16,10 @@ from softnorm_cli.cli import signals
 from softnorm_cli.cli.completion import completion_option
 from softnorm_cli.cli.help import SectionedGroup
 from softnorm_cli.cli.options import (
-    axis_option,
     checked,
-    engine_options,
-    group_option,
     inf_option,
-    input_options,
+    method_options,
     nan_option,
-    output_options,
-    params_options,
     quantiles_option,
     range_option,
     read_options,
@@ -63,12 +58,7 @@ def cli():
 
 
 @cli.command(heading="Softmax options")
-@input_options
-@output_options
-@axis_option("row")
-@group_option
-@params_options
-@engine_options
+@method_options("row")
 @click.option("-t", "--temperature", type=checked(parameters.SOFTMAX, "temperature", metavar="T"), default=1.0,
               show_default=True, help="Divide the shifted values by T > 0: above 1 flattens, below 1 sharpens.")
 @click.option("--log", is_flag=True, help="Write log-softmax, computed stably.")
@@ -93,12 +83,7 @@ def softmax(**options):
 
 
 @cli.command(heading="Min-max options")
-@input_options
-@output_options
-@axis_option("column")
-@group_option
-@params_options
-@engine_options
+@method_options("column")
 @range_option()
 @click.option("--clip", is_flag=True, help="Clip results into the range (new data, with --params, can fall outside it).")
 @inf_option(parameters.MINMAX, "error stops with an error, missing treats them as missing")
@@ -122,12 +107,7 @@ def minmax(**options):
 
 
 @cli.command(heading="Z-score options")
-@input_options
-@output_options
-@axis_option("column")
-@group_option
-@params_options
-@engine_options
+@method_options("column")
 @click.option("--ddof", type=checked(parameters.ZSCORE, "ddof", metavar="N"), default=0, show_default=True,
               help="Delta degrees of freedom of the std (0: population, 1: sample).")
 @inf_option(parameters.ZSCORE, "error stops with an error, missing treats them as missing")
@@ -152,12 +132,7 @@ def zscore(**options):
 
 
 @cli.command(heading="Max-abs options")
-@input_options
-@output_options
-@axis_option("column")
-@group_option
-@params_options
-@engine_options
+@method_options("column")
 @inf_option(parameters.MAXABS, "error stops with an error, missing treats them as missing")
 @nan_option()
 def maxabs(**options):
@@ -180,12 +155,7 @@ def maxabs(**options):
 
 
 @cli.command(heading="Unit-norm options")
-@input_options
-@output_options
-@axis_option("row")
-@group_option
-@params_options
-@engine_options
+@method_options("row")
 @click.option("--norm", type=checked(parameters.UNITNORM, "norm", str), default="l2", show_default=True, metavar="NORM",
               help="l2: Euclidean length, l1: sum of magnitudes, max: largest magnitude.")
 @inf_option(parameters.UNITNORM, "error stops with an error, missing treats them as missing")

@@ -300,3 +300,9 @@ engine_options = _options(
     _engine("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
             help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
 )
+
+
+def method_options(axis: str):
+    """The options every normalizing command takes, its default ``axis`` given: input, output,
+    axis, groups, saved parameters and engine, in the order ``--help`` lists them."""
+    return _options(input_options, output_options, axis_option(axis), group_option, params_options, engine_options)
