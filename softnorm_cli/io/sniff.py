@@ -51,10 +51,15 @@ _BOMS = (
 
 def format_from_path(path: str) -> str | None:
     """The format a file name implies (``data.csv.gz`` is CSV), or None."""
+    return EXTENSIONS.get(_table_suffix(path))
+
+
+def _table_suffix(path: str) -> str | None:
+    """The extension that names a file's table, past a compression's (``.csv`` of ``data.csv.gz``), lower case."""
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] in COMPRESSIONS:
         suffixes.pop()
-    return EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    return suffixes[-1] if suffixes else None
 
 
 def compression_from_path(path: str) -> str | None:
@@ -85,10 +90,7 @@ def arrow_kind(head: bytes) -> str | None:
 
 def writes_arrow_stream(path: str) -> bool:
     """Whether Arrow output to ``path`` is the stream format: on standard output, or to an ``.arrows`` name."""
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] in COMPRESSIONS:
-        suffixes.pop()
-    return path == "-" or suffixes[-1:] == [".arrows"]
+    return path == "-" or _table_suffix(path) == ".arrows"
 
 
 def byte_order_mark(head: bytes) -> tuple[str | None, int]:

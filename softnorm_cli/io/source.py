@@ -38,7 +38,7 @@ def open_source(
         if not os.path.exists(path):
             raise SoftnormError(f"{name}: no such file")
     stdin = open_stdin() if path == STDIO else None
-    head = stdin.peek(8) if stdin else _read_head(path)
+    head = stdin.peek(8) if stdin else _read_head(path)  # a file's first bytes tell JSON from text too
     if sniff.is_parquet(head):
         return ParquetReader(path, name, batch) if stdin is None else ParquetReader(_spooled(stdin), name, batch, temporary=True)
     arrow = sniff.arrow_kind(head)
@@ -60,7 +60,7 @@ def open_source(
         head = inner.peek(8 if stdin else JSON_HEAD)
         if sniff.is_parquet(head):  # compressed Parquet: decompressed aside
             return ParquetReader(_spooled(inner), name, batch, temporary=True)
-        arrow = sniff.arrow_kind(inner.peek(8))
+        arrow = sniff.arrow_kind(head)
         if arrow is not None:
             if stdin is None and arrow == "stream":
                 inner.close()  # a file is opened again for each pass
@@ -70,8 +70,6 @@ def open_source(
             inner.close()  # a file is opened again for each pass
         else:
             stdin = inner
-    elif stdin is None:
-        head = _read_head(path, JSON_HEAD)
     text_format = fmt or (sniff.format_from_path(path) if stdin is None else None)
     if text_format in _BINARY_CHECKS:
         raise SoftnormError(f"{name}: {_BINARY_CHECKS[text_format]}")
@@ -107,9 +105,9 @@ def _arrow(source, kind: str, name: str, batch: BatchSize, codec: str | None = N
     return ArrowReader(source, kind, name, batch, codec)
 
 
-def _read_head(path: str, size: int = 8) -> bytes:
+def _read_head(path: str) -> bytes:
     with open(path, "rb") as f:
-        return f.read(size)
+        return f.read(JSON_HEAD)
 
 
 def _spooled(stream) -> str:
