@@ -188,8 +188,8 @@ def apply_part(
 
     types = _output_types(job, source, sink, columns, read, replay=held is None)
     to_integers = _integer_writer(job, fitted, sink) if job.inverse else None
-    # Text output may group the results' thousands; the untouched columns are written as they came.
-    thousands = getattr(getattr(sink, "layout", None), "thousands", None) if sink.format not in formats.TYPED else None
+    # Text output may group the results' thousands (only CSV and TSV take the option); the untouched columns are written as they came.
+    thousands = sink.layout.thousands
     result_names = [f"{name}{job.suffix or ''}" for name in columns]
     stage = "pass 2/2: writing" if two_pass else "writing"
     rows = 0

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 
-from softnorm_cli.io.base import Batch, Closing
+from softnorm_cli.io.base import Batch, Closing, Layout
 
 
 class FrameSource(Closing):
@@ -46,6 +46,7 @@ class FrameSink:
 
     format = "memory"
     name = "memory"
+    layout = Layout("memory")
 
     def __init__(self) -> None:
         self._frames: list[pl.DataFrame] = []
