@@ -35,34 +35,19 @@ def write_table(batches: Iterator[pl.DataFrame], schema: pl.Schema, stream, layo
         out.write(b"[")
     term = layout.line_terminator
     for df in batches:
-        if out.direct:  # polars writes straight to the stream
-            lines = _lines_of(df)
-            if array:  # each item after the line break (and comma) before it
-                first = pl.int_range(pl.len()) == 0
-                before = pl.when(first).then(pl.lit(("," if wrote else "") + term)).otherwise(pl.lit("," + term))
-                lines = lines.select(pl.concat_str([before, pl.col("line")]))
-            lines.write_csv(stream, include_header=False, quote_style="never", line_terminator="" if array else term)
-            wrote = wrote or lines.height > 0
-            stream.flush()
+        lines = _lines_of(df)
+        if not lines.height:
             continue
-        lines = object_lines(df)
-        if not lines:
-            continue
-        if array:
-            lines = (b",\n" if wrote else b"\n") + lines[:-1].replace(b"\n", b",\n")
-        out.write(lines)
+        if array:  # each item after the line break (and comma) before it
+            first = pl.int_range(pl.len()) == 0
+            before = pl.when(first).then(pl.lit(("," if wrote else "") + term)).otherwise(pl.lit("," + term))
+            lines = lines.select(pl.concat_str([before, pl.col("line")]))
+        out.write_lines(lines, "" if array else term)
         wrote = True
         stream.flush()
     if array:
         out.write(b"\n]\n" if wrote else b"]\n")
     out.finish()
-
-
-def object_lines(df: pl.DataFrame) -> bytes:
-    """The rows of ``df`` as JSON objects, one a line (each line ends with a newline)."""
-    buf = io.BytesIO()
-    _lines_of(df).write_csv(buf, include_header=False, quote_style="never")
-    return buf.getvalue()
 
 
 def _lines_of(df: pl.DataFrame) -> pl.DataFrame:
@@ -121,14 +106,22 @@ class _Text:
     def __init__(self, stream, layout: Layout):
         self._stream = stream
         self._term = layout.line_terminator.encode("ascii")
-        self._utf8 = codecs.lookup(layout.encoding).name == "utf-8"
-        self._encoder = None if self._utf8 else codecs.getincrementalencoder(layout.encoding)(_ESCAPE)
-        self.direct = self._encoder is None  # UTF-8: polars can write the lines itself
+        utf8 = codecs.lookup(layout.encoding).name == "utf-8"
+        self._encoder = None if utf8 else codecs.getincrementalencoder(layout.encoding)(_ESCAPE)
 
     def write(self, data: bytes) -> None:
         if self._term != b"\n":
             data = data.replace(b"\n", self._term)  # JSON text holds no line break but between lines
         self._stream.write(data if self._encoder is None else self._encoder.encode(data.decode("utf-8")))
+
+    def write_lines(self, lines: pl.DataFrame, terminator: str) -> None:
+        """A column of JSON text, a line each, each ended by ``terminator``: by polars straight to a UTF-8 stream."""
+        if self._encoder is None:
+            lines.write_csv(self._stream, include_header=False, quote_style="never", line_terminator=terminator)
+            return
+        buf = io.BytesIO()
+        lines.write_csv(buf, include_header=False, quote_style="never", line_terminator=terminator)
+        self.write_text(buf.getvalue().decode("utf-8"))
 
     def write_text(self, text: str) -> None:
         """Text already in the layout's line terminator."""
