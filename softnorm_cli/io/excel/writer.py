@@ -89,6 +89,7 @@ def join_parts(parts: list[tuple[str, str]], stream, layout: Layout) -> None:
     """A dataset's xlsx parts as one worksheet: each part read back in turn (a part is one input part's rows)."""
     from softnorm_cli.io.base import Dialect
     from softnorm_cli.io.excel.sheet import load
+    from softnorm_cli.io.parts_schema import other_columns
 
     dialect = Dialect(header=layout.header)
     first = load(parts[0][0], parts[0][1], dialect).frame if parts else pl.DataFrame()
@@ -98,10 +99,7 @@ def join_parts(parts: list[tuple[str, str]], stream, layout: Layout) -> None:
         for path, source in parts[1:]:
             frame = load(path, source, dialect).frame
             if frame.columns != first.columns:
-                raise SoftnormError(
-                    f"{source}: its columns differ from those of {parts[0][1]}; one output file needs the same columns "
-                    "in every part (-o DIR/ writes a directory of parts)"
-                )
+                raise other_columns(source, parts[0][1])
             yield frame
 
     write_table(frames(), first.schema, stream, layout)
