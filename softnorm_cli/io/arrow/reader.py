@@ -263,10 +263,15 @@ def _polars_schema(schema: pa.Schema, name: str) -> pl.Schema:
         if field.name in seen:
             raise MalformedInputError(f"{name}: column name {field.name!r} appears more than once in the schema")
         seen.add(field.name)
-    types = {field.name: polars_type(field) for field in schema}
+    if not any(pa.types.is_interval(field.type) for field in schema):
+        try:
+            return pl.from_arrow(_empty(schema)).schema  # every column at once; one by one only to find the culprit
+        except ERRORS:
+            pass
     for field in schema:
-        if types[field.name] is None:
+        if polars_type(field) is None:
             raise MalformedInputError(f"{name}: column {field.name!r} is of Arrow type {field.type}, which softnorm does not read")
-    return pl.Schema(types)
+    # Every column alone is readable, but not all of them together.
+    raise MalformedInputError(f"{name}: its schema is not one softnorm reads ({schema})")
 
 
