@@ -172,6 +172,24 @@ UNITNORM = {
     "inf": OneOf(("error", "missing")),
 }
 
+ROBUST = {
+    "lo": Interval(0, 100),  # the percentiles whose distance is the scale: scikit-learn's quantile_range
+    "hi": Interval(0, 100),
+    "center": Flag(),
+    "scale": Flag(),
+    "unit_variance": Flag(),
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
+#: What Robust's ``lo`` and ``hi`` make together: percentiles, ``lo < hi``.
+QUANTILE_RANGE = Range()
+QUANTILE = {
+    "n_quantiles": Interval(1, None, integer=True),
+    "distribution": OneOf(("uniform", "normal")),
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
+
 #: The parameters of a job besides its method's.
 JOB = {
     "axis": AXIS,
