@@ -204,7 +204,7 @@ def robust(**options):
       Two columns with outliers, centred and scaled:
         softnorm robust sample_data/features.csv -c income,score
       Each region on its own 10th to 90th percentiles, scaled like a standard deviation:
-        softnorm robust sample_data/features.parquet -c income -g region --quantile-range 10,90 --unit-variance -o scaled.parquet
+        softnorm robust sample_data/features.parquet -c age,score -g region --quantile-range 10,90 --unit-variance -o scaled.parquet
       Fit on one file, scale new data the same way, and map it back:
         softnorm robust sample_data/features.csv -c age,income --save-params r.json --fit-only
         softnorm robust sample_data/features_new.csv --params r.json -o new_r.csv
@@ -223,7 +223,7 @@ def robust(**options):
 @inf_option(parameters.QUANTILE, "error stops with an error, missing treats them as missing")
 @nan_option()
 def quantile(**options):
-    """Quantile: map each column by its ranks onto 0 to 1, or onto a normal.
+    """Quantile: map each column by its ranks onto 0 to 1 or a normal.
 
     y = F(x), F interpolated through N exact percentiles, as scikit-learn's
     QuantileTransformer(subsample=None); ranks are kept, skew and outliers
@@ -235,7 +235,7 @@ def quantile(**options):
       A skewed column as percentile ranks from 0 to 1:
         softnorm quantile sample_data/features.csv -c income
       Each region's columns onto a standard normal, Parquet in and out:
-        softnorm quantile sample_data/features.parquet -c income,score -g region --output-distribution normal -o gauss.parquet
+        softnorm quantile sample_data/features.parquet -c age,score -g region --output-distribution normal -o gauss.parquet
       Fit on one file, map new data the same way, and back:
         softnorm quantile sample_data/features.csv -c income --save-params q.json --fit-only
         softnorm quantile sample_data/features_new.csv --params q.json -o new_q.csv

@@ -39,9 +39,10 @@ def plan(fitted: Fitted, extremes, first: QuantilePass | None) -> QuantilePlan |
     ``extremes`` (one row per group) and its ``first`` pass, if it made one."""
     if not needs_ranks(fitted):
         return None
-    groups = extremes.count.shape[0]
-    cells = int((extremes.count + extremes.missing).max(initial=0))
-    order = QuantilePlan(fitted.method.percentiles(cells), groups * _targets(fitted))
+    # Each group's own percentiles: the quantile transform's table is shorter for a group of fewer values.
+    cells = (extremes.count + extremes.missing).ravel().tolist()
+    wanted = {n: fitted.method.percentiles(n) for n in set(cells)}
+    order = QuantilePlan([wanted[n] for n in cells], len(cells))
     if first is not None:
         order.finish(first)
     return order

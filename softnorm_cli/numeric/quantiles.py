@@ -190,18 +190,21 @@ class QuantilePlan:
     ...     plan.finish(work)
     >>> plan.result().tolist()
     [[1.0, 2.0, 3.0]]
+
+    ``q`` is the percentiles of every column, or a list of them per column
+    (the quantile transform's tables of groups of different sizes).
     """
 
     def __init__(self, q, columns: int):
-        self.q = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        if self.q.size and not ((self.q >= 0) & (self.q <= 100)).all():
-            raise ValueError("percentiles must be from 0 to 100")
+        per_column = isinstance(q, list) and any(np.ndim(item) for item in q)
+        self.q = [_percentiles(item) for item in q] if per_column else _percentiles(q)
+        self._of_column = self.q if per_column else [self.q] * columns
         self.columns = columns
         self.counts: np.ndarray | None = None  # non-missing values per column, after the first pass
         self.found: list[dict[int, int]] = [{} for _ in range(columns)]  # rank -> key
         self.passes = 0
         self._probes = [_Probe(c, 0, 0, []) for c in range(columns)]
-        self.done = not columns or not self.q.size
+        self.done = not columns or not any(item.size for item in self._of_column)
 
     @staticmethod
     def first_pass(columns: int) -> QuantilePass:
@@ -225,7 +228,7 @@ class QuantilePlan:
         if self.counts is None:
             self.counts = work.counts.reshape(self.columns, -1).sum(axis=1)
             for probe in work.probes:
-                below, above, _ = ranks_needed(int(self.counts[probe.column]), self.q)
+                below, above, _ = ranks_needed(int(self.counts[probe.column]), self._of_column[probe.column])
                 probe.ranks = sorted(set(below.tolist() + above.tolist())) if self.counts[probe.column] else []
         following: list[tuple[_Probe, int]] = []
         # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
@@ -259,18 +262,26 @@ class QuantilePlan:
         self.done = not following
 
     def result(self) -> np.ndarray:
-        """``(columns, len(q))``: each column's percentiles, NaN for a column without values."""
-        out = np.full((self.columns, self.q.size), np.nan)
+        """``(columns, len(q))``: each column's percentiles, NaN for a column without values (and after a shorter list of its own)."""
+        out = np.full((self.columns, max((item.size for item in self._of_column), default=0)), np.nan)
         for column in range(self.columns):
             count = int(self.counts[column]) if self.counts is not None else 0
             if not count:
                 continue
-            below, above, gamma = ranks_needed(count, self.q)
+            q = self._of_column[column]
+            below, above, gamma = ranks_needed(count, q)
             keys = self.found[column]
             a = from_keys(np.array([keys[r] for r in below.tolist()], dtype=np.uint64))
             b = from_keys(np.array([keys[r] for r in above.tolist()], dtype=np.uint64))
-            out[column] = lerp(a, b, gamma)
+            out[column, : q.size] = lerp(a, b, gamma)
         return out
+
+
+def _percentiles(q) -> np.ndarray:
+    q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    if q.size and not ((q >= 0) & (q <= 100)).all():
+        raise ValueError("percentiles must be from 0 to 100")
+    return q
 
 
 def _bits(probes: int) -> int:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 
-from softnorm_cli.numeric import parameters
+from softnorm_cli.numeric import normal, parameters
 from softnorm_cli.numeric.kernels import Extremes, quiet
 from softnorm_cli.numeric.methods import Method, PerRow, Stats
 
@@ -43,7 +42,7 @@ class _RankedMethod(Method):
         return Extremes.of(x, axis)
 
     def percentiles(self, values: int) -> np.ndarray:
-        """The percentiles (0 to 100) to find in each group, whose largest holds ``values`` cells."""
+        """The percentiles (0 to 100) to find in a group of ``values`` cells (present or missing)."""
         raise NotImplementedError
 
     def fit_transform(self, x: np.ndarray, axis: int | None) -> tuple[np.ndarray, Stats]:
@@ -111,8 +110,7 @@ class Robust(_RankedMethod):
             if self.scale:
                 spread = np.where(stats["spread"] < 10 * np.finfo(np.float64).eps, 1.0, stats["spread"])
                 if self.unit_variance:
-                    normal = NormalDist()
-                    spread = spread / (normal.inv_cdf(self.hi / 100) - normal.inv_cdf(self.lo / 100))
+                    spread = spread / float(normal.ppf(self.hi / 100) - normal.ppf(self.lo / 100))
                 stats["scale"] = spread
             else:
                 stats["scale"] = ones
@@ -140,7 +138,8 @@ class Quantile(_RankedMethod):
 
     As scikit-learn's ``QuantileTransformer(subsample=None)``: the table holds
     the percentiles at ``n`` evenly spaced references from 0 to 1, where ``n``
-    is ``n_quantiles`` or the number of values if fewer; a value maps to the
+    is ``n_quantiles`` or the group's number of rows if fewer (the rest of
+    its table is NaN, as a saved record shows it); a value maps to the
     mean of its interpolations up the table and down it (so repeated values
     map to the middle of their run), and for the normal output the
     probabilities are kept ``1e-7`` inside (0, 1) before the inverse CDF. The
@@ -172,6 +171,11 @@ class Quantile(_RankedMethod):
     def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         return _by_table(y, stats["quantiles"], groups, lambda v, table: _backward(v, table, self.distribution))
 
+    def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
+        # A constant group's values all sit at the bottom of its table, as in scikit-learn.
+        bottom = "0" if self.distribution == "uniform" else f"{float(_normal_bounds()[0]):.4g}"
+        return [((stats["count"] > 0) & (stats["min"] == stats["max"]), f"constant; results set to {bottom}")]
+
 
 def _by_table(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) -> np.ndarray:
     """``fn(values, table)`` for the values of each group and column, each with its own table."""
@@ -197,14 +201,22 @@ def _by_table(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) 
     return out
 
 
-def _normal():
-    from softnorm_cli.numeric import normal
+def _normal_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Where the normal output is clipped: about ±5.2, so that the inverse maps back consistently."""
+    return normal.ppf(np.float64(BOUNDS - np.spacing(1))), normal.ppf(np.float64(1 - (BOUNDS - np.spacing(1))))
 
-    return normal
+
+def _table(quantiles: np.ndarray) -> np.ndarray | None:
+    """A group's table without the NaN after it (a group of fewer values than ``n_quantiles``), or None for a group without values."""
+    present = ~np.isnan(quantiles)
+    return quantiles[present] if present.any() else None
 
 
 def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndarray:
     """scikit-learn's ``_transform_col``, operation for operation, so that results agree to the last bits."""
+    quantiles = _table(quantiles)
+    if quantiles is None:
+        return np.full(x.shape, np.nan)
     references = np.linspace(0, 1, quantiles.size, endpoint=True)
     out = np.array(x, dtype=np.float64)
     with quiet():
@@ -219,19 +231,20 @@ def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndar
         out[high] = 1
         out[low] = 0
         if distribution == "normal":
-            normal = _normal()
             out = normal.ppf(out)
-            # Clipped where the inverse maps back consistently.
-            out = np.clip(out, normal.ppf(np.float64(BOUNDS - np.spacing(1))), normal.ppf(np.float64(1 - (BOUNDS - np.spacing(1)))))
+            out = np.clip(out, *_normal_bounds())
     return out
 
 
 def _backward(y: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndarray:
     """scikit-learn's ``_transform_col`` with ``inverse=True``."""
+    quantiles = _table(quantiles)
+    if quantiles is None:
+        return np.full(y.shape, np.nan)
     references = np.linspace(0, 1, quantiles.size, endpoint=True)
     with quiet():
         if distribution == "normal":
-            y = _normal().cdf(y)
+            y = normal.cdf(y)
             low, high = y - BOUNDS < 0, y + BOUNDS > 1
         else:
             low, high = y == 0, y == 1
