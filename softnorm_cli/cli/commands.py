@@ -191,7 +191,7 @@ def unitnorm(**options):
 @inf_option(parameters.ROBUST, "error stops with an error, missing treats them as missing")
 @nan_option()
 def robust(**options):
-    """Robust: centre each column on its median, divide by its quartiles' spread.
+    """Robust: centre each column on its median, scale it by its IQR.
 
     y = (x - median) / (P75 - P25), with percentiles exact, as numpy's
     (linear interpolation) and scikit-learn's RobustScaler; outliers barely
