@@ -40,7 +40,12 @@ _SIGN = np.uint64(1 << 63)
 def to_keys(values: np.ndarray) -> np.ndarray:
     """Order-preserving uint64 keys of float64 ``values``: the sign bit set for positives, all bits flipped for negatives."""
     bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
-    return np.where(bits & _SIGN, ~bits, bits | _SIGN)
+    # Negatives (sign bit set) flip every bit, positives only the sign: one mask, made by the arithmetic shift.
+    mask = bits.view(np.int64) >> 63
+    mask = mask.view(np.uint64)
+    mask |= _SIGN
+    mask ^= bits
+    return mask
 
 
 def from_keys(keys: np.ndarray) -> np.ndarray:
@@ -118,6 +123,12 @@ class QuantilePass:
         width = int(columns.max()) + 1 if columns.size else 0
         self._first = np.searchsorted(columns, np.arange(width)).astype(np.intp)
         self._number = np.bincount(columns, minlength=width).astype(np.intp)
+        # Per column, from its first probe's low to its last probe's high (empty, 1 to 0, without probes).
+        self._span_low = np.ones(width, dtype=np.uint64)
+        self._span_high = np.zeros(width, dtype=np.uint64)
+        having = self._number > 0
+        self._span_low[having] = self._lows[self._order[self._first[having]]]
+        self._span_high[having] = self._highs[self._order[self._first[having] + self._number[having] - 1]]
 
     def add(self, values: np.ndarray, codes: np.ndarray | None = None) -> None:
         """Count or collect the keys of ``values`` (``(rows, columns)``) in this pass's probes; NaN is left out.
@@ -126,16 +137,31 @@ class QuantilePass:
         group of each row, 0, 1, ...), each group's columns in turn: group
         ``g``'s column ``c`` is the plan's column ``g * columns + c``.
         """
-        present = ~np.isnan(values)
-        keys = to_keys(values[present])
-        columns = np.arange(values.shape[1], dtype=np.intp)
-        targets = columns if codes is None else codes.astype(np.intp)[:, None] * values.shape[1] + columns
-        targets = np.broadcast_to(targets, values.shape)[present]
+        width = values.shape[1]
+        firsts = None if codes is None else codes.astype(np.intp) * width
+        for c in range(width):
+            column = values[:, c]
+            present = ~np.isnan(column)
+            whole = bool(present.all())
+            keys = to_keys(column if whole else column[present])
+            if firsts is None:
+                self._add_keys(keys, c)
+            else:
+                self._add_keys(keys, (firsts if whole else firsts[present]) + c)
+
+    def _add_keys(self, keys: np.ndarray, targets: int | np.ndarray) -> None:
+        """Count or collect ``keys``, of the plan's column ``targets`` (one for all, or one each)."""
         if self._top_bits:  # the first pass: each column whole, by the top bits of its keys
-            bins = targets * (1 << self._top_bits) + (keys >> np.uint64(64 - self._top_bits)).astype(np.intp)
-            self._count(bins)
+            self._count(targets * (1 << self._top_bits) + (keys >> np.uint64(64 - self._top_bits)).astype(np.intp))
             return
-        at = self._probe_of(keys, targets)
+        if np.ndim(targets) == 0:
+            at = self._probe_in(keys, targets)
+        else:
+            # Most keys lie outside every probe of their column: dropped first, by the span of its probes.
+            lows, highs = self._span(targets)
+            near = (keys >= lows) & (keys <= highs)
+            keys, targets = keys[near], targets[near]
+            at = self._probe_of(keys, targets)
         inside = at >= 0
         keys, at = keys[inside], at[inside]
         counted = self._bits[at] > 0
@@ -149,6 +175,20 @@ class QuantilePass:
             slots, starts = np.unique(where, return_index=True)
             for slot, piece in zip(slots.tolist(), np.split(mine, starts[1:])):
                 self.collected[slot].append(piece)
+
+    def _probe_in(self, keys: np.ndarray, column: int) -> np.ndarray:
+        """The probe of ``column`` holding each of its keys, or -1."""
+        if column >= self._first.size or not self._number[column]:
+            return np.full(keys.size, -1, dtype=np.intp)
+        probes = self._order[self._first[column] : self._first[column] + self._number[column]]
+        at = probes[np.maximum(np.searchsorted(self._lows[probes], keys, side="right") - 1, 0)]
+        return np.where((keys >= self._lows[at]) & (keys <= self._highs[at]), at, -1)
+
+    def _span(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest key of the probes of each of ``targets`` (an empty span for a column without probes)."""
+        known = targets < self._first.size
+        at = np.where(known, targets, 0)
+        return np.where(known, self._span_low[at], np.uint64(1)), np.where(known, self._span_high[at], np.uint64(0))
 
     def _count(self, bins: np.ndarray) -> None:
         """Add one to ``counts`` at each of ``bins``, counting only over the stretch they span."""
