@@ -379,3 +379,44 @@ def test_dask_gives_the_local_engines_bytes(invoke_ok, workdir):
             invoke_ok(*args, "in", "-o", f"local{number}.csv")
             invoke_ok(*args, "in", "-o", f"dask{number}.csv", "--engine", "dask", "--scheduler", cluster.scheduler_address)
             assert open(f"dask{number}.csv").read() == open(f"local{number}.csv").read(), args
+
+
+# --------------------------------------------------------------------------
+# What a fit keeps of a text table for the percentiles' further reads
+# --------------------------------------------------------------------------
+
+
+def test_kept_values_come_back_as_they_went_in_from_memory_or_the_temporary_file():
+    from softnorm_cli.engine.memory import KeptValues
+
+    rng = np.random.default_rng(4)
+    blocks = [(np.asfortranarray(rng.normal(size=(n, 3))), rng.integers(0, 5, n)) for n in (10, 1, 300)]
+    for memory in (1 << 20, 100):  # held, or spilled after the first block
+        with KeptValues(memory=memory) as kept:
+            for values, codes in blocks:
+                kept.add(values, codes)
+            assert kept.complete
+            for _ in range(2):  # each pass reads them all again
+                back = list(kept)
+                assert len(back) == len(blocks)
+                for (values, codes), (got, got_codes) in zip(blocks, back):
+                    assert_array_equal(got, values)
+                    assert_array_equal(got_codes, codes)
+    with KeptValues(memory=100, spill=5000) as kept:
+        for values, codes in blocks:
+            kept.add(values, codes)
+        assert not kept.complete  # past the bound: the source is read again
+
+
+@pytest.mark.parametrize("bounds", [{"VALUES_BYTES": 1 << 10}, {"VALUES_BYTES": 1 << 10, "SPILL_BYTES": 1 << 14}])
+def test_kept_spilled_or_read_again_the_results_are_the_same(invoke_ok, workdir, monkeypatch, bounds):
+    from softnorm_cli.engine import memory
+
+    frame = _skewed(4000)
+    frame["key"] = frame["age"] % 3
+    frame.to_csv("in.csv", index=False)
+    args = [["robust", "-c", "income,rooms"], ["quantile", "-c", "income,population", "-g", "key"]]
+    want = [invoke_ok(*a, "in.csv", "--batch-rows", "500").stdout for a in args]
+    for name, value in bounds.items():
+        monkeypatch.setattr(memory, name, value)
+    assert [invoke_ok(*a, "in.csv", "--batch-rows", "500").stdout for a in args] == want
