@@ -55,6 +55,8 @@ def ranked_in_memory(method: _RankedMethod, x: np.ndarray, axis: int | None) -> 
     extremes = method.fit(x, axis)
     values = x.size if axis is None else x.shape[axis]
     q = method.percentiles(values)
+    if not x.size:  # no values: nothing to find, in the shape of the groups
+        return Ranked(extremes, np.full((*extremes.count.shape, q.size), np.nan))
     with quiet(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing group: NaN, as wanted
         if axis is None:
@@ -180,6 +182,8 @@ class Quantile(_RankedMethod):
 def _by_table(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) -> np.ndarray:
     """``fn(values, table)`` for the values of each group and column, each with its own table."""
     out = np.empty_like(x, dtype=np.float64)
+    if not x.size:
+        return out
     whole = tables.shape[1] == 1 and x.shape[1] != 1  # one table for the whole block
     if groups is None and tables.shape[0] > 1:  # the row axis: each row has its own
         groups = np.arange(x.shape[0])
