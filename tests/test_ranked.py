@@ -357,7 +357,7 @@ DATASET_ARGS = [
 def test_a_dataset_of_parts_gives_the_single_files_numbers(invoke_ok, workdir):
     frame = parts_table()
     frame.write_csv("one.csv")
-    write_parts("in", frame, "parquet")
+    write_parts("in", frame, "parquet", parts=5)
     for args in DATASET_ARGS:
         invoke_ok(*args, "one.csv", "-o", "one_out.csv")
         invoke_ok(*args, "in", "-o", "out/", "--to", "csv")
@@ -371,7 +371,7 @@ def test_a_dataset_of_parts_gives_the_single_files_numbers(invoke_ok, workdir):
 
 def test_dask_gives_the_local_engines_bytes(invoke_ok, workdir):
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-    write_parts("in", parts_table(), "csv")
+    write_parts("in", parts_table(), "csv", parts=5)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50
     ) as cluster:
@@ -415,7 +415,11 @@ def test_kept_spilled_or_read_again_the_results_are_the_same(invoke_ok, workdir,
     frame = _skewed(4000)
     frame["key"] = frame["age"] % 3
     frame.to_csv("in.csv", index=False)
-    args = [["robust", "-c", "income,rooms"], ["quantile", "-c", "income,population", "-g", "key"]]
+    args = [
+        ["robust", "-c", "income,rooms"],
+        ["quantile", "-c", "income,population", "-g", "key"],
+        ["stats", "-c", "income,rooms", "--quantiles", "1,50,99.9", "--json"],
+    ]
     want = [invoke_ok(*a, "in.csv", "--batch-rows", "500").stdout for a in args]
     for name, value in bounds.items():
         monkeypatch.setattr(memory, name, value)

@@ -133,15 +133,12 @@ class KeptValues:
             self._file.close()
         self._chunks = []
 
-    def add(self, values: np.ndarray, codes: np.ndarray | None) -> None:
+    def add(self, values: np.ndarray, codes: np.ndarray | None = None) -> None:
         if not self.complete:
             return
         self._size += values.nbytes + (0 if codes is None else codes.nbytes)
         if self._size > self._spill:
-            self.complete, self._chunks = False, []
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            self.give_up()
             return
         if self._file is None and self._size > self._memory:
             import tempfile
@@ -154,6 +151,13 @@ class KeptValues:
             self._chunks.append((values, codes))
         else:
             self._write(values, codes)
+
+    def give_up(self) -> None:
+        """Keep nothing more, and drop what was kept: the source will be read again."""
+        self.complete, self._chunks = False, []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def _write(self, values: np.ndarray, codes: np.ndarray | None) -> None:
         # Column after column (the transposed block's rows), as the passes read them.
