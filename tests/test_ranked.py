@@ -215,6 +215,9 @@ def test_robust_on_adversarial_columns(invoke_ok, workdir):
     assert_allclose(got["huge"], (huge - median) / (hi - lo), rtol=1e-15)
     assert "column 'const': zero range between percentiles 25 and 75; values only centred" in result.stderr
     assert "column 'empty': no values; results missing" in result.stderr
+    centred = invoke_ok("robust", "a.csv", "-c", "const,ties", "--no-scale")
+    assert _out(centred)["ties"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert "zero range" not in centred.stderr  # nothing is divided, so nothing to warn about
 
 
 def test_quantile_on_adversarial_columns(invoke_ok, workdir):

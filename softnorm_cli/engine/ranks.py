@@ -24,7 +24,7 @@ from softnorm_cli.numeric.ranked import Ranked
 
 def needs_ranks(fitted: Fitted) -> bool:
     """Whether ``fitted``'s method needs percentiles beyond one pass: not on the row axis, where each row is fitted where it stands."""
-    return hasattr(fitted.method, "percentiles") and fitted.axis != "row" and bool(fitted.columns)
+    return fitted.method.needs_percentiles and fitted.axis != "row" and bool(fitted.columns)
 
 
 def first_pass(fitted: Fitted) -> QuantilePass | None:

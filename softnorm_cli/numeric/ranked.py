@@ -25,6 +25,8 @@ __all__ = ["Quantile", "Ranked", "Robust"]
 
 #: How far inside (0, 1) the normal output keeps its probabilities, as scikit-learn's ``BOUNDS_THRESHOLD``.
 BOUNDS = 1e-7
+#: A range between percentiles below this is zero, as scikit-learn's ``_handle_zeros_in_scale`` decides.
+ZERO_RANGE = 10 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Ranked:
 
 class _RankedMethod(Method):
     """What robust and quantile share: a fit of extremes and percentiles."""
+
+    needs_percentiles = True
 
     def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
         return Extremes.of(x, axis)
@@ -105,17 +109,13 @@ class Robust(_RankedMethod):
     def finish(self, ranked: Ranked) -> Stats:
         table = ranked.table
         stats = ranked.extremes.stats()
-        ones = np.ones_like(table[..., 0])
         with quiet():
-            stats["center"] = table[..., 0] if self.center else np.zeros_like(ones)
+            stats["center"] = table[..., 0] if self.center else np.zeros_like(table[..., 0])
             stats["spread"] = table[..., 2] - table[..., 1]
-            if self.scale:
-                spread = np.where(stats["spread"] < 10 * np.finfo(np.float64).eps, 1.0, stats["spread"])
-                if self.unit_variance:
-                    spread = spread / float(normal.ppf(self.hi / 100) - normal.ppf(self.lo / 100))
-                stats["scale"] = spread
-            else:
-                stats["scale"] = ones
+            scale = np.where(stats["spread"] < ZERO_RANGE, 1.0, stats["spread"])
+            if self.unit_variance:
+                scale = scale / float(normal.ppf(self.hi / 100) - normal.ppf(self.lo / 100))
+            stats["scale"] = scale if self.scale else np.ones_like(scale)
         return stats
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
@@ -130,7 +130,9 @@ class Robust(_RankedMethod):
             return y * at(stats["scale"]) + at(stats["center"])
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
-        zero = (stats["count"] > 0) & (stats["spread"] < 10 * np.finfo(np.float64).eps)
+        if not self.scale:
+            return []
+        zero = (stats["count"] > 0) & (stats["spread"] < ZERO_RANGE)
         return [(zero, f"zero range between percentiles {self.lo:g} and {self.hi:g}; values only centred")]
 
 
