@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -122,6 +123,26 @@ def test_the_row_axis_is_robust_scale_and_quantile_transform_along_rows(invoke_o
     with pytest.warns(UserWarning):  # scikit-learn: fewer samples than n_quantiles
         want = quantile_transform(values, axis=1, n_quantiles=1000, subsample=None)
     assert_allclose(quantile(values, axis="row"), want, **TOLERANCE)
+
+
+def test_many_short_rows_with_gaps_and_ties_at_once_as_sklearn_row_by_row():
+    rng = np.random.default_rng(8)
+    values = np.round(rng.normal(size=(3000, 6)), 1)  # ties within rows
+    values[rng.random(values.shape) < 0.15] = np.nan
+    values[7] = np.nan  # a row without values
+    values[8] = 2.5  # a constant row
+    for n_quantiles in (1000, 3):
+        for distribution in ("uniform", "normal"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scikit-learn on the row without values, and n_quantiles past the rows
+                want = quantile_transform(values, axis=1, n_quantiles=n_quantiles, output_distribution=distribution, subsample=None)
+            got = quantile(values, axis="row", n_quantiles=n_quantiles, output_distribution=distribution)
+            assert_array_equal(np.isnan(got), np.isnan(want))
+            assert_allclose(got, want, **TOLERANCE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn on the row without values
+        want = robust_scale(values, axis=1)
+    assert_allclose(robust(values, axis="row"), want, **TOLERANCE)
 
 
 def test_the_whole_block_is_one_group(invoke_ok, workdir):

@@ -53,23 +53,36 @@ def from_keys(keys: np.ndarray) -> np.ndarray:
     return np.where(keys & _SIGN, keys & ~_SIGN, ~keys).view(np.float64)
 
 
-def ranks_needed(count: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ranks_needed(count, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """numpy's linear method on ``count`` values: the ranks below and above each ``q`` (0 to 100), and the weight.
 
     As ``_quantile`` computes them: the index ``(n - 1) * q / 100``; past the
     last index both ranks are the last, and the weight is taken from -1.
+    ``count`` may be an array of counts (one per row): then a row of ranks each.
     """
     quantiles = np.true_divide(np.asarray(q, dtype=np.float64), 100)
-    virtual = (count - 1) * quantiles
+    counts = np.asarray(count)
+    if counts.ndim:
+        counts = counts[..., None]
+    virtual = (counts - 1) * quantiles
+    past, before = virtual >= counts - 1, virtual < 0
     below = np.floor(virtual)
-    above = below + 1
-    past = virtual >= count - 1
-    below[past], above[past] = -1, -1
-    before = virtual < 0
-    below[before], above[before] = 0, 0
-    below, above = below.astype(np.intp), above.astype(np.intp)
+    above = np.where(past, -1, np.where(before, 0, below + 1)).astype(np.intp)
+    below = np.where(past, -1, np.where(before, 0, below)).astype(np.intp)
     gamma = np.asanyarray(virtual - below, dtype=virtual.dtype)
-    return below % max(count, 1), above % max(count, 1), gamma
+    size = np.maximum(counts, 1)
+    return below % size, above % size, gamma
+
+
+def row_percentiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.nanpercentile(x, q, axis=1)`` bit for bit, as ``(rows, len(q))``, for many short rows at once
+    (numpy goes through them one by one when some hold NaN): each row sorted, NaN last."""
+    ordered = np.sort(x, axis=1)
+    counts = (~np.isnan(x)).sum(axis=1)
+    below, above, gamma = ranks_needed(counts, q)
+    out = lerp(np.take_along_axis(ordered, below, axis=1), np.take_along_axis(ordered, above, axis=1), gamma)
+    out[counts == 0] = np.nan
+    return out
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
