@@ -116,16 +116,15 @@ class QuantilePass:
 
     probes: list[_Probe]
     counts: np.ndarray  # the counts of each counting probe, one after the other; pass 1: also the non-missing
-    collected: list[list[np.ndarray]] = field(default_factory=list)
+    #: The keys collected, in chunks as they came, each with the probe of every key.
+    collected: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     offsets: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
-        if not self.collected:
-            self.collected = [[] for _ in self.probes]
         sizes = [1 << p.bits if p.bits else 0 for p in self.probes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         probes = self.probes
-        self._top_bits = probes[0].bits if probes and all(p.depth == 0 for p in probes) else 0
+        self._top_bits = probes[0].bits if probes and all(p.depth == 0 and p.bits for p in probes) else 0
         self._lows = np.array([p.low for p in probes], dtype=np.uint64)
         self._highs = np.array([p.high for p in probes], dtype=np.uint64)
         self._bits = np.array([p.bits for p in probes], dtype=np.intp)
@@ -182,12 +181,7 @@ class QuantilePass:
             mine, where = keys[counted], at[counted]
             self._count(self.offsets[where] + ((mine - self._lows[where]) >> self._shifts[where]).astype(np.int64))
         if not counted.all():
-            mine, where = keys[~counted], at[~counted]
-            order = np.argsort(where, kind="stable")
-            mine, where = mine[order], where[order]
-            slots, starts = np.unique(where, return_index=True)
-            for slot, piece in zip(slots.tolist(), np.split(mine, starts[1:])):
-                self.collected[slot].append(piece)
+            self.collected.append((keys[~counted], at[~counted].astype(np.int32)))
 
     def _probe_in(self, keys: np.ndarray, column: int) -> np.ndarray:
         """The probe of ``column`` holding each of its keys, or -1."""
@@ -228,9 +222,7 @@ class QuantilePass:
         return np.where(inside, at, -1)
 
     def merge(self, other: QuantilePass) -> QuantilePass:
-        return QuantilePass(
-            self.probes, self.counts + other.counts, [a + b for a, b in zip(self.collected, other.collected)]
-        )
+        return QuantilePass(self.probes, self.counts + other.counts, self.collected + other.collected)
 
 
 class QuantilePlan:
@@ -246,18 +238,54 @@ class QuantilePlan:
 
     ``q`` is the percentiles of every column, or a list of them per column
     (the quantile transform's tables of groups of different sizes).
+    ``counts``, the values of each column when known beforehand (the groups
+    of a fit, counted in its first read), lets the first pass collect the
+    smallest columns whole instead of counting them: many small groups then
+    take one pass.
     """
 
-    def __init__(self, q, columns: int):
+    def __init__(self, q, columns: int, counts: np.ndarray | None = None):
         per_column = isinstance(q, list) and any(np.ndim(item) for item in q)
-        self.q = [_percentiles(item) for item in q] if per_column else _percentiles(q)
+        if per_column:
+            made: dict[int, np.ndarray] = {}  # columns sharing a list share its array
+            self.q = [made.setdefault(id(item), _percentiles(item)) for item in q]
+        else:
+            self.q = _percentiles(q)
         self._of_column = self.q if per_column else [self.q] * columns
         self.columns = columns
         self.counts: np.ndarray | None = None  # non-missing values per column, after the first pass
-        self.found: list[dict[int, int]] = [{} for _ in range(columns)]  # rank -> key
         self.passes = 0
+        self._found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # columns, ranks and keys found
         self._probes = [_Probe(c, 0, 0, []) for c in range(columns)]
         self.done = not columns or not any(item.size for item in self._of_column)
+        if counts is not None and not self.done:
+            self._known(np.asarray(counts, dtype=np.int64))
+
+    def _known(self, counts: np.ndarray) -> None:
+        """Counted beforehand: the ranks of every column, and the smallest columns (as many as a pass
+        collects) collected whole in the first pass; the others are counted by their top bits."""
+        self.counts = counts
+        order = np.argsort(counts, kind="stable")
+        small = np.zeros(self.columns, dtype=bool)
+        small[order[np.cumsum(counts[order]) <= COLLECTED]] = True
+        ranks = self._ranks_of(counts)
+        self._probes = [_Probe(c, 0, 0, ranks[c], bits=0 if small[c] else BITS) for c in range(self.columns) if ranks[c]]
+        self.done = not self._probes
+
+    def _ranks_of(self, counts: np.ndarray) -> list[list[int]]:
+        """The ranks numpy's linear method reads in each column, given its count of values."""
+        ranks: list[list[int]] = [[] for _ in range(self.columns)]
+        sharing: dict[int, list[int]] = {}
+        for column, q in enumerate(self._of_column):
+            sharing.setdefault(id(q), []).append(column)
+        for members in sharing.values():
+            members = np.array(members)
+            below, above, _ = ranks_needed(counts[members], self._of_column[members[0]])
+            both = np.concatenate([below, above], axis=1).tolist()
+            for column, row, count in zip(members.tolist(), both, counts[members].tolist()):
+                if count:
+                    ranks[column] = sorted(set(row))
+        return ranks
 
     @staticmethod
     def first_pass(columns: int) -> QuantilePass:
@@ -280,16 +308,13 @@ class QuantilePlan:
         self.passes += 1
         if self.counts is None:
             self.counts = work.counts.reshape(self.columns, -1).sum(axis=1)
-            for probe in work.probes:
-                below, above, _ = ranks_needed(int(self.counts[probe.column]), self._of_column[probe.column])
-                probe.ranks = sorted(set(below.tolist() + above.tolist())) if self.counts[probe.column] else []
+            # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
+            for probe, ranks in zip(work.probes, self._ranks_of(self.counts)):
+                probe.ranks = ranks
+        self._collect(work)
         following: list[tuple[_Probe, int]] = []
-        # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
         for index, probe in enumerate(work.probes):
-            if not probe.bits:
-                keys = np.sort(np.concatenate(work.collected[index]))
-                for rank in probe.ranks:
-                    self.found[probe.column][probe.base + rank] = int(keys[rank])
+            if not probe.bits or not probe.ranks:
                 continue
             start = work.offsets[index]
             counts = work.counts[start : start + (1 << probe.bits)]
@@ -302,8 +327,7 @@ class QuantilePlan:
                 before = int(ends[bucket] - counts[bucket])
                 low = probe.low + (bucket << (64 - depth))
                 if depth == 64:  # every key in the bucket is this one
-                    for rank in mine.tolist():
-                        self.found[probe.column][probe.base + rank] = low
+                    self._found.append((np.full(mine.size, probe.column), probe.base + mine, np.full(mine.size, low, np.uint64)))
                     continue
                 child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
@@ -314,19 +338,53 @@ class QuantilePlan:
         self._probes = [child for child, _ in following]
         self.done = not following
 
+    def _collect(self, work: QuantilePass) -> None:
+        """The ranks the pass's collecting probes hold, all at once: their keys sorted by probe, then by key."""
+        wanted = [i for i, p in enumerate(work.probes) if not p.bits and p.ranks]
+        if not wanted or not work.collected:
+            return
+        keys = np.concatenate([k for k, _ in work.collected])
+        owners = np.concatenate([o for _, o in work.collected])
+        order = np.lexsort((keys, owners))
+        keys, owners = keys[order], owners[order]
+        firsts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype))
+        probes = [work.probes[i] for i in wanted]
+        sizes = [len(p.ranks) for p in probes]
+        owner = np.repeat(np.array(wanted), sizes)
+        ranks = np.fromiter((r for p in probes for r in p.ranks), dtype=np.int64, count=sum(sizes))
+        columns = np.repeat(np.array([p.column for p in probes]), sizes)
+        bases = np.repeat(np.array([p.base for p in probes], dtype=np.int64), sizes)
+        self._found.append((columns, bases + ranks, keys[firsts[owner] + ranks]))
+
     def result(self) -> np.ndarray:
         """``(columns, len(q))``: each column's percentiles, NaN for a column without values (and after a shorter list of its own)."""
         out = np.full((self.columns, max((item.size for item in self._of_column), default=0)), np.nan)
-        for column in range(self.columns):
-            count = int(self.counts[column]) if self.counts is not None else 0
-            if not count:
+        if self.counts is None or not self._found:
+            return out
+        columns, ranks, keys = (np.concatenate(parts) for parts in zip(*self._found))
+        # Each found key by (column, rank), as one sorted number.
+        stride = int(self.counts.max()) + 1
+        index = columns.astype(np.int64) * stride + ranks
+        order = np.argsort(index)
+        index, keys = index[order], keys[order]
+
+        def found(members: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+            at = np.searchsorted(index, members[:, None] * stride + wanted)
+            return from_keys(keys[np.minimum(at, index.size - 1)])
+
+        sharing: dict[int, list[int]] = {}
+        for column, q in enumerate(self._of_column):
+            sharing.setdefault(id(q), []).append(column)
+        for members in sharing.values():
+            members = np.array(members, dtype=np.int64)
+            q = self._of_column[members[0]]
+            if not q.size:
                 continue
-            q = self._of_column[column]
-            below, above, gamma = ranks_needed(count, q)
-            keys = self.found[column]
-            a = from_keys(np.array([keys[r] for r in below.tolist()], dtype=np.uint64))
-            b = from_keys(np.array([keys[r] for r in above.tolist()], dtype=np.uint64))
-            out[column, : q.size] = lerp(a, b, gamma)
+            counts = self.counts[members]
+            below, above, gamma = ranks_needed(counts, q)
+            values = lerp(found(members, below), found(members, above), gamma)
+            values[counts == 0] = np.nan
+            out[members, : q.size] = values
         return out
 
 
