@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from softnorm_cli.numeric import normal, parameters
+from softnorm_cli.numeric.interp import interp
 from softnorm_cli.numeric.kernels import Extremes, quiet
 from softnorm_cli.numeric.methods import Method, PerRow, Stats
 from softnorm_cli.numeric.quantiles import row_percentiles
@@ -172,11 +173,11 @@ class Quantile(_RankedMethod):
         return {**ranked.extremes.stats(), "quantiles": np.maximum.accumulate(ranked.table, axis=-1)}
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
-        out = _by_table(x, stats["quantiles"], groups, lambda v, table, interp=np.interp: _forward(v, table, self.distribution, interp))
+        out = _by_column(x, stats["quantiles"], groups, lambda v, codes, table: _forward(v, codes, table, self.distribution))
         return self._propagated(out, stats, PerRow(groups))
 
     def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
-        return _by_table(y, stats["quantiles"], groups, lambda v, table, interp=np.interp: _backward(v, table, self.distribution, interp))
+        return _by_column(y, stats["quantiles"], groups, lambda v, codes, table: _backward(v, codes, table, self.distribution))
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
         # A constant group's values all sit at the bottom of its table, as in scikit-learn.
@@ -184,29 +185,19 @@ class Quantile(_RankedMethod):
         return [((stats["count"] > 0) & (stats["min"] == stats["max"]), f"constant; results set to {bottom}")]
 
 
-def _by_table(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) -> np.ndarray:
-    """``fn(values, table)`` for the values of each group and column, each with its own table."""
-    out = np.empty_like(x, dtype=np.float64)
+def _by_column(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) -> np.ndarray:
+    """``fn(values, codes, tables)`` for each column of ``x`` with its groups' tables ``(groups, n)``; ``codes``:
+    the group of each value, None for one group (each row is a group of its own on the row axis)."""
     if not x.size:
-        return out
-    whole = tables.shape[1] == 1 and x.shape[1] != 1  # one table for the whole block
-    if groups is None and tables.shape[0] > 1:  # the row axis: each row has its own, all of one size
-        return fn(x, tables[:, 0, :], _interp_rows)
-    if groups is None:
-        runs = [(slice(None), 0)]
-    else:
-        order = np.argsort(groups, kind="stable")
-        codes, starts = np.unique(groups[order], return_index=True)
-        runs = list(zip(np.split(order, starts[1:]), codes.tolist()))
-    for rows, code in runs:
-        block, table = x[rows], tables[code]
-        if whole:
-            out[rows] = fn(block.ravel(), table[0]).reshape(block.shape)
-            continue
-        result = np.empty_like(block, dtype=np.float64)
-        for c in range(block.shape[1]):
-            result[:, c] = fn(block[:, c], table[c])
-        out[rows] = result
+        return np.empty(x.shape)
+    if groups is None and tables.shape[0] > 1:
+        groups = np.arange(x.shape[0])
+    if tables.shape[1] == 1 and x.shape[1] != 1:  # the whole block: one table per group
+        codes = None if groups is None else np.broadcast_to(groups[:, None], x.shape).reshape(-1)
+        return fn(x.reshape(-1), codes, tables[:, 0, :]).reshape(x.shape)
+    out = np.empty(x.shape)
+    for c in range(x.shape[1]):
+        out[:, c] = fn(x[:, c], groups, tables[:, c, :])
     return out
 
 
@@ -215,30 +206,40 @@ def _normal_bounds() -> tuple[np.ndarray, np.ndarray]:
     return normal.ppf(np.float64(BOUNDS - np.spacing(1))), normal.ppf(np.float64(1 - (BOUNDS - np.spacing(1))))
 
 
-def _table(quantiles: np.ndarray) -> np.ndarray | None:
-    """A group's table without the NaN after it (a group of fewer values than ``n_quantiles``), or None for a group without values."""
-    present = ~np.isnan(quantiles)
-    return quantiles[present] if present.any() else None
+def _references(tables: np.ndarray) -> np.ndarray:
+    """Each table's ranks from 0 to 1, ``np.linspace(0, 1, n)`` for its own length ``n`` (NaN after it)."""
+    lengths = (~np.isnan(tables)).sum(axis=1)
+    out = np.full(tables.shape, np.nan)
+    for n in np.unique(lengths).tolist():
+        if n:
+            out[lengths == n, :n] = np.linspace(0, 1, n, endpoint=True)
+    return out
 
 
-def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str, interp=np.interp) -> np.ndarray:
-    """scikit-learn's ``_transform_col``, operation for operation, so that results agree to the last bits.
+def _ends(tables: np.ndarray, codes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last entry of each value's table."""
+    lengths = (~np.isnan(tables)).sum(axis=1)
+    first, last = tables[:, 0], tables[np.arange(len(tables)), np.maximum(lengths - 1, 0)]
+    return (first[0], last[0]) if codes is None else (first[codes], last[codes])
 
-    ``quantiles`` is a table, or with ``interp=_interp_rows`` a table per row of ``x``.
-    """
-    if quantiles.ndim == 1:
-        quantiles = _table(quantiles)
-        if quantiles is None:
-            return np.full(x.shape, np.nan)
-    references = np.linspace(0, 1, quantiles.shape[-1], endpoint=True)
+
+def _reversed(tables: np.ndarray) -> np.ndarray:
+    """Each table negated and backwards, its NaN first (:func:`~softnorm_cli.numeric.interp.interp` skips them)."""
+    return -tables[:, ::-1]
+
+
+def _forward(x: np.ndarray, codes: np.ndarray | None, tables: np.ndarray, distribution: str) -> np.ndarray:
+    """scikit-learn's ``_transform_col``, operation for operation, so that results agree to the last bits."""
+    references = _references(tables)
+    lowest, highest = _ends(tables, codes)
     with quiet():
         if distribution == "normal":
-            low, high = x - BOUNDS < quantiles[..., :1], x + BOUNDS > quantiles[..., -1:]
+            low, high = x - BOUNDS < lowest, x + BOUNDS > highest
         else:
-            low, high = x == quantiles[..., :1], x == quantiles[..., -1:]
+            low, high = x == lowest, x == highest
         # Up the table and down it, halved: repeated values (repeated quantiles) map to the middle of their run.
-        # NaN stays NaN through both.
-        out = 0.5 * (interp(x, quantiles, references) - interp(-x, -quantiles[..., ::-1], -references[::-1]))
+        up = interp(x, codes, tables, references)
+        out = 0.5 * (up - interp(-x, codes, _reversed(tables), _reversed(references)))
         out[high] = 1
         out[low] = 0
         if distribution == "normal":
@@ -247,57 +248,16 @@ def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str, interp=np.
     return out
 
 
-def _backward(y: np.ndarray, quantiles: np.ndarray, distribution: str, interp=np.interp) -> np.ndarray:
+def _backward(y: np.ndarray, codes: np.ndarray | None, tables: np.ndarray, distribution: str) -> np.ndarray:
     """scikit-learn's ``_transform_col`` with ``inverse=True``."""
-    quantiles = _table(quantiles)
-    if quantiles is None:
-        return np.full(y.shape, np.nan)
-    references = np.linspace(0, 1, quantiles.size, endpoint=True)
+    lowest, highest = _ends(tables, codes)
     with quiet():
         if distribution == "normal":
             y = normal.cdf(y)
             low, high = y - BOUNDS < 0, y + BOUNDS > 1
         else:
             low, high = y == 0, y == 1
-        out = interp(y, references, quantiles)
-        out[high] = quantiles[-1]
-        out[low] = quantiles[0]
+        out = interp(y, codes, _references(tables), tables)
+        out[high] = np.broadcast_to(highest, out.shape)[high]
+        out[low] = np.broadcast_to(lowest, out.shape)[low]
     return out
-
-
-#: Comparisons one block of :func:`_interp_rows` makes at most (rows x values x table).
-_INTERP_BLOCK = 1 << 22
-
-
-def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
-    """``np.interp(x[r], xp[r], fp[r])`` for every row ``r`` at once (``xp``, ``fp``: a row each, or one for all),
-    as numpy's ``arr_interp`` computes each value: the quantile transform of many short rows.
-    """
-    rows, n = x.shape[0], xp.shape[-1]
-    xp, fp = np.broadcast_to(xp, (rows, n)), np.broadcast_to(fp, (rows, n))
-    out = np.empty(x.shape)
-    step = max(1, _INTERP_BLOCK // max(x.shape[1] * n, 1))
-    for start in range(0, rows, step):
-        r = slice(start, start + step)
-        out[r] = _interp_block(x[r], xp[r], fp[r])
-    return out
-
-
-def _interp_block(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
-    n = xp.shape[1]
-    if n == 1:
-        return np.where(np.isnan(x), np.nan, fp[:, :1])
-    # The last j with xp[j] <= x (-1 below the table): where numpy's binary search lands.
-    j = (xp[:, None, :] <= x[:, :, None]).sum(axis=2) - 1
-    inner = np.clip(j, 0, n - 2)
-    x0, x1 = np.take_along_axis(xp, inner, axis=1), np.take_along_axis(xp, inner + 1, axis=1)
-    y0, y1 = np.take_along_axis(fp, inner, axis=1), np.take_along_axis(fp, inner + 1, axis=1)
-    with quiet():
-        slope = (y1 - y0) / (x1 - x0)
-        out = slope * (x - x0) + y0
-        # As numpy: NaN from one end, try the other; a flat stretch is its value.
-        out = np.where(np.isnan(out), slope * (x - x1) + y1, out)
-        out = np.where(np.isnan(out) & (y0 == y1), y0, out)
-    out = np.where(x0 == x, y0, out)
-    out = np.where(j < 0, fp[:, :1], np.where(j >= n - 1, fp[:, -1:], out))
-    return np.where(np.isnan(x), np.nan, out)
