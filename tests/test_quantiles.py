@@ -14,7 +14,8 @@ from hypothesis import given, settings, strategies as st
 
 import softnorm_cli.numeric.quantiles as quantiles_module
 from helpers import expect_error, parts_table, write_parts
-from softnorm_cli.numeric.quantiles import QuantilePlan, from_keys, percentiles, to_keys
+from softnorm_cli.numeric.percentile import from_keys, to_keys
+from softnorm_cli.numeric.quantiles import QuantilePlan, percentiles
 
 Q = [0, 1e-9, 1, 25, 33.3, 50, 75, 99, 99.999, 100]
 

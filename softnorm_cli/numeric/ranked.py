@@ -21,7 +21,7 @@ from softnorm_cli.numeric import normal, parameters
 from softnorm_cli.numeric.interp import interp
 from softnorm_cli.numeric.kernels import Extremes, quiet
 from softnorm_cli.numeric.methods import Method, PerRow, Stats
-from softnorm_cli.numeric.quantiles import row_percentiles
+from softnorm_cli.numeric.percentile import row_percentiles
 
 __all__ = ["Quantile", "Ranked", "Robust"]
 
