@@ -23,16 +23,16 @@ def robust(x):
 
 def quantile_uniform(x, n_quantiles: int = QUANTILES):
     """QuantileTransformer(n_quantiles, subsample=None), uniform output, per column: the
-    percentiles at ``linspace(0, 1, n)``, then the mean of the interpolation up the quantiles and
+    percentiles at ``linspace(0, 1, n)`` (n at most the rows), then the mean of the interpolation up the quantiles and
     down them (which splits a run of equal quantiles), the column's extremes made exactly 0 and 1."""
     import numpy as np
 
     y = np.array(x, dtype=np.float64, copy=True)
+    # At most one quantile a row: the rows, missing values included, as scikit-learn counts them.
+    refs = np.linspace(0, 1, max(1, min(n_quantiles, y.shape[0])), endpoint=True)
     for j in range(y.shape[1]):
         col = y[:, j]
         present = ~np.isnan(col)
-        n = max(1, min(n_quantiles, int(present.sum())))
-        refs = np.linspace(0, 1, n, endpoint=True)
         q = np.nanpercentile(col, refs * 100)
         lower, upper = col == q[0], col == q[-1]
         v = col[present]
