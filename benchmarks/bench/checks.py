@@ -194,7 +194,8 @@ def check_long(kind: str, job: str, inp: Path, outs: dict[str, Path]) -> dict[st
                                     f"atol {tol}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
             if job in EXACT_JOBS:
                 worst = max((max_error(y[:, j], want[:, j]) + (c,) for j, c in enumerate(floats)), key=lambda e: e[0])
-                notes.append(f"max error {worst[0]:.3g} (|y - ref| / (1 + |ref|)), column {worst[2]} row {worst[1]}")
+                notes.append(f"max error {worst[0]:.3g} (|y - ref| / (1 + |ref|))"
+                             + (f", column {worst[2]} row {worst[1]}" if worst[0] else ""))
         checked[tool] = result(problems, notes)
     return checked
 
