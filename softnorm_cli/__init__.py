@@ -1,4 +1,4 @@
-"""softnorm: softmax, min-max, z-score, max-abs and unit-norm normalization of tabular data.
+"""softnorm: softmax, min-max, z-score, max-abs, unit-norm, robust and quantile normalization of tabular data.
 
 The command line lives in :mod:`softnorm_cli.cli`; the functions re-exported
 here work on numpy arrays and pandas objects::
@@ -10,12 +10,12 @@ here work on numpy arrays and pandas objects::
 
 from softnorm_cli.version import __version__
 
-__all__ = ["softmax", "minmax", "zscore", "maxabs", "unitnorm", "__version__"]
+__all__ = ["softmax", "minmax", "zscore", "maxabs", "unitnorm", "robust", "quantile", "__version__"]
 
 
 def __getattr__(name):
     # Imported on first use so that `softnorm --help` does not pay for numpy.
-    if name in ("softmax", "minmax", "zscore", "maxabs", "unitnorm"):
+    if name in ("softmax", "minmax", "zscore", "maxabs", "unitnorm", "robust", "quantile"):
         from softnorm_cli import api
 
         return getattr(api, name)

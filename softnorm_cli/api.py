@@ -15,9 +15,10 @@ import numpy as np
 from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.methods import Method, MinMax, Softmax, ZScore
 from softnorm_cli.numeric.parameters import canonical_axis
+from softnorm_cli.numeric.ranked import Quantile, Robust
 from softnorm_cli.numeric.scalers import MaxAbs, UnitNorm
 
-__all__ = ["softmax", "minmax", "zscore", "maxabs", "unitnorm"]
+__all__ = ["softmax", "minmax", "zscore", "maxabs", "unitnorm", "robust", "quantile"]
 
 
 def softmax(x, axis="row", temperature: float = 1.0, log: bool = False, nan: str = "omit", inf: str = "limit"):
@@ -114,6 +115,43 @@ def unitnorm(x, axis="row", norm: str = "l2", nan: str = "omit", inf: str = "err
     [[0.6, 0.8], [0.0, 0.0]]
     """
     return _normalize(UnitNorm(norm, nan, inf), x, axis)
+
+
+def robust(
+    x, axis="column", quantile_range: Sequence[float] = (25.0, 75.0), center: bool = True, scale: bool = True,
+    unit_variance: bool = False, nan: str = "omit", inf: str = "error",
+):
+    """Centre each group on its median and divide it by the distance between two percentiles, as scikit-learn's ``RobustScaler``.
+
+    ``y = (x - median) / (P_hi - P_lo)`` with ``quantile_range = (lo, hi)``
+    percentiles (0 to 100, linear interpolation, as ``np.nanpercentile``).
+    ``unit_variance`` divides the scale by ``Φ⁻¹(hi) - Φ⁻¹(lo)``; ``center``
+    and ``scale`` turn either step off. A group whose percentiles coincide
+    is only centred. Other parameters as for :func:`minmax`.
+
+    Examples
+    --------
+    >>> robust([[1.0], [2.0], [3.0], [4.0], [100.0]]).ravel().tolist()
+    [-1.0, -0.5, 0.0, 0.5, 48.5]
+    """
+    lo, hi = parameters.QUANTILE_RANGE.check("quantile_range", quantile_range)
+    return _normalize(Robust(lo, hi, center, scale, unit_variance, nan, inf), x, axis)
+
+
+def quantile(x, axis="column", n_quantiles: int = 1000, output_distribution: str = "uniform", nan: str = "omit", inf: str = "error"):
+    """Map each group through its own distribution function, as scikit-learn's ``QuantileTransformer(subsample=None)``.
+
+    The function is interpolated through ``n_quantiles`` exact percentiles
+    (fewer when the group has fewer values); ``output_distribution`` is
+    ``"uniform"`` (results from 0 to 1) or ``"normal"`` (a standard normal,
+    clipped at about ±5.2). Other parameters as for :func:`minmax`.
+
+    Examples
+    --------
+    >>> quantile([[10.0], [20.0], [30.0], [1000.0]]).ravel().tolist()
+    [0.0, 0.3333333333333334, 0.6666666666666666, 1.0]
+    """
+    return _normalize(Quantile(n_quantiles, output_distribution, nan, inf), x, axis)
 
 
 def _normalize(method: Method, x, axis):

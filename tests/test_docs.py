@@ -66,13 +66,15 @@ def test_readme_engine_example_runs():
 # --help: headings, examples, descriptions, metavars
 # --------------------------------------------------------------------------
 
-COMMANDS = ("softmax", "minmax", "zscore", "maxabs", "unitnorm", "stats")
+COMMANDS = ("softmax", "minmax", "zscore", "maxabs", "unitnorm", "robust", "quantile", "stats")
 OWN = {
     "softmax": ("Softmax options", {"--temperature", "--log", "--inf", "--nan"}),
     "maxabs": ("Max-abs options", {"--inf", "--nan"}),
     "unitnorm": ("Unit-norm options", {"--norm", "--inf", "--nan"}),
     "minmax": ("Min-max options", {"--range", "--clip", "--inf", "--nan"}),
     "zscore": ("Z-score options", {"--ddof", "--inf", "--nan"}),
+    "robust": ("Robust options", {"--quantile-range", "--unit-variance", "--center", "--scale", "--inf", "--nan"}),
+    "quantile": ("Quantile options", {"--n-quantiles", "--output-distribution", "--inf", "--nan"}),
     "stats": ("Stats options", {"--quantiles", "--json"}),
 }
 SHARED = ["Input", "Output", "Groups", "Saved parameters", "Engine", "Other"]

@@ -260,6 +260,14 @@ def range_option():
     )
 
 
+def quantile_range_option():
+    return click.option(
+        "--quantile-range", "quantile_range", type=Checked("quantile_range", parameters.QUANTILE_RANGE, _pair, "LO,HI"),
+        default="25,75", show_default=True,
+        help="The percentiles whose distance is the scale, LO,HI from 0 to 100 with LO < HI (25,75: the interquartile range).",
+    )
+
+
 def axis_option(default: str):
     return _groups(
         "--axis", type=checked(parameters.JOB, "axis", str), default=default, show_default=True, metavar="AXIS",

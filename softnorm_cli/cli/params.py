@@ -24,9 +24,16 @@ FIXED: Mapping[str, Callable[[Any], Any]] = {
     "exclude": lambda fitted: None,  # the file names the columns: any --exclude contradicts it
     "group_by": lambda fitted: list(fitted.group_by),
     "feature_range": lambda fitted: (fitted.options["lo"], fitted.options["hi"]),
-    **{name: (lambda fitted, name=name: fitted.options.get(name)) for name in ("nan", "inf", "temperature", "log", "ddof", "norm")},
+    "quantile_range": lambda fitted: (fitted.options["lo"], fitted.options["hi"]),
+    **{
+        name: (lambda fitted, name=name: fitted.options.get(name))
+        for name in ("nan", "inf", "temperature", "log", "ddof", "norm", "center", "scale", "unit_variance", "n_quantiles", "distribution")
+    },
 }
-_FLAGS = {"columns": "-c/--cols", "group_by": "-g/--group-by", "feature_range": "--range"}
+_FLAGS = {
+    "columns": "-c/--cols", "group_by": "-g/--group-by", "feature_range": "--range", "center": "--center/--no-center",
+    "scale": "--scale/--no-scale", "distribution": "--output-distribution",
+}
 
 
 def check_command_line(ctx: click.Context, path: str, fitted, command: str) -> None:

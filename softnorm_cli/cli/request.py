@@ -167,10 +167,11 @@ def _check_thousands(separator: str | None, delimiter: str | None, decimal_comma
 
 
 def _method(method_type: type[Method], p: dict) -> Method:
-    """The command's method, from the options named as its fields (--range gives lo and hi)."""
+    """The command's method, from the options named as its fields (--range and --quantile-range give lo and hi)."""
     options = {f.name: p[f.name] for f in dataclasses.fields(method_type) if f.name in p}
-    if "feature_range" in p:
-        options["lo"], options["hi"] = p["feature_range"]
+    for pair in ("feature_range", "quantile_range"):
+        if pair in p:
+            options["lo"], options["hi"] = p[pair]
     return method_type(**options)
 
 

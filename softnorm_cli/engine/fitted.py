@@ -181,7 +181,7 @@ class Fitted:
                 figures = [group["statistics"] for group in groups]
                 stored = [name for name in names if name in figures[0][targets[0]]]
                 statistics = {
-                    name: _array([f[t][name] for f in figures for t in targets], name).reshape(len(groups), len(targets))
+                    name: _array([f[t][name] for f in figures for t in targets], name, (len(groups), len(targets)))
                     for name in stored
                 }
                 fitted.statistics = {name: statistics[name] if name in statistics else derived[name](statistics) for name in names}
@@ -208,7 +208,8 @@ def _encode(value, name: str = ""):
 
 
 def _texts(values: np.ndarray, name: str) -> np.ndarray:
-    """Each figure of a block as JSON text, as :func:`_encode` and ``json.dumps`` write it."""
+    """Each figure of a block as JSON text, as :func:`_encode` and ``json.dumps`` write it: ``(groups,
+    targets)`` texts, a table (the quantile transform's) as one list of numbers."""
     if name in _INTEGER_FIGURES:
         texts = list(map(str, values.astype(np.int64).ravel().tolist()))
     else:
@@ -217,18 +218,28 @@ def _texts(values: np.ndarray, name: str) -> np.ndarray:
         texts = pl.Series(values.astype(np.float64).ravel()).cast(pl.String).to_list()
         for i in np.flatnonzero(~np.isfinite(values.ravel())):
             texts[i] = json.dumps(_encode(values.ravel()[i]))
-    return np.array(texts, dtype=object).reshape(values.shape)
+    if values.ndim == 3:
+        size = values.shape[2]
+        texts = ["[" + ", ".join(texts[i : i + size]) + "]" for i in range(0, len(texts), size)]
+    return np.array(texts, dtype=object).reshape(values.shape[:2])
 
 
-def _array(values: list, name: str) -> np.ndarray:
-    """Figures read from JSON as an array: numbers, or for floats the strings of :func:`_encode`."""
+def _array(values: list, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """Figures read from JSON as an array of ``shape`` (groups, targets): numbers, or for floats the strings
+    of :func:`_encode`; a table of numbers per target (the quantile transform's) adds an axis."""
     if name in _INTEGER_FIGURES:
         if not all(type(v) is int for v in values):
             raise ValueError(f"{name} must be whole numbers")
-        return np.array(values, dtype=np.int64)
+        return np.array(values, dtype=np.int64).reshape(shape)
+    tables = [v for v in values if type(v) is list]
+    if tables:
+        if len(tables) != len(values) or len({len(t) for t in tables}) != 1 or not tables[0]:
+            raise ValueError(f"{name} must be lists of numbers of one length")
+        values = [item for table in tables for item in table]
     if not all(type(v) in (float, int) or v in ("nan", "inf", "-inf") for v in values):
         raise ValueError(f"{name} must be numbers")
-    return np.array(values, dtype=np.float64)  # numpy reads "nan", "inf" and "-inf" as float() does
+    # numpy reads "nan", "inf" and "-inf" as float() does
+    return np.array(values, dtype=np.float64).reshape(*shape, *((len(tables[0]),) if tables else ()))
 
 
 def _decode(value):

@@ -32,7 +32,7 @@ class Job:
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, Method):
-            raise ValueError(f"method must be a Softmax, MinMax, ZScore, MaxAbs or UnitNorm, got {self.method!r}")
+            raise ValueError(f"method must be a Softmax, MinMax, ZScore, MaxAbs, UnitNorm, Robust or Quantile, got {self.method!r}")
         given = {"axis": self.axis, "unseen": self.unseen}
         if self.decimals is not None:
             given["decimals"] = self.decimals

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from softnorm_cli.engine import ranks
 from softnorm_cli.engine.diagnostics import Problems
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.integers import as_integers, scales, whole, written_as_integers
@@ -43,6 +44,7 @@ from softnorm_cli.io.delimited.types import TypeInference, lossless_types
 from softnorm_cli.io.json.values import numbers_as_raw
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
+from softnorm_cli.numeric.quantiles import QuantilePass, QuantilePlan
 from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows
 from softnorm_cli.version import __version__
 
@@ -71,7 +73,11 @@ def _fitted(job: Job, fitted: Fitted, source: Reader, on_batch, kept: Kept | Non
     """``fitted``, as planned, with the statistics of ``source`` (the row axis has none)."""
     if fitted.axis == "row" or not fitted.columns:
         return fitted
-    return finish(fitted, fit_part(job, fitted, source, on_batch, kept))
+    part = fit_part(job, fitted, source, on_batch, kept)
+    order = ranks.plan(fitted, part.statistics, part.ranks)
+    while order is not None and not order.done:
+        order.finish(rank_part(job, fitted, order, part.keys, source, on_batch, kept))
+    return finish(fitted, part, order)
 
 
 def plan(job: Job, source: Reader) -> Fitted:
@@ -97,6 +103,8 @@ class Partial:
     keys: list[tuple] | None = None
     #: Per column: whether it held integers in every source so far.
     integers: np.ndarray | None = None
+    #: The first pass of the percentiles, for the methods that need them (:mod:`~softnorm_cli.engine.ranks`).
+    ranks: QuantilePass | None = None
 
 
 def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept | None = None) -> Partial:
@@ -115,12 +123,16 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
         reduction = Reduction(per_group.fit, per_group.merge)
     # Batches kept for the apply need every column; otherwise the fit needs only these.
     needed = None if kept is not None and kept.holds_batches else [*columns, *group_by]
-    batches = source.batches(columns, needed=needed, replay=kept is not None)
+    first = ranks.first_pass(fitted)
+    # Read again for the apply, or for the percentiles.
+    batches = source.batches(columns, needed=needed, replay=kept is not None or ranks.needs_ranks(fitted))
     rows = 0
     integers = written_as_integers(source.sample(), columns, job.numbers, source.typed)
     for batch, values in _values(job, columns, batches if kept is None else kept.recording(batches)):
         if integers.any():
             integers &= whole(values)
+        if first is not None:
+            ranks.add(first, fitted, values, None)
         if keys is None:
             reduction.add(values)
         else:
@@ -131,8 +143,26 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
         rows += batch.frame.height
         _notify(on_batch, "pass 1/2: statistics")
     if keys is None:
-        return Partial(reduction.result(), rows, integers=integers)
+        return Partial(reduction.result(), rows, integers=integers, ranks=first)
     return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), integers)
+
+
+def rank_part(
+    job: Job, fitted: Fitted, order: QuantilePlan, keys: list[tuple] | None, source: Reader, on_batch=None, kept: Kept | None = None
+) -> QuantilePass:
+    """The next pass of ``order`` over the rows of ``source``, read again (or from what ``kept`` holds of it);
+    ``keys``: the groups of the whole fit, in the order of its statistics."""
+    columns, group_by = fitted.columns, fitted.group_by
+    work = order.start()
+    groups = None
+    if group_by:
+        groups = RowGroups(group_by, keys, job.numbers.na_values, None if kept is None else kept.codes)
+    held = None if kept is None else kept.batches
+    batches = iter(held) if held is not None else source.batches(columns, needed=[*columns, *group_by], replay=True)
+    for batch, values in _values(job, columns, batches):
+        ranks.add(work, fitted, values, None if groups is None else groups.of(batch, "error")[0])
+        _notify(on_batch, "reading again for the percentiles")
+    return work
 
 
 def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
@@ -140,7 +170,8 @@ def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
     method = fitted.method
     integers = a.integers & b.integers
     if a.keys is None:
-        return Partial(method.merge(a.statistics, b.statistics), a.rows + b.rows, integers=integers)
+        first = None if a.ranks is None else a.ranks.merge(b.ranks)
+        return Partial(method.merge(a.statistics, b.statistics), a.rows + b.rows, integers=integers, ranks=first)
     keys, codes = union(fitted.group_by, a.keys, b.keys)
     per_group = PerGroup(method, whole_block=fitted.axis == "all")
     order = np.argsort(codes, kind="stable")
@@ -148,9 +179,9 @@ def merge(fitted: Fitted, a: Partial, b: Partial) -> Partial:
     return Partial(per_group.table(total, len(keys)), a.rows + b.rows, keys, integers)
 
 
-def finish(fitted: Fitted, part: Partial) -> Fitted:
-    """``fitted`` with the finished statistics of ``part``."""
-    fitted.statistics = fitted.method.finish(part.statistics)
+def finish(fitted: Fitted, part: Partial, order: QuantilePlan | None = None) -> Fitted:
+    """``fitted`` with the finished statistics of ``part`` (and the percentiles ``order`` found, for the methods that need them)."""
+    fitted.statistics = fitted.method.finish(ranks.ranked(fitted, part.statistics, order))
     fitted.integers = [name for name, held in zip(fitted.columns, part.integers) if held]
     if part.keys is not None:
         fitted.keys = part.keys

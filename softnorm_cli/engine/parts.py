@@ -19,13 +19,14 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from softnorm_cli.engine import local
+from softnorm_cli.engine import local, ranks
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.summary import Applied, Summary, summarize
 from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
 from softnorm_cli.io.joined import JoinedOutput
+from softnorm_cli.numeric.quantiles import QuantilePass
 
 
 class Executor(Protocol):
@@ -86,13 +87,25 @@ def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitte
     if fitted.axis == "row" or not fitted.columns:
         return fitted
     shipped = _shipped(fitted)
-    partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), range(len(dataset.parts)), "statistics")
-    merge = functools.partial(local.merge, shipped)
-    while len(partials) > 1:  # a binary tree over the parts, in order
-        pairs = [executor.submit(merge, a, b) for a, b in zip(partials[0::2], partials[1::2])]
-        partials = pairs + partials[len(pairs) * 2 :]
-    (total,) = executor.gather(partials, "statistics")
-    return local.finish(fitted, total)
+    parts = range(len(dataset.parts))
+    partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), parts, "statistics")
+    total = _merged(executor, partials, functools.partial(local.merge, shipped), "statistics")
+    # The percentiles, for the methods that need them: a pass over every part at a time, merged the same way.
+    order = ranks.plan(shipped, total.statistics, total.ranks)
+    while order is not None and not order.done:
+        task = functools.partial(_rank_part, job, shipped, dataset, total.keys)
+        passes = executor.map(task, parts, "percentiles", executor.share(order))
+        order.finish(_merged(executor, passes, QuantilePass.merge, "percentiles"))
+    return local.finish(fitted, total, order)
+
+
+def _merged(executor: Executor, handles: list, merge: Callable, stage: str):
+    """The parts' partial results merged in a binary tree over the parts, in order."""
+    while len(handles) > 1:
+        pairs = [executor.submit(merge, a, b) for a, b in zip(handles[0::2], handles[1::2])]
+        handles = pairs + handles[len(pairs) * 2 :]
+    (total,) = executor.gather(handles, stage)
+    return total
 
 
 def apply(
@@ -120,6 +133,11 @@ def _shipped(fitted: Fitted) -> Fitted:
 def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.Partial:
     with naming_part(dataset, index), dataset.open(index) as source:
         return local.fit_part(job, fitted, source)
+
+
+def _rank_part(job: Job, fitted: Fitted, dataset: Dataset, keys, order, index: int):
+    with naming_part(dataset, index), dataset.open(index) as source:
+        return local.rank_part(job, fitted, order, keys, source)
 
 
 def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, edges, fitted: Fitted, index: int) -> Applied:

@@ -111,11 +111,14 @@ class Flag(Constraint):
 
 @dataclass(frozen=True)
 class Range(Constraint):
-    """Two finite numbers ``(lo, hi)`` with ``lo < hi``."""
+    """Two finite numbers ``(lo, hi)`` with ``lo < hi``, both within ``bounds`` when given."""
+
+    bounds: tuple[float, float] | None = None
 
     def check(self, name: str, value: Any) -> Any:
+        within = Interval(*self.bounds) if self.bounds else Interval()
         try:
-            lo, hi = (Interval().check(name, v) for v in value)
+            lo, hi = (within.check(name, v) for v in value)
         except (TypeError, ValueError):
             self._refuse(name, value)
         if not lo < hi:
@@ -123,6 +126,8 @@ class Range(Constraint):
         return lo, hi
 
     def describe(self) -> str:
+        if self.bounds:
+            return f"two numbers LO,HI from {self.bounds[0]:g} to {self.bounds[1]:g} with LO < HI"
         return "two finite numbers LO,HI with LO < HI"
 
 
@@ -168,6 +173,24 @@ MAXABS = {
 }
 UNITNORM = {
     "norm": OneOf(("l2", "l1", "max")),  # as scikit-learn's normalize: Euclidean, sum of magnitudes, largest magnitude
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
+
+ROBUST = {
+    "lo": Interval(0, 100),  # the percentiles whose distance is the scale: scikit-learn's quantile_range
+    "hi": Interval(0, 100),
+    "center": Flag(),
+    "scale": Flag(),
+    "unit_variance": Flag(),
+    "nan": NAN,
+    "inf": OneOf(("error", "missing")),
+}
+#: What Robust's ``lo`` and ``hi`` make together: percentiles, ``lo < hi``.
+QUANTILE_RANGE = Range((0, 100))
+QUANTILE = {
+    "n_quantiles": Interval(1, None, integer=True),
+    "distribution": OneOf(("uniform", "normal")),
     "nan": NAN,
     "inf": OneOf(("error", "missing")),
 }

@@ -106,55 +106,73 @@ class QuantilePass:
             self.collected = [[] for _ in self.probes]
         sizes = [1 << p.bits if p.bits else 0 for p in self.probes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        probes = self.probes
+        self._top_bits = probes[0].bits if probes and all(p.depth == 0 for p in probes) else 0
+        self._lows = np.array([p.low for p in probes], dtype=np.uint64)
+        self._highs = np.array([p.high for p in probes], dtype=np.uint64)
+        self._bits = np.array([p.bits for p in probes], dtype=np.intp)
+        self._shifts = np.array([64 - p.depth - p.bits for p in probes], dtype=np.uint64)
+        # The probes by column, then key: each column's probes are a stretch of ``_order``.
+        self._order = np.array(sorted(range(len(probes)), key=lambda i: (probes[i].column, probes[i].low)), dtype=np.intp)
+        columns = np.array([p.column for p in probes], dtype=np.intp)[self._order]
+        width = int(columns.max()) + 1 if columns.size else 0
+        self._first = np.searchsorted(columns, np.arange(width)).astype(np.intp)
+        self._number = np.bincount(columns, minlength=width).astype(np.intp)
 
-    def add(self, values: np.ndarray) -> None:
-        """Count or collect the keys of ``values`` (``(rows, columns)``) in this pass's probes; NaN is left out."""
-        if all(p.depth == 0 for p in self.probes):  # the first pass: each column whole, by its top bits
-            self._count_top(values)
+    def add(self, values: np.ndarray, codes: np.ndarray | None = None) -> None:
+        """Count or collect the keys of ``values`` (``(rows, columns)``) in this pass's probes; NaN is left out.
+
+        The plan's columns are the block's columns or, with ``codes`` (the
+        group of each row, 0, 1, ...), each group's columns in turn: group
+        ``g``'s column ``c`` is the plan's column ``g * columns + c``.
+        """
+        present = ~np.isnan(values)
+        keys = to_keys(values[present])
+        columns = np.arange(values.shape[1], dtype=np.intp)
+        targets = columns if codes is None else codes.astype(np.intp)[:, None] * values.shape[1] + columns
+        targets = np.broadcast_to(targets, values.shape)[present]
+        if self._top_bits:  # the first pass: each column whole, by the top bits of its keys
+            bins = targets * (1 << self._top_bits) + (keys >> np.uint64(64 - self._top_bits)).astype(np.intp)
+            self._count(bins)
             return
-        for column, slots in self._by_column().items():
-            self._add_column(values[:, column], slots)
-
-    def _count_top(self, values: np.ndarray) -> None:
-        size = 1 << self.probes[0].bits
-        buckets = (to_keys(values) >> np.uint64(64 - self.probes[0].bits)).astype(np.intp)
-        buckets += np.arange(values.shape[1], dtype=np.intp) * size
-        buckets[np.isnan(values)] = self.counts.size  # a bin of its own, cut off
-        self.counts += np.bincount(buckets.ravel(), minlength=self.counts.size + 1)[:-1]
-
-    def _add_column(self, numbers: np.ndarray, slots: np.ndarray) -> None:
-        """The keys of one column into its probes ``slots`` (in the order of their keys)."""
-        probes = [self.probes[i] for i in slots]
-        lows = np.array([p.low for p in probes], dtype=np.uint64)
-        highs = np.array([p.high for p in probes], dtype=np.uint64)
-        keys = to_keys(numbers[~np.isnan(numbers)])
-        where = np.maximum(np.searchsorted(lows, keys, side="right") - 1, 0)
-        inside = (keys >= lows[where]) & (keys <= highs[where])
-        keys, where = keys[inside], where[inside]
-        bits = np.array([p.bits for p in probes])
-        counted = bits[where] > 0
+        at = self._probe_of(keys, targets)
+        inside = at >= 0
+        keys, at = keys[inside], at[inside]
+        counted = self._bits[at] > 0
         if counted.any():
-            # The column's probes are neighbours in ``counts``: one bincount over their stretch.
-            shifts = np.array([64 - p.depth - p.bits for p in probes], dtype=np.uint64)
-            offsets = self.offsets[slots]
-            first, last = int(offsets.min()), int(self.offsets[slots.max() + 1])
-            mine, at = keys[counted], where[counted]
-            bins = offsets[at] - first + ((mine - lows[at]) >> shifts[at]).astype(np.int64)
-            self.counts[first:last] += np.bincount(bins, minlength=last - first)
+            mine, where = keys[counted], at[counted]
+            self._count(self.offsets[where] + ((mine - self._lows[where]) >> self._shifts[where]).astype(np.int64))
         if not counted.all():
-            mine, at = keys[~counted], where[~counted]
-            order = np.argsort(at, kind="stable")
-            pieces = np.split(mine[order], np.cumsum(np.bincount(at, minlength=len(probes)))[:-1])
-            for slot, piece in zip(slots, pieces):
-                if piece.size:
-                    self.collected[slot].append(piece)
+            mine, where = keys[~counted], at[~counted]
+            order = np.argsort(where, kind="stable")
+            mine, where = mine[order], where[order]
+            slots, starts = np.unique(where, return_index=True)
+            for slot, piece in zip(slots.tolist(), np.split(mine, starts[1:])):
+                self.collected[slot].append(piece)
 
-    def _by_column(self) -> dict[int, np.ndarray]:
-        """Each column's probes, in the order of their keys."""
-        by_column: dict[int, list[int]] = {}
-        for index in sorted(range(len(self.probes)), key=lambda i: (self.probes[i].column, self.probes[i].low)):
-            by_column.setdefault(self.probes[index].column, []).append(index)
-        return {column: np.array(slots, dtype=np.intp) for column, slots in by_column.items()}
+    def _count(self, bins: np.ndarray) -> None:
+        """Add one to ``counts`` at each of ``bins``, counting only over the stretch they span."""
+        if bins.size:
+            first, last = int(bins.min()), int(bins.max()) + 1
+            self.counts[first:last] += np.bincount(bins - first, minlength=last - first)
+
+    def _probe_of(self, keys: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The probe holding each key of its column, or -1: a binary search, for every key at once, among its column's probes."""
+        order = self._order
+        if not order.size:
+            return np.full(keys.size, -1, dtype=np.intp)
+        known = targets < self._first.size  # a column without probes: its ranks are all found
+        targets = np.where(known, targets, 0)
+        start, size = self._first[targets], np.where(known, self._number[targets], 0)
+        while (size > 1).any():  # the probe is among order[start : start + size]
+            half = size // 2
+            right = self._lows[order[np.minimum(start + half, order.size - 1)]] <= keys
+            right &= size > 1
+            start = np.where(right, start + half, start)
+            size = np.where(right, size - half, np.where(size > 1, half, size))
+        at = order[np.minimum(start, order.size - 1)]
+        inside = (size > 0) & (keys >= self._lows[at]) & (keys <= self._highs[at])
+        return np.where(inside, at, -1)
 
     def merge(self, other: QuantilePass) -> QuantilePass:
         return QuantilePass(
@@ -172,18 +190,27 @@ class QuantilePlan:
     ...     plan.finish(work)
     >>> plan.result().tolist()
     [[1.0, 2.0, 3.0]]
+
+    ``q`` is the percentiles of every column, or a list of them per column
+    (the quantile transform's tables of groups of different sizes).
     """
 
     def __init__(self, q, columns: int):
-        self.q = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        if self.q.size and not ((self.q >= 0) & (self.q <= 100)).all():
-            raise ValueError("percentiles must be from 0 to 100")
+        per_column = isinstance(q, list) and any(np.ndim(item) for item in q)
+        self.q = [_percentiles(item) for item in q] if per_column else _percentiles(q)
+        self._of_column = self.q if per_column else [self.q] * columns
         self.columns = columns
         self.counts: np.ndarray | None = None  # non-missing values per column, after the first pass
         self.found: list[dict[int, int]] = [{} for _ in range(columns)]  # rank -> key
         self.passes = 0
         self._probes = [_Probe(c, 0, 0, []) for c in range(columns)]
-        self.done = not columns or not self.q.size
+        self.done = not columns or not any(item.size for item in self._of_column)
+
+    @staticmethod
+    def first_pass(columns: int) -> QuantilePass:
+        """The first pass over ``columns`` columns, which counts by the top bits of the keys and needs no
+        percentiles yet: read where they are not known, and finished by the plan that knows them."""
+        return QuantilePlan((), columns).start()
 
     def start(self) -> QuantilePass:
         probes = self._probes
@@ -200,11 +227,12 @@ class QuantilePlan:
         self.passes += 1
         if self.counts is None:
             self.counts = work.counts.reshape(self.columns, -1).sum(axis=1)
-            for probe in self._probes:
-                below, above, _ = ranks_needed(int(self.counts[probe.column]), self.q)
+            for probe in work.probes:
+                below, above, _ = ranks_needed(int(self.counts[probe.column]), self._of_column[probe.column])
                 probe.ranks = sorted(set(below.tolist() + above.tolist())) if self.counts[probe.column] else []
         following: list[tuple[_Probe, int]] = []
-        for index, probe in enumerate(self._probes):
+        # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
+        for index, probe in enumerate(work.probes):
             if not probe.bits:
                 keys = np.sort(np.concatenate(work.collected[index]))
                 for rank in probe.ranks:
@@ -213,18 +241,18 @@ class QuantilePlan:
             start = work.offsets[index]
             counts = work.counts[start : start + (1 << probe.bits)]
             ends = np.cumsum(counts)
-            by_bucket: dict[int, list[int]] = {}
-            for rank in probe.ranks:
-                by_bucket.setdefault(int(np.searchsorted(ends, rank, side="right")), []).append(rank)
-            for bucket, ranks in by_bucket.items():
+            ranks = np.asarray(probe.ranks, dtype=np.int64)  # ascending, so their buckets are too
+            buckets = np.searchsorted(ends, ranks, side="right")
+            firsts, starts = np.unique(buckets, return_index=True)
+            depth = probe.depth + probe.bits
+            for bucket, mine in zip(firsts.tolist(), np.split(ranks, starts[1:])):
                 before = int(ends[bucket] - counts[bucket])
-                depth = probe.depth + probe.bits
                 low = probe.low + (bucket << (64 - depth))
                 if depth == 64:  # every key in the bucket is this one
-                    for rank in ranks:
+                    for rank in mine.tolist():
                         self.found[probe.column][probe.base + rank] = low
                     continue
-                child = _Probe(probe.column, low, depth, [r - before for r in ranks], base=probe.base + before)
+                child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
         # A bucket is collected whole when it fits its share of a pass; else counted by its next bits.
         share = COLLECTED // max(len(following), 1)
@@ -234,18 +262,26 @@ class QuantilePlan:
         self.done = not following
 
     def result(self) -> np.ndarray:
-        """``(columns, len(q))``: each column's percentiles, NaN for a column without values."""
-        out = np.full((self.columns, self.q.size), np.nan)
+        """``(columns, len(q))``: each column's percentiles, NaN for a column without values (and after a shorter list of its own)."""
+        out = np.full((self.columns, max((item.size for item in self._of_column), default=0)), np.nan)
         for column in range(self.columns):
             count = int(self.counts[column]) if self.counts is not None else 0
             if not count:
                 continue
-            below, above, gamma = ranks_needed(count, self.q)
+            q = self._of_column[column]
+            below, above, gamma = ranks_needed(count, q)
             keys = self.found[column]
             a = from_keys(np.array([keys[r] for r in below.tolist()], dtype=np.uint64))
             b = from_keys(np.array([keys[r] for r in above.tolist()], dtype=np.uint64))
-            out[column] = lerp(a, b, gamma)
+            out[column, : q.size] = lerp(a, b, gamma)
         return out
+
+
+def _percentiles(q) -> np.ndarray:
+    q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    if q.size and not ((q >= 0) & (q <= 100)).all():
+        raise ValueError("percentiles must be from 0 to 100")
+    return q
 
 
 def _bits(probes: int) -> int:

@@ -11,12 +11,14 @@ import dataclasses
 from typing import Any
 
 from softnorm_cli.numeric.methods import Method, MinMax, Softmax, ZScore
+from softnorm_cli.numeric.ranked import Quantile, Robust
 from softnorm_cli.numeric.scalers import MaxAbs, UnitNorm
 
 __all__ = ["METHODS", "method_from"]
 
 METHODS: dict[str, type[Method]] = {
     "softmax": Softmax, "minmax": MinMax, "zscore": ZScore, "maxabs": MaxAbs, "unitnorm": UnitNorm,
+    "robust": Robust, "quantile": Quantile,
 }
 
 
