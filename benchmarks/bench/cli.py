@@ -180,7 +180,7 @@ def checks_header(plans: list[Plan]) -> str:
     layouts = {p.suite.layout for p in plans}
     return ("Checks (every output against a numpy float64 reference computed from the input; "
             f"floats rtol {checks.RTOL:g} atol {checks.ATOL:g}"
-            + (f", z-score of f5 atol {checks.ATOL_ZSCORE_1E9:g}; id and group must be the input's text"
+            + (f", z-score of f5 (and a peer's robust f5) atol {checks.ATOL_ZSCORE_1E9:g}; id and group must be the input's text"
                if "standard" in layouts else "")
             + ("; wide tables: id must be the input's text, stats figures count/min/max/mean/std" if "wide" in layouts else "")
             + (f"; group jobs: the reference within each group, a constant group 0, z-scores atol at least {checks.ZSCORE_ULPS} "
