@@ -58,8 +58,8 @@ import fuzzformats
 # The spec's vocabulary
 # --------------------------------------------------------------------------
 
-COMMANDS = ("softmax", "minmax", "zscore")
-DEFAULT_AXIS = {"softmax": "row", "minmax": "column", "zscore": "column"}
+COMMANDS = ("softmax", "minmax", "zscore", "robust", "quantile")
+DEFAULT_AXIS = {"softmax": "row", "minmax": "column", "zscore": "column", "robust": "column", "quantile": "column"}
 AXIS_SPELLINGS = {"row": ("row", "rows", "1"), "column": ("column", "columns", "0"), "all": ("all", "none")}
 NA_MARKERS = ("NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "null", "None", "<NA>", "#N/A")
 SNIFFED_DELIMITERS = (",", ";", "\t", "|")
@@ -114,6 +114,8 @@ class Case:
     log: bool = False
     feature_range: tuple[float, float] = (0.0, 1.0)
     ddof: int = 0
+    quantile_range: tuple[float, float] = (25.0, 75.0)
+    n_quantiles: int = 1000
 
     def args(self) -> list[str]:
         return [self.command, *([self.input_name] if self.input_name else []), *self.options]
@@ -552,9 +554,15 @@ def _options(rng: _Random, case: Case, source: str) -> None:
             text = rng.pick(RANGES)
             case.feature_range = tuple(float(v) for v in text.split(","))
             opts.append(f"--range={text}")
-    elif rng.chance(0.3):
+    elif case.command == "zscore" and rng.chance(0.3):
         case.ddof = rng.pick((0, 1, 1, 2, 3))
         opts += ["--ddof", str(case.ddof)]
+    elif case.command == "robust" and rng.chance(0.3):
+        case.quantile_range = rng.pick(((25.0, 75.0), (10.0, 90.0), (0.0, 100.0), (49.0, 51.0)))
+        opts.append("--quantile-range=" + ",".join(f"{q:g}" for q in case.quantile_range))
+    elif case.command == "quantile" and rng.chance(0.3):
+        case.n_quantiles = rng.pick((1, 2, 5, 1000))
+        opts.append(f"--n-quantiles={case.n_quantiles}")
 
     # How the input is read.
     if case.explicit_delimiter is not None:
@@ -616,6 +624,8 @@ def _options(rng: _Random, case: Case, source: str) -> None:
             "softmax": [["--temperature", "0"], ["--temperature=-1"]],
             "minmax": [["--range", "2,1"], ["--range", "1,1"], ["--range", "a,b"]],
             "zscore": [["--ddof=-1"]],
+            "robust": [["--quantile-range=75,25"], ["--quantile-range=0,101"]],
+            "quantile": [["--n-quantiles=0"], ["--output-distribution=cauchy"]],
         }[case.command]
         choices = [c for c in choices if c[0].split("=")[0] not in given]
         if choices:
@@ -857,6 +867,10 @@ def normalize(case: Case, x: np.ndarray) -> np.ndarray:
                 result = softmax(values[present], case.temperature, case.log)
             elif case.command == "minmax":
                 result = minmax(values[present], *case.feature_range)
+            elif case.command == "robust":
+                result = robust(values[present], case.quantile_range)
+            elif case.command == "quantile":
+                result = quantile(values, case.n_quantiles)[present]  # the table's size counts the missing cells too
             else:
                 result = zscore(values[present], case.ddof)
         for cell, value in zip([c for c, p in zip(cells, present) if p], result):
@@ -882,6 +896,19 @@ def minmax(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     if low == high:
         return np.full(v.shape, lo)
     return lo + (v - low) / (high - low) * (hi - lo)
+
+
+def robust(v: np.ndarray, quantile_range: tuple[float, float]) -> np.ndarray:
+    median, lo, hi = np.percentile(v, [50, *quantile_range])
+    spread = hi - lo
+    return (v - median) / (spread if spread >= 10 * np.finfo(np.float64).eps else 1.0)
+
+
+def quantile(v: np.ndarray, n_quantiles: int) -> np.ndarray:
+    from sklearn.preprocessing import QuantileTransformer
+
+    size = max(1, min(n_quantiles, len(v)))
+    return QuantileTransformer(n_quantiles=size, subsample=None).fit_transform(v.reshape(-1, 1)).ravel()
 
 
 def zscore(v: np.ndarray, ddof: int) -> np.ndarray:

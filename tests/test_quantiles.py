@@ -103,7 +103,7 @@ def test_crowded_buckets_take_more_passes_with_no_more_memory(monkeypatch):
         work = plan.start()
         for block in np.array_split(column.reshape(-1, 1), 3):
             work.add(block)
-        assert sum(len(c) for keys in work.collected for c in keys) <= 16 * len(work.probes)
+        assert sum(len(keys) for keys, _ in work.collected) <= 16 * len(work.probes)
         plan.finish(work)
     assert plan.passes > 2
     assert bits(plan.result()[0]) == bits(numpy_percentiles(column))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,26 @@ def test_the_row_axis_is_robust_scale_and_quantile_transform_along_rows(invoke_o
     assert_allclose(quantile(values, axis="row"), want, **TOLERANCE)
 
 
+def test_many_short_rows_with_gaps_and_ties_at_once_as_sklearn_row_by_row():
+    rng = np.random.default_rng(8)
+    values = np.round(rng.normal(size=(3000, 6)), 1)  # ties within rows
+    values[rng.random(values.shape) < 0.15] = np.nan
+    values[7] = np.nan  # a row without values
+    values[8] = 2.5  # a constant row
+    for n_quantiles in (1000, 3):
+        for distribution in ("uniform", "normal"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scikit-learn on the row without values, and n_quantiles past the rows
+                want = quantile_transform(values, axis=1, n_quantiles=n_quantiles, output_distribution=distribution, subsample=None)
+            got = quantile(values, axis="row", n_quantiles=n_quantiles, output_distribution=distribution)
+            assert_array_equal(np.isnan(got), np.isnan(want))
+            assert_allclose(got, want, **TOLERANCE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn on the row without values
+        want = robust_scale(values, axis=1)
+    assert_allclose(robust(values, axis="row"), want, **TOLERANCE)
+
+
 def test_the_whole_block_is_one_group(invoke_ok, workdir):
     frame = _skewed(2000)[["income", "rooms"]]
     frame.to_csv("in.csv", index=False)
@@ -215,6 +236,9 @@ def test_robust_on_adversarial_columns(invoke_ok, workdir):
     assert_allclose(got["huge"], (huge - median) / (hi - lo), rtol=1e-15)
     assert "column 'const': zero range between percentiles 25 and 75; values only centred" in result.stderr
     assert "column 'empty': no values; results missing" in result.stderr
+    centred = invoke_ok("robust", "a.csv", "-c", "const,ties", "--no-scale")
+    assert _out(centred)["ties"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert "zero range" not in centred.stderr  # nothing is divided, so nothing to warn about
 
 
 def test_quantile_on_adversarial_columns(invoke_ok, workdir):
@@ -357,7 +381,7 @@ DATASET_ARGS = [
 def test_a_dataset_of_parts_gives_the_single_files_numbers(invoke_ok, workdir):
     frame = parts_table()
     frame.write_csv("one.csv")
-    write_parts("in", frame, "parquet")
+    write_parts("in", frame, "parquet", parts=5)
     for args in DATASET_ARGS:
         invoke_ok(*args, "one.csv", "-o", "one_out.csv")
         invoke_ok(*args, "in", "-o", "out/", "--to", "csv")
@@ -371,7 +395,7 @@ def test_a_dataset_of_parts_gives_the_single_files_numbers(invoke_ok, workdir):
 
 def test_dask_gives_the_local_engines_bytes(invoke_ok, workdir):
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-    write_parts("in", parts_table(), "csv")
+    write_parts("in", parts_table(), "csv", parts=5)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50
     ) as cluster:
@@ -379,3 +403,48 @@ def test_dask_gives_the_local_engines_bytes(invoke_ok, workdir):
             invoke_ok(*args, "in", "-o", f"local{number}.csv")
             invoke_ok(*args, "in", "-o", f"dask{number}.csv", "--engine", "dask", "--scheduler", cluster.scheduler_address)
             assert open(f"dask{number}.csv").read() == open(f"local{number}.csv").read(), args
+
+
+# --------------------------------------------------------------------------
+# What a fit keeps of a text table for the percentiles' further reads
+# --------------------------------------------------------------------------
+
+
+def test_kept_values_come_back_as_they_went_in_from_memory_or_the_temporary_file():
+    from softnorm_cli.engine.memory import KeptValues
+
+    rng = np.random.default_rng(4)
+    blocks = [(np.asfortranarray(rng.normal(size=(n, 3))), rng.integers(0, 5, n)) for n in (10, 1, 300)]
+    for memory in (1 << 20, 100):  # held, or spilled after the first block
+        with KeptValues(memory=memory) as kept:
+            for values, codes in blocks:
+                kept.add(values, codes)
+            assert kept.complete
+            for _ in range(2):  # each pass reads them all again
+                back = list(kept)
+                assert len(back) == len(blocks)
+                for (values, codes), (got, got_codes) in zip(blocks, back):
+                    assert_array_equal(got, values)
+                    assert_array_equal(got_codes, codes)
+    with KeptValues(memory=100, spill=5000) as kept:
+        for values, codes in blocks:
+            kept.add(values, codes)
+        assert not kept.complete  # past the bound: the source is read again
+
+
+@pytest.mark.parametrize("bounds", [{"VALUES_BYTES": 1 << 10}, {"VALUES_BYTES": 1 << 10, "SPILL_BYTES": 1 << 14}])
+def test_kept_spilled_or_read_again_the_results_are_the_same(invoke_ok, workdir, monkeypatch, bounds):
+    from softnorm_cli.engine import memory
+
+    frame = _skewed(4000)
+    frame["key"] = frame["age"] % 3
+    frame.to_csv("in.csv", index=False)
+    args = [
+        ["robust", "-c", "income,rooms"],
+        ["quantile", "-c", "income,population", "-g", "key"],
+        ["stats", "-c", "income,rooms", "--quantiles", "1,50,99.9", "--json"],
+    ]
+    want = [invoke_ok(*a, "in.csv", "--batch-rows", "500").stdout for a in args]
+    for name, value in bounds.items():
+        monkeypatch.setattr(memory, name, value)
+    assert [invoke_ok(*a, "in.csv", "--batch-rows", "500").stdout for a in args] == want

@@ -31,7 +31,7 @@ from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.integers import as_integers, scales, whole, written_as_integers
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.keys import KeyIndex, RowGroups, union
-from softnorm_cli.engine.memory import Kept
+from softnorm_cli.engine.memory import Kept, KeptValues
 from softnorm_cli.engine.pictures import Bins, Edges, edges_for
 from softnorm_cli.engine.selection import choose_columns, matching
 from softnorm_cli.engine.summary import Applied, Figures, Summary, summarize
@@ -73,10 +73,13 @@ def _fitted(job: Job, fitted: Fitted, source: Reader, on_batch, kept: Kept | Non
     """``fitted``, as planned, with the statistics of ``source`` (the row axis has none)."""
     if fitted.axis == "row" or not fitted.columns:
         return fitted
-    part = fit_part(job, fitted, source, on_batch, kept)
-    order = ranks.plan(fitted, part.statistics, part.ranks)
-    while order is not None and not order.done:
-        order.finish(rank_part(job, fitted, order, part.keys, source, on_batch, kept))
+    # A text table is parsed once for all the percentiles' reads: its values are kept (Parquet reads faster again).
+    with KeptValues() as kept_values:
+        keeping = kept_values if ranks.needs_ranks(fitted) and not source.typed else None
+        part = fit_part(job, fitted, source, on_batch, kept, keeping)
+        order = ranks.plan(fitted, part.statistics, part.ranks)
+        while order is not None and not order.done:
+            order.finish(rank_part(job, fitted, order, part.keys, source, on_batch, kept, keeping))
     return finish(fitted, part, order)
 
 
@@ -107,11 +110,14 @@ class Partial:
     ranks: QuantilePass | None = None
 
 
-def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept | None = None) -> Partial:
+def fit_part(
+    job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept | None = None, kept_values: KeptValues | None = None
+) -> Partial:
     """The partial statistics of the columns ``fitted`` chose, over every batch of ``source``.
 
     ``kept``: the same source is read again to apply the statistics; what
-    fits of this read is kept there for it.
+    fits of this read is kept there for it. ``kept_values``: where to keep
+    the values read, for the percentiles' further reads.
     """
     method, axis, columns, group_by = job.method, numpy_axis(fitted.axis), fitted.columns, fitted.group_by
     require_columns(source, [*columns, *group_by], "is not in")  # chosen from this source's first rows, or another part's
@@ -124,6 +130,7 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
     # Batches kept for the apply need every column; otherwise the fit needs only these.
     needed = None if kept is not None and kept.holds_batches else [*columns, *group_by]
     first = ranks.first_pass(fitted)
+    stage = "first read: statistics" if ranks.needs_ranks(fitted) else "pass 1/2: statistics"
     # Read again for the apply, or for the percentiles.
     batches = source.batches(columns, needed=needed, replay=kept is not None or ranks.needs_ranks(fitted))
     rows = 0
@@ -133,6 +140,7 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
             integers &= whole(values)
         if first is not None:
             ranks.add(first, fitted, values, None)
+        codes = None
         if keys is None:
             reduction.add(values)
         else:
@@ -140,20 +148,28 @@ def fit_part(job: Job, fitted: Fitted, source: Reader, on_batch=None, kept: Kept
             reduction.add(values, codes)
             if kept is not None:
                 kept.add_codes(codes)
+        if kept_values is not None:
+            kept_values.add(values, codes)
         rows += batch.frame.height
-        _notify(on_batch, "pass 1/2: statistics")
+        _notify(on_batch, stage)
     if keys is None:
         return Partial(reduction.result(), rows, integers=integers, ranks=first)
     return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), integers)
 
 
 def rank_part(
-    job: Job, fitted: Fitted, order: QuantilePlan, keys: list[tuple] | None, source: Reader, on_batch=None, kept: Kept | None = None
+    job: Job, fitted: Fitted, order: QuantilePlan, keys: list[tuple] | None, source: Reader, on_batch=None,
+    kept: Kept | None = None, kept_values: KeptValues | None = None,
 ) -> QuantilePass:
-    """The next pass of ``order`` over the rows of ``source``, read again (or from what ``kept`` holds of it);
-    ``keys``: the groups of the whole fit, in the order of its statistics."""
+    """The next pass of ``order`` over the rows of ``source``, read again (or from what ``kept`` or
+    ``kept_values`` holds of it); ``keys``: the groups of the whole fit, in the order of its statistics."""
     columns, group_by = fitted.columns, fitted.group_by
     work = order.start()
+    if kept_values is not None and kept_values.complete:
+        for values, codes in kept_values:
+            ranks.add(work, fitted, values, codes)
+            _notify(on_batch, "reading again for the percentiles")
+        return work
     groups = None
     if group_by:
         groups = RowGroups(group_by, keys, job.numbers.na_values, None if kept is None else kept.codes)
@@ -222,7 +238,7 @@ def apply_part(
     # Text output may group the results' thousands (only CSV and TSV take the option); the untouched columns are written as they came.
     thousands = sink.layout.thousands
     result_names = [f"{name}{job.suffix or ''}" for name in columns]
-    stage = "pass 2/2: writing" if two_pass else "writing"
+    stage = ("last read: writing" if ranks.needs_ranks(fitted) else "pass 2/2: writing") if two_pass else "writing"
     rows = 0
     for batch, values in _values(job, columns, read()):
         if not two_pass:  # each row is a group of its own: every batch is fitted alone

@@ -99,3 +99,77 @@ def resident_bytes() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError):
         return 0
+
+
+#: The values a fit on percentiles keeps in memory for its further reads, before they go to a temporary file.
+VALUES_BYTES = 32 << 20
+#: The most the temporary file holds; a larger fit reads its source again instead.
+SPILL_BYTES = 4 << 30
+
+
+class KeptValues:
+    """The selected columns' values (and the rows' group codes) of a fit's first read, for the further reads of
+    its percentiles: a text table is parsed once, not once a pass.
+
+    Held in memory up to :data:`VALUES_BYTES`, then written, as raw float64, to
+    a temporary file that goes when the fit ends; past :data:`SPILL_BYTES` it
+    gives up (:attr:`complete` is False) and the source is read again. A
+    context manager: leaving it removes the file.
+    """
+
+    def __init__(self, memory: int | None = None, spill: int | None = None):
+        self._memory = VALUES_BYTES if memory is None else memory
+        self._spill = SPILL_BYTES if spill is None else spill
+        self._chunks: list[tuple[np.ndarray, np.ndarray | None]] = []  # in memory, or shapes and codes once spilled
+        self._file = None
+        self._size = 0
+        self.complete = True
+
+    def __enter__(self) -> KeptValues:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._chunks = []
+
+    def add(self, values: np.ndarray, codes: np.ndarray | None = None) -> None:
+        if not self.complete:
+            return
+        self._size += values.nbytes + (0 if codes is None else codes.nbytes)
+        if self._size > self._spill:
+            self.give_up()
+            return
+        if self._file is None and self._size > self._memory:
+            import tempfile
+
+            self._file = tempfile.TemporaryFile(prefix="softnorm-values-")
+            held, self._chunks = self._chunks, []
+            for block, block_codes in held:
+                self._write(block, block_codes)
+        if self._file is None:
+            self._chunks.append((values, codes))
+        else:
+            self._write(values, codes)
+
+    def give_up(self) -> None:
+        """Keep nothing more, and drop what was kept: the source will be read again."""
+        self.complete, self._chunks = False, []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _write(self, values: np.ndarray, codes: np.ndarray | None) -> None:
+        # Column after column (the transposed block's rows), as the passes read them.
+        np.ascontiguousarray(values.T).tofile(self._file)
+        self._chunks.append((np.array(values.shape), codes))
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Each block of values, as added, with its codes."""
+        if self._file is None:
+            yield from self._chunks
+            return
+        self._file.seek(0)
+        for shape, codes in self._chunks:
+            rows, width = (int(n) for n in shape)
+            yield np.fromfile(self._file, dtype=np.float64, count=rows * width).reshape(width, rows).T, codes

@@ -26,7 +26,7 @@ from softnorm_cli.engine.summary import Applied, Summary, summarize
 from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
 from softnorm_cli.io.joined import JoinedOutput
-from softnorm_cli.numeric.quantiles import QuantilePass
+from softnorm_cli.numeric.quantiles import QuantilePass, QuantilePlan
 
 
 class Executor(Protocol):
@@ -135,7 +135,9 @@ def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.P
         return local.fit_part(job, fitted, source)
 
 
-def _rank_part(job: Job, fitted: Fitted, dataset: Dataset, keys, order, index: int):
+def _rank_part(
+    job: Job, fitted: Fitted, dataset: Dataset, keys: list[tuple] | None, order: QuantilePlan, index: int
+) -> QuantilePass:
     with naming_part(dataset, index), dataset.open(index) as source:
         return local.rank_part(job, fitted, order, keys, source)
 

@@ -24,7 +24,7 @@ from softnorm_cli.numeric.ranked import Ranked
 
 def needs_ranks(fitted: Fitted) -> bool:
     """Whether ``fitted``'s method needs percentiles beyond one pass: not on the row axis, where each row is fitted where it stands."""
-    return hasattr(fitted.method, "percentiles") and fitted.axis != "row" and bool(fitted.columns)
+    return fitted.method.needs_percentiles and fitted.axis != "row" and bool(fitted.columns)
 
 
 def first_pass(fitted: Fitted) -> QuantilePass | None:
@@ -42,10 +42,12 @@ def plan(fitted: Fitted, extremes, first: QuantilePass | None) -> QuantilePlan |
     # Each group's own percentiles: the quantile transform's table is shorter for a group of fewer values.
     cells = (extremes.count + extremes.missing).ravel().tolist()
     wanted = {n: fitted.method.percentiles(n) for n in set(cells)}
-    order = QuantilePlan([wanted[n] for n in cells], len(cells))
     if first is not None:
+        order = QuantilePlan([wanted[n] for n in cells], len(cells))
         order.finish(first)
-    return order
+        return order
+    # Groups: their values were counted in the first read, so the small ones are collected whole at once.
+    return QuantilePlan([wanted[n] for n in cells], len(cells), counts=extremes.count.ravel())
 
 
 def add(work: QuantilePass, fitted: Fitted, values: np.ndarray, codes: np.ndarray | None) -> None:

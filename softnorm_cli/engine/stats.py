@@ -7,8 +7,10 @@ given per group, the groups in order of first appearance.
 With ``quantiles`` the input is read more than once: the first read gathers
 the figures and counts the values by the top bits of their keys, each further
 read collects (or counts more finely) the values near the wanted ranks
-(:mod:`~softnorm_cli.numeric.quantiles`); two reads for most data. Standard
-input is copied aside as it is first read, for the reads that follow.
+(:mod:`~softnorm_cli.numeric.quantiles`); two reads for most data. A text
+table's values are kept from the first read for the others
+(:class:`~softnorm_cli.engine.memory.KeptValues`); standard input is copied
+aside as it is first read, for when they are not.
 Quantiles are of the whole table, not of each group: counts per group would
 grow with the groups.
 """
@@ -20,6 +22,7 @@ import numpy as np
 from softnorm_cli.engine.job import Job
 from softnorm_cli.engine.keys import KeyIndex
 from softnorm_cli.engine.local import require_columns
+from softnorm_cli.engine.memory import KeptValues
 from softnorm_cli.engine.parts import naming_part
 from softnorm_cli.engine.selection import choose_columns, matching
 from softnorm_cli.engine.summary import Figures, Summary, column_figures
@@ -35,38 +38,40 @@ def describe(job: Job, source: Reader, on_batch=None, quantiles=()) -> Summary:
     """A fit with no method: count, missing, min, max, mean, std and sum of each selected column
     (infinities count as values; ``job``'s method is not used); ``quantiles``: also these
     percentiles (0 to 100), as ``np.nanpercentile`` gives them."""
-    tally = _Tally(job, source, quantiles)
-    tally.read(source, on_batch)
-    while tally.quantiles is not None and not tally.quantiles.done:
-        tally.read_again(lambda: [source], on_batch)
+    with KeptValues() as kept:
+        tally = _Tally(job, source, quantiles, kept)
+        tally.read(source, on_batch)
+        while tally.quantiles is not None and not tally.quantiles.done:
+            tally.read_again(lambda: [source], on_batch)
     return tally.summary()
 
 
 def describe_dataset(job: Job, dataset: Dataset, on_batch=None, quantiles=()) -> Summary:
     """:func:`describe` over the parts of ``dataset`` in turn, as one table; an error names its part."""
     tally: _Tally | None = None
-    for index in range(len(dataset.parts)):
-        with naming_part(dataset, index), dataset.open(index) as source:
-            if tally is None:  # the first part decides the columns and keys
-                tally = _Tally(job, source, quantiles)
-            else:
-                tally.require(source)
-            tally.read(source, on_batch)
-
-    def parts():
+    with KeptValues() as kept:
         for index in range(len(dataset.parts)):
             with naming_part(dataset, index), dataset.open(index) as source:
-                yield source
+                if tally is None:  # the first part decides the columns and keys
+                    tally = _Tally(job, source, quantiles, kept)
+                else:
+                    tally.require(source)
+                tally.read(source, on_batch)
 
-    while tally.quantiles is not None and not tally.quantiles.done:
-        tally.read_again(parts, on_batch)
+        def parts():
+            for index in range(len(dataset.parts)):
+                with naming_part(dataset, index), dataset.open(index) as source:
+                    yield source
+
+        while tally.quantiles is not None and not tally.quantiles.done:
+            tally.read_again(parts, on_batch)
     return tally.summary()
 
 
 class _Tally:
     """The figures of the rows seen so far: of the whole, and of each group when there are keys."""
 
-    def __init__(self, job: Job, source: Reader, quantiles=()):
+    def __init__(self, job: Job, source: Reader, quantiles=(), kept: KeptValues | None = None):
         self.job = job
         self.keys = matching(source.columns, job.group_by) if job.group_by else []
         self.selection = choose_columns(source, job.columns, job.exclude, job.numbers, self.keys, required=False)
@@ -80,12 +85,16 @@ class _Tally:
         self.read_warnings: list[str] = []  # what reading found (encodings, a workbook's mixed columns)
         self.quantiles = QuantilePlan(quantiles, len(self.columns)) if len(quantiles) and self.columns else None
         self.passing = self.quantiles.start() if self.quantiles is not None else None
+        # The values read, for the quantiles' further reads: a text table is parsed once (Parquet reads faster again).
+        self.kept = kept if self.quantiles is not None else None
 
     def require(self, source: Reader) -> None:
         require_columns(source, [*self.columns, *self.keys], "is not in")
 
     def read(self, source: Reader, on_batch=None) -> None:
         replay = self.quantiles is not None  # another read follows
+        if self.kept is not None and source.typed:
+            self.kept.give_up()
         for batch in source.batches(self.columns, needed=self.columns + self.keys, replay=replay):
             self._add(batch)
             if on_batch is not None:
@@ -98,6 +107,12 @@ class _Tally:
         if self.quantiles.done:
             return
         self.passing = self.quantiles.start()
+        if self.kept is not None and self.kept.complete:
+            for values, _ in self.kept:
+                self.passing.add(values)
+                if on_batch is not None:
+                    on_batch("reading again for the quantiles")
+            return
         for source in sources():
             for batch in source.batches(self.columns, needed=self.columns, replay=True):
                 values = to_matrix(batch.frame, self.columns, batch.first_row, self.job.numbers, nan="omit", inf="limit")
@@ -119,6 +134,8 @@ class _Tally:
         self.figures.add(values)
         if self.passing is not None:
             self.passing.add(values)
+            if self.kept is not None:
+                self.kept.add(values)
         if self.index is not None:
             self.by_group.add(values, codes)
 

@@ -49,6 +49,9 @@ class Method:
     figures: ClassVar[tuple[str, ...]]
     #: Whether ``inverse`` maps results back to the values.
     invertible: ClassVar[bool] = False
+    #: Whether the fit also needs percentiles, found in further reads: ``finish`` then takes a
+    #: :class:`~softnorm_cli.numeric.ranked.Ranked` (see :mod:`~softnorm_cli.numeric.ranked`).
+    needs_percentiles: ClassVar[bool] = False
     #: Figures that records saved by earlier versions lack, and how to make them from the others.
     derived: ClassVar[dict[str, Any]] = {}
 

@@ -40,7 +40,12 @@ _SIGN = np.uint64(1 << 63)
 def to_keys(values: np.ndarray) -> np.ndarray:
     """Order-preserving uint64 keys of float64 ``values``: the sign bit set for positives, all bits flipped for negatives."""
     bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
-    return np.where(bits & _SIGN, ~bits, bits | _SIGN)
+    # Negatives (sign bit set) flip every bit, positives only the sign: one mask, made by the arithmetic shift.
+    mask = bits.view(np.int64) >> 63
+    mask = mask.view(np.uint64)
+    mask |= _SIGN
+    mask ^= bits
+    return mask
 
 
 def from_keys(keys: np.ndarray) -> np.ndarray:
@@ -48,23 +53,36 @@ def from_keys(keys: np.ndarray) -> np.ndarray:
     return np.where(keys & _SIGN, keys & ~_SIGN, ~keys).view(np.float64)
 
 
-def ranks_needed(count: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ranks_needed(count, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """numpy's linear method on ``count`` values: the ranks below and above each ``q`` (0 to 100), and the weight.
 
     As ``_quantile`` computes them: the index ``(n - 1) * q / 100``; past the
     last index both ranks are the last, and the weight is taken from -1.
+    ``count`` may be an array of counts (one per row): then a row of ranks each.
     """
     quantiles = np.true_divide(np.asarray(q, dtype=np.float64), 100)
-    virtual = (count - 1) * quantiles
+    counts = np.asarray(count)
+    if counts.ndim:
+        counts = counts[..., None]
+    virtual = (counts - 1) * quantiles
+    past, before = virtual >= counts - 1, virtual < 0
     below = np.floor(virtual)
-    above = below + 1
-    past = virtual >= count - 1
-    below[past], above[past] = -1, -1
-    before = virtual < 0
-    below[before], above[before] = 0, 0
-    below, above = below.astype(np.intp), above.astype(np.intp)
+    above = np.where(past, -1, np.where(before, 0, below + 1)).astype(np.intp)
+    below = np.where(past, -1, np.where(before, 0, below)).astype(np.intp)
     gamma = np.asanyarray(virtual - below, dtype=virtual.dtype)
-    return below % max(count, 1), above % max(count, 1), gamma
+    size = np.maximum(counts, 1)
+    return below % size, above % size, gamma
+
+
+def row_percentiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.nanpercentile(x, q, axis=1)`` bit for bit, as ``(rows, len(q))``, for many short rows at once
+    (numpy goes through them one by one when some hold NaN): each row sorted, NaN last."""
+    ordered = np.sort(x, axis=1)
+    counts = (~np.isnan(x)).sum(axis=1)
+    below, above, gamma = ranks_needed(counts, q)
+    out = lerp(np.take_along_axis(ordered, below, axis=1), np.take_along_axis(ordered, above, axis=1), gamma)
+    out[counts == 0] = np.nan
+    return out
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -98,16 +116,15 @@ class QuantilePass:
 
     probes: list[_Probe]
     counts: np.ndarray  # the counts of each counting probe, one after the other; pass 1: also the non-missing
-    collected: list[list[np.ndarray]] = field(default_factory=list)
+    #: The keys collected, in chunks as they came, each with the probe of every key.
+    collected: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     offsets: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
-        if not self.collected:
-            self.collected = [[] for _ in self.probes]
         sizes = [1 << p.bits if p.bits else 0 for p in self.probes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         probes = self.probes
-        self._top_bits = probes[0].bits if probes and all(p.depth == 0 for p in probes) else 0
+        self._top_bits = probes[0].bits if probes and all(p.depth == 0 and p.bits for p in probes) else 0
         self._lows = np.array([p.low for p in probes], dtype=np.uint64)
         self._highs = np.array([p.high for p in probes], dtype=np.uint64)
         self._bits = np.array([p.bits for p in probes], dtype=np.intp)
@@ -118,6 +135,12 @@ class QuantilePass:
         width = int(columns.max()) + 1 if columns.size else 0
         self._first = np.searchsorted(columns, np.arange(width)).astype(np.intp)
         self._number = np.bincount(columns, minlength=width).astype(np.intp)
+        # Per column, from its first probe's low to its last probe's high (empty, 1 to 0, without probes).
+        self._span_low = np.ones(width, dtype=np.uint64)
+        self._span_high = np.zeros(width, dtype=np.uint64)
+        having = self._number > 0
+        self._span_low[having] = self._lows[self._order[self._first[having]]]
+        self._span_high[having] = self._highs[self._order[self._first[having] + self._number[having] - 1]]
 
     def add(self, values: np.ndarray, codes: np.ndarray | None = None) -> None:
         """Count or collect the keys of ``values`` (``(rows, columns)``) in this pass's probes; NaN is left out.
@@ -126,16 +149,31 @@ class QuantilePass:
         group of each row, 0, 1, ...), each group's columns in turn: group
         ``g``'s column ``c`` is the plan's column ``g * columns + c``.
         """
-        present = ~np.isnan(values)
-        keys = to_keys(values[present])
-        columns = np.arange(values.shape[1], dtype=np.intp)
-        targets = columns if codes is None else codes.astype(np.intp)[:, None] * values.shape[1] + columns
-        targets = np.broadcast_to(targets, values.shape)[present]
+        width = values.shape[1]
+        firsts = None if codes is None else codes.astype(np.intp) * width
+        for c in range(width):
+            column = values[:, c]
+            present = ~np.isnan(column)
+            whole = bool(present.all())
+            keys = to_keys(column if whole else column[present])
+            if firsts is None:
+                self._add_keys(keys, c)
+            else:
+                self._add_keys(keys, (firsts if whole else firsts[present]) + c)
+
+    def _add_keys(self, keys: np.ndarray, targets: int | np.ndarray) -> None:
+        """Count or collect ``keys``, of the plan's column ``targets`` (one for all, or one each)."""
         if self._top_bits:  # the first pass: each column whole, by the top bits of its keys
-            bins = targets * (1 << self._top_bits) + (keys >> np.uint64(64 - self._top_bits)).astype(np.intp)
-            self._count(bins)
+            self._count(targets * (1 << self._top_bits) + (keys >> np.uint64(64 - self._top_bits)).astype(np.intp))
             return
-        at = self._probe_of(keys, targets)
+        if np.ndim(targets) == 0:
+            at = self._probe_in(keys, targets)
+        else:
+            # Most keys lie outside every probe of their column: dropped first, by the span of its probes.
+            lows, highs = self._span(targets)
+            near = (keys >= lows) & (keys <= highs)
+            keys, targets = keys[near], targets[near]
+            at = self._probe_of(keys, targets)
         inside = at >= 0
         keys, at = keys[inside], at[inside]
         counted = self._bits[at] > 0
@@ -143,12 +181,21 @@ class QuantilePass:
             mine, where = keys[counted], at[counted]
             self._count(self.offsets[where] + ((mine - self._lows[where]) >> self._shifts[where]).astype(np.int64))
         if not counted.all():
-            mine, where = keys[~counted], at[~counted]
-            order = np.argsort(where, kind="stable")
-            mine, where = mine[order], where[order]
-            slots, starts = np.unique(where, return_index=True)
-            for slot, piece in zip(slots.tolist(), np.split(mine, starts[1:])):
-                self.collected[slot].append(piece)
+            self.collected.append((keys[~counted], at[~counted].astype(np.int32)))
+
+    def _probe_in(self, keys: np.ndarray, column: int) -> np.ndarray:
+        """The probe of ``column`` holding each of its keys, or -1."""
+        if column >= self._first.size or not self._number[column]:
+            return np.full(keys.size, -1, dtype=np.intp)
+        probes = self._order[self._first[column] : self._first[column] + self._number[column]]
+        at = probes[np.maximum(np.searchsorted(self._lows[probes], keys, side="right") - 1, 0)]
+        return np.where((keys >= self._lows[at]) & (keys <= self._highs[at]), at, -1)
+
+    def _span(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest key of the probes of each of ``targets`` (an empty span for a column without probes)."""
+        known = targets < self._first.size
+        at = np.where(known, targets, 0)
+        return np.where(known, self._span_low[at], np.uint64(1)), np.where(known, self._span_high[at], np.uint64(0))
 
     def _count(self, bins: np.ndarray) -> None:
         """Add one to ``counts`` at each of ``bins``, counting only over the stretch they span."""
@@ -175,9 +222,7 @@ class QuantilePass:
         return np.where(inside, at, -1)
 
     def merge(self, other: QuantilePass) -> QuantilePass:
-        return QuantilePass(
-            self.probes, self.counts + other.counts, [a + b for a, b in zip(self.collected, other.collected)]
-        )
+        return QuantilePass(self.probes, self.counts + other.counts, self.collected + other.collected)
 
 
 class QuantilePlan:
@@ -193,18 +238,54 @@ class QuantilePlan:
 
     ``q`` is the percentiles of every column, or a list of them per column
     (the quantile transform's tables of groups of different sizes).
+    ``counts``, the values of each column when known beforehand (the groups
+    of a fit, counted in its first read), lets the first pass collect the
+    smallest columns whole instead of counting them: many small groups then
+    take one pass.
     """
 
-    def __init__(self, q, columns: int):
+    def __init__(self, q, columns: int, counts: np.ndarray | None = None):
         per_column = isinstance(q, list) and any(np.ndim(item) for item in q)
-        self.q = [_percentiles(item) for item in q] if per_column else _percentiles(q)
+        if per_column:
+            made: dict[int, np.ndarray] = {}  # columns sharing a list share its array
+            self.q = [made.setdefault(id(item), _percentiles(item)) for item in q]
+        else:
+            self.q = _percentiles(q)
         self._of_column = self.q if per_column else [self.q] * columns
         self.columns = columns
         self.counts: np.ndarray | None = None  # non-missing values per column, after the first pass
-        self.found: list[dict[int, int]] = [{} for _ in range(columns)]  # rank -> key
         self.passes = 0
+        self._found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # columns, ranks and keys found
         self._probes = [_Probe(c, 0, 0, []) for c in range(columns)]
         self.done = not columns or not any(item.size for item in self._of_column)
+        if counts is not None and not self.done:
+            self._known(np.asarray(counts, dtype=np.int64))
+
+    def _known(self, counts: np.ndarray) -> None:
+        """Counted beforehand: the ranks of every column, and the smallest columns (as many as a pass
+        collects) collected whole in the first pass; the others are counted by their top bits."""
+        self.counts = counts
+        order = np.argsort(counts, kind="stable")
+        small = np.zeros(self.columns, dtype=bool)
+        small[order[np.cumsum(counts[order]) <= COLLECTED]] = True
+        ranks = self._ranks_of(counts)
+        self._probes = [_Probe(c, 0, 0, ranks[c], bits=0 if small[c] else BITS) for c in range(self.columns) if ranks[c]]
+        self.done = not self._probes
+
+    def _ranks_of(self, counts: np.ndarray) -> list[list[int]]:
+        """The ranks numpy's linear method reads in each column, given its count of values."""
+        ranks: list[list[int]] = [[] for _ in range(self.columns)]
+        sharing: dict[int, list[int]] = {}
+        for column, q in enumerate(self._of_column):
+            sharing.setdefault(id(q), []).append(column)
+        for members in sharing.values():
+            members = np.array(members)
+            below, above, _ = ranks_needed(counts[members], self._of_column[members[0]])
+            both = np.concatenate([below, above], axis=1).tolist()
+            for column, row, count in zip(members.tolist(), both, counts[members].tolist()):
+                if count:
+                    ranks[column] = sorted(set(row))
+        return ranks
 
     @staticmethod
     def first_pass(columns: int) -> QuantilePass:
@@ -227,16 +308,13 @@ class QuantilePlan:
         self.passes += 1
         if self.counts is None:
             self.counts = work.counts.reshape(self.columns, -1).sum(axis=1)
-            for probe in work.probes:
-                below, above, _ = ranks_needed(int(self.counts[probe.column]), self._of_column[probe.column])
-                probe.ranks = sorted(set(below.tolist() + above.tolist())) if self.counts[probe.column] else []
+            # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
+            for probe, ranks in zip(work.probes, self._ranks_of(self.counts)):
+                probe.ranks = ranks
+        self._collect(work)
         following: list[tuple[_Probe, int]] = []
-        # The pass's own probes: a plan made afresh (where the parts' passes are merged) finishes the first pass too.
         for index, probe in enumerate(work.probes):
-            if not probe.bits:
-                keys = np.sort(np.concatenate(work.collected[index]))
-                for rank in probe.ranks:
-                    self.found[probe.column][probe.base + rank] = int(keys[rank])
+            if not probe.bits or not probe.ranks:
                 continue
             start = work.offsets[index]
             counts = work.counts[start : start + (1 << probe.bits)]
@@ -249,8 +327,7 @@ class QuantilePlan:
                 before = int(ends[bucket] - counts[bucket])
                 low = probe.low + (bucket << (64 - depth))
                 if depth == 64:  # every key in the bucket is this one
-                    for rank in mine.tolist():
-                        self.found[probe.column][probe.base + rank] = low
+                    self._found.append((np.full(mine.size, probe.column), probe.base + mine, np.full(mine.size, low, np.uint64)))
                     continue
                 child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
@@ -261,19 +338,53 @@ class QuantilePlan:
         self._probes = [child for child, _ in following]
         self.done = not following
 
+    def _collect(self, work: QuantilePass) -> None:
+        """The ranks the pass's collecting probes hold, all at once: their keys sorted by probe, then by key."""
+        wanted = [i for i, p in enumerate(work.probes) if not p.bits and p.ranks]
+        if not wanted or not work.collected:
+            return
+        keys = np.concatenate([k for k, _ in work.collected])
+        owners = np.concatenate([o for _, o in work.collected])
+        order = np.lexsort((keys, owners))
+        keys, owners = keys[order], owners[order]
+        firsts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype))
+        probes = [work.probes[i] for i in wanted]
+        sizes = [len(p.ranks) for p in probes]
+        owner = np.repeat(np.array(wanted), sizes)
+        ranks = np.fromiter((r for p in probes for r in p.ranks), dtype=np.int64, count=sum(sizes))
+        columns = np.repeat(np.array([p.column for p in probes]), sizes)
+        bases = np.repeat(np.array([p.base for p in probes], dtype=np.int64), sizes)
+        self._found.append((columns, bases + ranks, keys[firsts[owner] + ranks]))
+
     def result(self) -> np.ndarray:
         """``(columns, len(q))``: each column's percentiles, NaN for a column without values (and after a shorter list of its own)."""
         out = np.full((self.columns, max((item.size for item in self._of_column), default=0)), np.nan)
-        for column in range(self.columns):
-            count = int(self.counts[column]) if self.counts is not None else 0
-            if not count:
+        if self.counts is None or not self._found:
+            return out
+        columns, ranks, keys = (np.concatenate(parts) for parts in zip(*self._found))
+        # Each found key by (column, rank), as one sorted number.
+        stride = int(self.counts.max()) + 1
+        index = columns.astype(np.int64) * stride + ranks
+        order = np.argsort(index)
+        index, keys = index[order], keys[order]
+
+        def found(members: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+            at = np.searchsorted(index, members[:, None] * stride + wanted)
+            return from_keys(keys[np.minimum(at, index.size - 1)])
+
+        sharing: dict[int, list[int]] = {}
+        for column, q in enumerate(self._of_column):
+            sharing.setdefault(id(q), []).append(column)
+        for members in sharing.values():
+            members = np.array(members, dtype=np.int64)
+            q = self._of_column[members[0]]
+            if not q.size:
                 continue
-            q = self._of_column[column]
-            below, above, gamma = ranks_needed(count, q)
-            keys = self.found[column]
-            a = from_keys(np.array([keys[r] for r in below.tolist()], dtype=np.uint64))
-            b = from_keys(np.array([keys[r] for r in above.tolist()], dtype=np.uint64))
-            out[column, : q.size] = lerp(a, b, gamma)
+            counts = self.counts[members]
+            below, above, gamma = ranks_needed(counts, q)
+            values = lerp(found(members, below), found(members, above), gamma)
+            values[counts == 0] = np.nan
+            out[members, : q.size] = values
         return out
 
 

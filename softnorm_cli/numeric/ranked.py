@@ -20,11 +20,14 @@ import numpy as np
 from softnorm_cli.numeric import normal, parameters
 from softnorm_cli.numeric.kernels import Extremes, quiet
 from softnorm_cli.numeric.methods import Method, PerRow, Stats
+from softnorm_cli.numeric.quantiles import row_percentiles
 
 __all__ = ["Quantile", "Ranked", "Robust"]
 
 #: How far inside (0, 1) the normal output keeps its probabilities, as scikit-learn's ``BOUNDS_THRESHOLD``.
 BOUNDS = 1e-7
+#: A range between percentiles below this is zero, as scikit-learn's ``_handle_zeros_in_scale`` decides.
+ZERO_RANGE = 10 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Ranked:
 
 class _RankedMethod(Method):
     """What robust and quantile share: a fit of extremes and percentiles."""
+
+    needs_percentiles = True
 
     def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
         return Extremes.of(x, axis)
@@ -55,10 +60,14 @@ def ranked_in_memory(method: _RankedMethod, x: np.ndarray, axis: int | None) -> 
     extremes = method.fit(x, axis)
     values = x.size if axis is None else x.shape[axis]
     q = method.percentiles(values)
+    if not x.size:  # no values: nothing to find, in the shape of the groups
+        return Ranked(extremes, np.full((*extremes.count.shape, q.size), np.nan))
     with quiet(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing group: NaN, as wanted
         if axis is None:
             table = np.nanpercentile(x, q).reshape(1, 1, -1)
+        elif axis == 1:
+            table = row_percentiles(x, q)[:, None, :]
         else:
             table = np.moveaxis(np.nanpercentile(x, q, axis=axis, keepdims=True), 0, -1)
     return Ranked(extremes, table)
@@ -103,17 +112,13 @@ class Robust(_RankedMethod):
     def finish(self, ranked: Ranked) -> Stats:
         table = ranked.table
         stats = ranked.extremes.stats()
-        ones = np.ones_like(table[..., 0])
         with quiet():
-            stats["center"] = table[..., 0] if self.center else np.zeros_like(ones)
+            stats["center"] = table[..., 0] if self.center else np.zeros_like(table[..., 0])
             stats["spread"] = table[..., 2] - table[..., 1]
-            if self.scale:
-                spread = np.where(stats["spread"] < 10 * np.finfo(np.float64).eps, 1.0, stats["spread"])
-                if self.unit_variance:
-                    spread = spread / float(normal.ppf(self.hi / 100) - normal.ppf(self.lo / 100))
-                stats["scale"] = spread
-            else:
-                stats["scale"] = ones
+            scale = np.where(stats["spread"] < ZERO_RANGE, 1.0, stats["spread"])
+            if self.unit_variance:
+                scale = scale / float(normal.ppf(self.hi / 100) - normal.ppf(self.lo / 100))
+            stats["scale"] = scale if self.scale else np.ones_like(scale)
         return stats
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
@@ -128,7 +133,9 @@ class Robust(_RankedMethod):
             return y * at(stats["scale"]) + at(stats["center"])
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
-        zero = (stats["count"] > 0) & (stats["spread"] < 10 * np.finfo(np.float64).eps)
+        if not self.scale:
+            return []
+        zero = (stats["count"] > 0) & (stats["spread"] < ZERO_RANGE)
         return [(zero, f"zero range between percentiles {self.lo:g} and {self.hi:g}; values only centred")]
 
 
@@ -165,11 +172,11 @@ class Quantile(_RankedMethod):
         return {**ranked.extremes.stats(), "quantiles": np.maximum.accumulate(ranked.table, axis=-1)}
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
-        out = _by_table(x, stats["quantiles"], groups, lambda v, table: _forward(v, table, self.distribution))
+        out = _by_table(x, stats["quantiles"], groups, lambda v, table, interp=np.interp: _forward(v, table, self.distribution, interp))
         return self._propagated(out, stats, PerRow(groups))
 
     def inverse(self, y: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
-        return _by_table(y, stats["quantiles"], groups, lambda v, table: _backward(v, table, self.distribution))
+        return _by_table(y, stats["quantiles"], groups, lambda v, table, interp=np.interp: _backward(v, table, self.distribution, interp))
 
     def problems(self, stats: Stats) -> list[tuple[np.ndarray, str]]:
         # A constant group's values all sit at the bottom of its table, as in scikit-learn.
@@ -180,9 +187,11 @@ class Quantile(_RankedMethod):
 def _by_table(x: np.ndarray, tables: np.ndarray, groups: np.ndarray | None, fn) -> np.ndarray:
     """``fn(values, table)`` for the values of each group and column, each with its own table."""
     out = np.empty_like(x, dtype=np.float64)
+    if not x.size:
+        return out
     whole = tables.shape[1] == 1 and x.shape[1] != 1  # one table for the whole block
-    if groups is None and tables.shape[0] > 1:  # the row axis: each row has its own
-        groups = np.arange(x.shape[0])
+    if groups is None and tables.shape[0] > 1:  # the row axis: each row has its own, all of one size
+        return fn(x, tables[:, 0, :], _interp_rows)
     if groups is None:
         runs = [(slice(None), 0)]
     else:
@@ -212,22 +221,24 @@ def _table(quantiles: np.ndarray) -> np.ndarray | None:
     return quantiles[present] if present.any() else None
 
 
-def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndarray:
-    """scikit-learn's ``_transform_col``, operation for operation, so that results agree to the last bits."""
-    quantiles = _table(quantiles)
-    if quantiles is None:
-        return np.full(x.shape, np.nan)
-    references = np.linspace(0, 1, quantiles.size, endpoint=True)
-    out = np.array(x, dtype=np.float64)
+def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str, interp=np.interp) -> np.ndarray:
+    """scikit-learn's ``_transform_col``, operation for operation, so that results agree to the last bits.
+
+    ``quantiles`` is a table, or with ``interp=_interp_rows`` a table per row of ``x``.
+    """
+    if quantiles.ndim == 1:
+        quantiles = _table(quantiles)
+        if quantiles is None:
+            return np.full(x.shape, np.nan)
+    references = np.linspace(0, 1, quantiles.shape[-1], endpoint=True)
     with quiet():
         if distribution == "normal":
-            low, high = x - BOUNDS < quantiles[0], x + BOUNDS > quantiles[-1]
+            low, high = x - BOUNDS < quantiles[..., :1], x + BOUNDS > quantiles[..., -1:]
         else:
-            low, high = x == quantiles[0], x == quantiles[-1]
-        present = ~np.isnan(x)
-        values = x[present]
+            low, high = x == quantiles[..., :1], x == quantiles[..., -1:]
         # Up the table and down it, halved: repeated values (repeated quantiles) map to the middle of their run.
-        out[present] = 0.5 * (np.interp(values, quantiles, references) - np.interp(-values, -quantiles[::-1], -references[::-1]))
+        # NaN stays NaN through both.
+        out = 0.5 * (interp(x, quantiles, references) - interp(-x, -quantiles[..., ::-1], -references[::-1]))
         out[high] = 1
         out[low] = 0
         if distribution == "normal":
@@ -236,7 +247,7 @@ def _forward(x: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndar
     return out
 
 
-def _backward(y: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.ndarray:
+def _backward(y: np.ndarray, quantiles: np.ndarray, distribution: str, interp=np.interp) -> np.ndarray:
     """scikit-learn's ``_transform_col`` with ``inverse=True``."""
     quantiles = _table(quantiles)
     if quantiles is None:
@@ -248,9 +259,45 @@ def _backward(y: np.ndarray, quantiles: np.ndarray, distribution: str) -> np.nda
             low, high = y - BOUNDS < 0, y + BOUNDS > 1
         else:
             low, high = y == 0, y == 1
-        out = np.array(y, dtype=np.float64)
-        present = ~np.isnan(y)
-        out[present] = np.interp(y[present], references, quantiles)
+        out = interp(y, references, quantiles)
         out[high] = quantiles[-1]
         out[low] = quantiles[0]
     return out
+
+
+#: Comparisons one block of :func:`_interp_rows` makes at most (rows x values x table).
+_INTERP_BLOCK = 1 << 22
+
+
+def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x[r], xp[r], fp[r])`` for every row ``r`` at once (``xp``, ``fp``: a row each, or one for all),
+    as numpy's ``arr_interp`` computes each value: the quantile transform of many short rows.
+    """
+    rows, n = x.shape[0], xp.shape[-1]
+    xp, fp = np.broadcast_to(xp, (rows, n)), np.broadcast_to(fp, (rows, n))
+    out = np.empty(x.shape)
+    step = max(1, _INTERP_BLOCK // max(x.shape[1] * n, 1))
+    for start in range(0, rows, step):
+        r = slice(start, start + step)
+        out[r] = _interp_block(x[r], xp[r], fp[r])
+    return out
+
+
+def _interp_block(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    n = xp.shape[1]
+    if n == 1:
+        return np.where(np.isnan(x), np.nan, fp[:, :1])
+    # The last j with xp[j] <= x (-1 below the table): where numpy's binary search lands.
+    j = (xp[:, None, :] <= x[:, :, None]).sum(axis=2) - 1
+    inner = np.clip(j, 0, n - 2)
+    x0, x1 = np.take_along_axis(xp, inner, axis=1), np.take_along_axis(xp, inner + 1, axis=1)
+    y0, y1 = np.take_along_axis(fp, inner, axis=1), np.take_along_axis(fp, inner + 1, axis=1)
+    with quiet():
+        slope = (y1 - y0) / (x1 - x0)
+        out = slope * (x - x0) + y0
+        # As numpy: NaN from one end, try the other; a flat stretch is its value.
+        out = np.where(np.isnan(out), slope * (x - x1) + y1, out)
+        out = np.where(np.isnan(out) & (y0 == y1), y0, out)
+    out = np.where(x0 == x, y0, out)
+    out = np.where(j < 0, fp[:, :1], np.where(j >= n - 1, fp[:, -1:], out))
+    return np.where(np.isnan(x), np.nan, out)
