@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import references
 from .tables import EXCEL, GROUP_KEY, LAYOUTS, format_of
 from .verdicts import ATOL, RTOL, result
 
@@ -22,6 +23,14 @@ ATOL_ZSCORE_1E9 = 1e-6  # the z-score of 1e9 + noise (f5, or f4 of the group tab
 # the group's std, which in groups of two or three rows (many keys) can be tiny.
 ZSCORE_ULPS = 8
 ONE_E9_COLUMN = {"standard": "f5", "groups": "f4"}
+# The robust suite's percentile jobs: softnorm's percentiles are numpy's to the bit, so its results
+# must be within EXACT_TOL of the reference (rtol and atol alike: |y - ref| <= EXACT_TOL * (1 + |ref|));
+# the peers are held to the suite's tolerance, and every tool's largest error is noted.
+EXACT_JOBS = ("robust", "quantile")
+EXACT_TOL = 1e-12
+# The reference of each job over the columns it normalizes (the first ones of the table).
+REFERENCES = {"robust": references.robust, "quantile": references.quantile_uniform, "maxabs": references.maxabs,
+              "unitnorm": references.unitnorm}
 
 
 def read_long(path: Path, text: list[str], floats: list[str], notes: list[str] | None = None):
@@ -46,12 +55,26 @@ def read_long(path: Path, text: list[str], floats: list[str], notes: list[str] |
     return pl.read_parquet(path)
 
 
+def max_error(got, want) -> tuple[float, int]:
+    """The largest ``|got - want| / (1 + |want|)`` of a column and its row (NaN where only one is NaN: inf)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        err = np.abs(got - want) / (1 + np.abs(want))
+    err = np.where(np.isnan(got) & np.isnan(want), 0.0, np.where(np.isnan(err), np.inf, err))
+    i = int(np.argmax(err)) if err.size else 0
+    return (float(err[i]) if err.size else 0.0), i
+
+
 def expected_floats(job: str, x, softmax_cols: int):
     """The standard table's reference, for the whole table."""
     import numpy as np
 
     y = x.copy()
-    if job == "softmax":
+    if job in REFERENCES:
+        k = len(LAYOUTS["standard"].job_columns[job])
+        y[:, :k] = REFERENCES[job](x[:, :k])
+    elif job == "softmax":
         a = x[:, :softmax_cols]
         e = np.exp(a - a.max(axis=1, keepdims=True))
         y[:, :softmax_cols] = e / e.sum(axis=1, keepdims=True)
@@ -130,11 +153,13 @@ def check_long(kind: str, job: str, inp: Path, outs: dict[str, Path]) -> dict[st
                     for j, c in enumerate(floats)}
     else:
         want = expected_floats(job, x, softmax_cols)
-        if job == "zscore":
+        if job in ("zscore", "robust"):  # a percentile near 1e9 by another formula is off by a few ulps (1.2e-7 each)
             atol[ONE_E9_COLUMN[kind]] = ATOL_ZSCORE_1E9
     checked = {}
     for tool, path in outs.items():
         problems, notes = [], []
+        exact = tool == "softnorm" and job in EXACT_JOBS
+        rtol = EXACT_TOL if exact else RTOL
         try:
             got = read_long(path, text, floats, notes)
         except Exception as exc:  # noqa: BLE001 - report, do not abort
@@ -158,14 +183,19 @@ def check_long(kind: str, job: str, inp: Path, outs: dict[str, Path]) -> dict[st
                                     f"first at row {i}: {s[i]!r} instead of {table[c][i]!r}")
             y = got.select(floats).to_numpy().astype(np.float64)
             for j, c in enumerate(floats):
-                close = np.isclose(y[:, j], want[:, j], rtol=RTOL, atol=atol[c], equal_nan=True)
+                close = np.isclose(y[:, j], want[:, j], rtol=rtol, atol=EXACT_TOL if exact else atol[c], equal_nan=True)
                 if not close.all():
                     diff = np.abs(y[:, j] - want[:, j])
                     diff[close] = 0
                     i = int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)))
-                    tol = f"{atol[c]:g}" if np.ndim(atol[c]) == 0 else f"{float(atol[c][i]):g} (here)"
-                    problems.append(f"column {c}: {int((~close).sum())} of {rows} values outside rtol {RTOL:g} "
+                    tol = (f"{EXACT_TOL:g}" if exact else f"{atol[c]:g}" if np.ndim(atol[c]) == 0
+                           else f"{float(atol[c][i]):g} (here)")
+                    problems.append(f"column {c}: {int((~close).sum())} of {rows} values outside rtol {rtol:g} "
                                     f"atol {tol}; worst row {i}: {float(y[i, j])!r} vs expected {float(want[i, j])!r}")
+            if job in EXACT_JOBS:
+                worst = max((max_error(y[:, j], want[:, j]) + (c,) for j, c in enumerate(floats)), key=lambda e: e[0])
+                notes.append(f"max error {worst[0]:.3g} (|y - ref| / (1 + |ref|))"
+                             + (f", column {worst[2]} row {worst[1]}" if worst[0] else ""))
         checked[tool] = result(problems, notes)
     return checked
 

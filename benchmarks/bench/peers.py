@@ -5,7 +5,7 @@
     python -m bench.peers --excel-engine
 
 TABLE is standard, groups or wide; TOOL polars, duckdb or pandas; JOB softmax, minmax, zscore,
-stats (wide; OUTPUT '-': it prints) or io, the I/O floor (polars only: the file read and written
+robust, maxabs, unitnorm (the standard table), stats (wide; OUTPUT '-': it prints) or io, the I/O floor (polars only: the file read and written
 back unchanged). Each tool's module is imported only by its own peer, so a peer pays for its own
 imports and for nothing else; ``--probe`` imports them and exits, to find whether a tool is here;
 ``--excel-engine`` prints the engine pandas reads workbooks with. How each tool reads and writes
@@ -52,6 +52,14 @@ def polars_standard(job: str, inp: str, out: str) -> None:
         lf = lf.with_columns([(pl.col(c) - pl.col(c).min()) / (pl.col(c).max() - pl.col(c).min()) for c in cols])
     elif job == "zscore":
         lf = lf.with_columns([(pl.col(c) - pl.col(c).mean()) / pl.col(c).std(ddof=0) for c in cols])
+    elif job == "robust":
+        lf = lf.with_columns([(pl.col(c) - pl.col(c).median())
+                              / (pl.col(c).quantile(0.75, "linear") - pl.col(c).quantile(0.25, "linear")) for c in cols])
+    elif job == "maxabs":
+        lf = lf.with_columns([pl.col(c) / pl.col(c).abs().max() for c in cols])
+    elif job == "unitnorm":
+        norm = pl.sum_horizontal([pl.col(c) * pl.col(c) for c in cols]).sqrt()
+        lf = lf.with_columns([pl.col(c) / norm for c in cols])
     polars_sink(lf, out)
 
 
@@ -72,6 +80,14 @@ def duckdb_standard_sql(job: str, inp: str, out: str) -> str:
         exprs = {c: f"({_q(c)} - min({_q(c)}) OVER ()) / (max({_q(c)}) OVER () - min({_q(c)}) OVER ())" for c in cols}
     elif job == "zscore":
         exprs = {c: f"({_q(c)} - avg({_q(c)}) OVER ()) / stddev_pop({_q(c)}) OVER ()" for c in cols}
+    elif job == "robust":
+        exprs = {c: f"({_q(c)} - median({_q(c)}) OVER ()) / "
+                    f"(quantile_cont({_q(c)}, 0.75) OVER () - quantile_cont({_q(c)}, 0.25) OVER ())" for c in cols}
+    elif job == "maxabs":
+        exprs = {c: f"{_q(c)} / max(abs({_q(c)})) OVER ()" for c in cols}
+    elif job == "unitnorm":
+        norm = "sqrt(" + " + ".join(f"{_q(c)} * {_q(c)}" for c in cols) + ")"
+        exprs = {c: f"{_q(c)} / {norm}" for c in cols}
     else:
         exprs = {}
     select = ", ".join(f"{exprs[c]} AS {_q(c)}" if c in exprs else _q(c) for c in STANDARD.names)
@@ -124,7 +140,10 @@ def pandas_standard(job: str, inp: str, out: str) -> None:
 
     df = pandas_read(inp, ["id"])
     cols = STANDARD.job_columns[job]
-    if cols:
+    if job == "robust":  # df[c].quantile([.25, .5, .75]): pandas' own, linear as numpy's
+        q = df[cols].quantile([0.25, 0.5, 0.75])
+        df[cols] = (df[cols] - q.loc[0.5]) / (q.loc[0.75] - q.loc[0.25])
+    elif cols:
         a = df[cols].to_numpy(dtype=np.float64)
         if job == "softmax":
             e = np.exp(a - a.max(axis=1, keepdims=True))
@@ -134,6 +153,10 @@ def pandas_standard(job: str, inp: str, out: str) -> None:
             a = (a - lo) / (a.max(axis=0) - lo)
         elif job == "zscore":
             a = (a - a.mean(axis=0)) / a.std(axis=0)
+        elif job == "maxabs":
+            a = a / np.abs(a).max(axis=0)
+        elif job == "unitnorm":
+            a = a / np.sqrt((a * a).sum(axis=1, keepdims=True))
         df[cols] = a
     pandas_write(df, out)
 
@@ -254,6 +277,7 @@ PEERS = {
     ("groups", "polars"): polars_groups, ("groups", "duckdb"): duckdb_groups, ("groups", "pandas"): pandas_groups,
     ("wide", "polars"): polars_wide, ("wide", "pandas"): pandas_wide,
 }
+ROBUST_JOBS = ("robust", "maxabs", "unitnorm")  # the robust suite's, on the standard table
 MODULES = {"polars": ["polars"], "duckdb": ["duckdb"], "pandas": ["pandas", "numpy"]}
 
 
@@ -271,12 +295,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.peers", description="Run one peer program.")
     p.add_argument("table", choices=sorted({t for t, _ in PEERS}))
     p.add_argument("tool", choices=sorted(MODULES))
-    p.add_argument("job", choices=["softmax", "minmax", "zscore", "stats", "io"])
+    p.add_argument("job", choices=["softmax", "minmax", "zscore", "robust", "maxabs", "unitnorm", "stats", "io"])
     p.add_argument("input")
     p.add_argument("output", help="'-' for stats, which prints")
     a = p.parse_args(argv)
     peer = PEERS.get((a.table, a.tool))
-    if peer is None or (a.job == "io" and a.tool != "polars") or (a.job == "stats" and a.table != "wide"):
+    if (peer is None or (a.job == "io" and a.tool != "polars") or (a.job == "stats" and a.table != "wide")
+            or (a.job in ROBUST_JOBS and a.table != "standard")):
         p.error(f"no {a.tool} peer for {a.job} on the {a.table} table")
     peer(a.job, a.input, a.output)
     return 0

@@ -13,7 +13,7 @@ TOOL_ORDER = [FLOOR, *TOOLS]
 def case_label(r: dict) -> str:
     """'zscore 1,000,000 csv', 'small zscore 200 csv', 'excel zscore 100,000 xlsx', 'wide zscore 2,000x500 csv',
     'group zscore 1,000,000/1,000 keys csv' or 'zscore 12,000,000 csv (big CSV)'."""
-    prefix = {"small": "small ", "wide": "wide ", "groups": "group ", "excel": "excel "}.get(r["suite"], "")
+    prefix = {"small": "small ", "wide": "wide ", "groups": "group ", "excel": "excel ", "robust": "robust suite "}.get(r["suite"], "")
     return f"{prefix}{r['job']} {size_label(r)} {r['format']}" + (" (big CSV)" if r["suite"] == "big" else "")
 
 
@@ -133,24 +133,34 @@ def _peak_text(mib: float) -> str:
     return f"{mib:.1f} MiB = {mib / MB:.1f} MB"
 
 
+def _limit_text(limit: float) -> str:
+    """'1.1', '1.0', or '1.05' where a tenth does not say it."""
+    return f"{limit:.1f}" if round(limit, 1) == limit else f"{limit:.2f}"
+
+
 def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
     """MET (every case listed), NOT MET (every case that misses, and every case where softnorm failed)
     or NOT MEASURED; a case whose reference failed or was not run is 'not measured', unless
     softnorm's peak alone misses."""
     ref_name = "the I/O floor" if target.against == FLOOR else "polars"
-    limits = " and ".join(f"<= {limit:.1f} at {size_words(s)}" for s, limit in target.limits if limit is not None)
+    subject, ratio_name = "softnorm", f"softnorm/{target.against}"
+    if target.against_job:  # softnorm against itself on another job: 'softnorm maxabs / softnorm minmax'
+        ref_name, subject = f"softnorm {target.against_job}", f"softnorm {'/'.join(target.jobs)}"
+        ratio_name = f"{subject}/{ref_name}"
+    limits = " and ".join(f"<= {_limit_text(limit)} at {size_words(s)}" for s, limit in target.limits if limit is not None)
     peak_only = " at " + " and ".join(size_words(s) for s, limit in target.limits if limit is None)
     title = f"{target.what}: " + "; ".join(
-        ([f"softnorm / {ref_name} {limits}"] if limits else [])
+        ([f"{subject} / {ref_name} {limits}"] if limits else [])
         + ([f"softnorm peak <= {target.peak_mb:g} MB ({target.peak_mb * MB:.1f} MiB)"
             + (peak_only if peak_only != " at " else "")] if target.peak_mb else []))
-    met, not_met, not_measured = [], [], []
+    met, not_met, not_measured, idx = [], [], [], index(results)
     for c in _cases(plan, results, target.jobs):
         size_limits = [lim for s, lim in target.limits if _size_key(s) == _size_key(c)]
         if not size_limits or (target.formats is not None and c["format"] not in target.formats):
             continue
         limit = size_limits[0]
-        sn, ref = c["softnorm"], c[target.against]
+        sn = c["softnorm"]
+        ref = idx.get(_key(c, "softnorm", target.against_job)) if target.against_job else c[target.against]
         if sn["median_wall_s"] is None:
             not_met.append(f"{c['name']}: softnorm failed")
             continue
@@ -164,7 +174,7 @@ def evaluate(plan: Plan, target: Target, results: list[dict]) -> dict:
             continue
         r = sn["median_wall_s"] / ref["median_wall_s"]
         shown = f"{r:.3f}" if round(r, 2) <= limit < r else f"{r:.2f}"  # 1.004 is not "1.00 <= 1.0"
-        (met if r <= limit and peak_ok else not_met).append(f"{c['name']}: softnorm/{target.against} = {shown} (limit {limit:.1f})" + peak)
+        (met if r <= limit and peak_ok else not_met).append(f"{c['name']}: {ratio_name} = {shown} (limit {_limit_text(limit)})" + peak)
     run = [_size_key(s) for s in plan.sizes]
     not_measured += [f"{size_words(s)}: not in {plan.suite.size_option}" for s, _ in target.limits if _size_key(s) not in run]
     if target.formats and not set(target.formats) & set(plan.formats):
@@ -237,6 +247,7 @@ def markdown(plans: list[Plan], results: list[dict]) -> str:
         ("Small table (the standard table's first rows, CSV):", ["small"], ["rows"], "polars"),
         ("Group jobs (`-g grp`):", ["groups"], ["rows", "keys"], "polars"),
         ("Excel workbook in (`.xlsx`), CSV out:", ["excel"], ["rows"], "polars"),
+        ("Robust scaling and the other scalers:", ["robust"], ["rows"], "polars"),
         ("Wide tables, against the I/O floor (polars reads the file, as text, and writes it back):",
          ["wide"], ["cols", "rows"], FLOOR),
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from . import harness
-from .tables import EXCEL, FORMATS, GROUP_KEY, LAYOUTS, OUTPUT_EXT, UNSUPPORTED
+from .tables import EXCEL, FORMATS, GROUP_KEY, LAYOUTS, OUTPUT_EXT, QUANTILES, SOFTNORM_ONLY, UNSUPPORTED
 
 TOOLS = ["softnorm", "polars", "duckdb", "pandas"]
 FLOOR = "io-floor"  # the I/O floor's tool name: polars reads the file and writes it back unchanged (job io)
@@ -26,7 +26,8 @@ PEAK_LIMIT_MB = 300.0  # softnorm's peak on every job of every suite (report.mem
 class Target(NamedTuple):
     """softnorm's median wall over ``against``'s, for the same job, size and format, from the same run:
     at most the limit of each size of ``limits`` (sizes not listed are not in the target; a limit of
-    None: no speed limit at that size, only ``peak_mb``)."""
+    None: no speed limit at that size, only ``peak_mb``). With ``against_job``, the reference is
+    softnorm itself on that job, same size and format (``against`` is then "softnorm")."""
 
     what: str
     limits: tuple[tuple[dict, float | None], ...]  # (size, limit), a size as in a record: {"rows": ..} and keys or cols
@@ -34,6 +35,7 @@ class Target(NamedTuple):
     against: str = "polars"  # the polars one-liner, or FLOOR
     peak_mb: float | None = None  # and softnorm's peak at most this, in MB
     formats: tuple[str, ...] | None = None  # None: every format of the suite
+    against_job: str | None = None  # softnorm's own run of this job as the reference
 
 
 class Suite(NamedTuple):
@@ -77,12 +79,23 @@ SUITES = {s.name: s for s in [
     Suite("excel", "Excel workbook in, CSV out", "first", "standard",
           ("io", "softmax", "minmax", "zscore"), ("softnorm", "polars", "pandas"), (EXCEL,),
           lambda a: [{"rows": a.excel_rows}], "--excel-rows", runs=3),
+    Suite("robust", "robust scaling and the other scalers", "standard", "standard",
+          ("robust", "quantile", "maxabs", "minmax", "unitnorm", "softmax"), tuple(TOOLS), ("csv", "parquet"),
+          lambda a: [{"rows": r} for r in a.rows], "--rows", runs=3,
+          targets=(Target("robust, CSV and Parquet", (({"rows": _M}, 1.5), ({"rows": 5 * _M}, 1.2)), jobs=("robust",),
+                          peak_mb=PEAK_LIMIT_MB),
+                   Target("max-abs against min-max", (({"rows": _M}, 1.05), ({"rows": 5 * _M}, 1.05)), jobs=("maxabs",),
+                          against="softnorm", against_job="minmax"),
+                   Target("unit norm against row softmax", (({"rows": _M}, 1.05), ({"rows": 5 * _M}, 1.05)),
+                          jobs=("unitnorm",), against="softnorm", against_job="softmax"))),
     Suite("big", "big CSV", "standard", "standard",
           ("zscore", "softmax"), ("softnorm", "polars"), ("csv",),
           lambda a: [{"rows": a.big_rows}], "--big-rows", runs=1, warmup=False),
 ]}
 # --suite all: these; big runs with --big or --suite big.
-ALL = ["small", "standard", "wide", "groups", "excel"]
+ALL = ["small", "standard", "wide", "groups", "excel", "robust"]
+# softnorm's options for a job beyond its columns, the same the reference takes.
+JOB_OPTIONS = {"quantile": ["--n-quantiles", str(QUANTILES), "--output-distribution", "uniform"]}
 
 
 class Plan(NamedTuple):
@@ -116,7 +129,7 @@ def softnorm_args(layout: str, job: str, inp: str, out: str) -> list[str]:
     cols = ["-c", ",".join(LAYOUTS[layout].job_columns[job])]
     if layout == "groups":  # softmax down each column, within each group
         return [job, inp, *cols, *(["--axis", "column"] if job == "softmax" else []), "-g", GROUP_KEY, "-o", out, "-q"]
-    return [job, inp, *cols, "-o", out]
+    return [job, inp, *cols, *JOB_OPTIONS.get(job, []), "-o", out]
 
 
 def tool_command(layout: str, tool: str, job: str, inp: str, out: str) -> tuple[list[str], Path | None]:
@@ -143,7 +156,8 @@ def run_suite(plan: Plan, data_dir: Path, work: Path, timeout: float, time_file:
         for fmt in [f for f in plan.formats if f in paths]:  # a wide table past 2,000 columns has no Parquet
             inp = paths[fmt]
             for job in plan.jobs:
-                tools = [FLOOR] if job == "io" else [t for t in plan.tools if (t, fmt) not in UNSUPPORTED]
+                tools = ([FLOOR] if job == "io" else [t for t in plan.tools if (t, fmt) not in UNSUPPORTED
+                                                      and (t == "softnorm" or job not in SOFTNORM_ONLY)])
                 if not tools:
                     continue
                 tag = "-".join([suite.name, job, *(str(size[k]) for k in ("cols", "rows", "keys") if k in size), fmt])

@@ -33,6 +33,11 @@ OUTPUT_EXT = {"csv": ".csv", "parquet": ".parquet", "parquet-pyarrow": ".parquet
 # Tools that do not read or write a format as they come (DuckDB reads Arrow IPC files only through
 # an extension it downloads): not run on it, with a note.
 UNSUPPORTED = {("duckdb", "arrow"): "DuckDB has no built-in reader or writer of Arrow IPC files (only an extension)"}
+# Jobs with no peer program: softnorm alone runs them, checked against the numpy reference.
+SOFTNORM_ONLY = {"quantile"}
+# The quantile job's options (QuantileTransformer(n_quantiles=1000, subsample=None), uniform output),
+# given to softnorm and to the reference alike.
+QUANTILES = 1000
 _READ_AS = {".parquet": "parquet", ".jsonl": "jsonl", ".arrow": "arrow", ".xlsx": EXCEL}
 
 
@@ -81,7 +86,10 @@ LAYOUTS = {
         "group", "g",
         (Normal("f0"), Normal("f1", 10.0), Normal("f2", 0.1), Normal("f3", 1000.0), Normal("f4", 0.001),
          Normal("f5", shift=1e9)),
-        {"softmax": ["f0", "f1", "f2"], "minmax": _STANDARD_FLOATS, "zscore": _STANDARD_FLOATS, "io": []}),
+        {"softmax": ["f0", "f1", "f2"], "minmax": _STANDARD_FLOATS, "zscore": _STANDARD_FLOATS, "io": [],
+         # The robust suite's: unit norm over the row softmax's columns, the others over every float.
+         "robust": _STANDARD_FLOATS, "quantile": _STANDARD_FLOATS, "maxabs": _STANDARD_FLOATS,
+         "unitnorm": ["f0", "f1", "f2"]}),
     # Each statistic within each group of rows sharing grp (softnorm -g grp); softmax down each column.
     "groups": Layout(
         "grp", "k",
