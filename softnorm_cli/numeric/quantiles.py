@@ -11,8 +11,9 @@ values concatenate, so parts and batches give the same figures in any order.
 
 Memory is bounded by :data:`COUNTS` counts and :data:`COLLECTED` values a
 pass, whatever the rows; how many passes it takes depends on how crowded the
-wanted buckets are: two for most data, one more each time a wanted bucket holds
-more than its share of a pass and is counted again by its next bits.
+wanted buckets are: two for most data, one more each time the wanted buckets
+hold more than a pass collects (the smallest are collected, the rest counted
+again by their next bits), as with a thousand percentiles of a million values.
 
 The figures are those of ``np.nanpercentile(column, q)`` bit for bit: NaN is
 left out, infinities are values, and the interpolation is numpy's own
@@ -239,7 +240,7 @@ class QuantilePlan:
         probes = self._probes
         bits = _bits(len(probes))
         for probe in probes:
-            # Counted when the probe may hold more than its share of what a pass collects.
+            # The first pass counts every column; later ones the probes too large to collect.
             if self.counts is None or probe.bits:
                 probe.bits = min(bits, 64 - probe.depth)
         size = sum(1 << p.bits if p.bits else 0 for p in probes)
@@ -273,10 +274,13 @@ class QuantilePlan:
                     continue
                 child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
-        # A bucket is collected whole when it fits its share of a pass; else counted by its next bits.
-        share = COLLECTED // max(len(following), 1)
-        for child, size in following:
-            child.bits = 0 if size <= share else BITS
+        # The smallest buckets are collected whole, as many as a pass holds; the others are counted by their next bits.
+        sizes = np.array([size for _, size in following], dtype=np.int64)
+        by_size = np.argsort(sizes, kind="stable")
+        collect = np.zeros(len(following), dtype=bool)
+        collect[by_size[np.cumsum(sizes[by_size]) <= COLLECTED]] = True
+        for (child, _), whole in zip(following, collect.tolist()):
+            child.bits = 0 if whole else BITS
         self._probes = [child for child, _ in following]
         self.done = not following
 
