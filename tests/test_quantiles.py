@@ -212,3 +212,23 @@ def test_quantiles_on_a_dask_cluster_merge_to_the_whole():
                 merged = merged.merge(other)
             plan.finish(merged)
     assert bits(plan.result()[0]) == bits(numpy_percentiles(column))
+
+
+@pytest.mark.parametrize("few", [0, 10**9])
+def test_probes_selected_apart_or_sorted_all_at_once_give_the_same_bits(monkeypatch, few):
+    monkeypatch.setattr(quantiles_module, "_FEW", few)
+    rng = np.random.default_rng(21)
+    values = np.round(rng.lognormal(size=(20_000, 3)), 2)  # ties
+    values[::11, 1] = np.nan
+    groups = rng.integers(0, 40, values.shape[0])
+    q = np.linspace(0, 100, 101)
+    plan = QuantilePlan(q, 40 * 3, counts=np.array([[np.sum((groups == g) & ~np.isnan(values[:, c])) for c in range(3)] for g in range(40)]).ravel())
+    while not plan.done:
+        work = plan.start()
+        for rows in np.array_split(np.arange(values.shape[0]), 7):
+            work.add(values[rows], groups[rows])
+        plan.finish(work)
+    got = plan.result().reshape(40, 3, -1)
+    for g in (0, 17, 39):
+        for c in range(3):
+            assert bits(got[g, c]) == bits(numpy_percentiles(values[groups == g, c], q))

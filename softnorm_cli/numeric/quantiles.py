@@ -36,6 +36,8 @@ COUNTS = 1 << 22
 COLLECTED = 1 << 22
 #: Most bits a count looks at in one pass.
 BITS = 16
+#: Up to this many collecting probes, each one's ranks are selected apart; more are sorted all at once.
+_FEW = 64
 
 @dataclass
 class _Probe:
@@ -208,9 +210,7 @@ class QuantilePlan:
         """Counted beforehand: the ranks of every column, and the smallest columns (as many as a pass
         collects) collected whole in the first pass; the others are counted by their top bits."""
         self.counts = counts
-        order = np.argsort(counts, kind="stable")
-        small = np.zeros(self.columns, dtype=bool)
-        small[order[np.cumsum(counts[order]) <= COLLECTED]] = True
+        small = _smallest(counts)
         ranks = self._ranks_of(counts)
         self._probes = [_Probe(c, 0, 0, ranks[c], bits=0 if small[c] else BITS) for c in range(self.columns) if ranks[c]]
         self.done = not self._probes
@@ -275,32 +275,48 @@ class QuantilePlan:
                 child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
         # The smallest buckets are collected whole, as many as a pass holds; the others are counted by their next bits.
-        sizes = np.array([size for _, size in following], dtype=np.int64)
-        by_size = np.argsort(sizes, kind="stable")
-        collect = np.zeros(len(following), dtype=bool)
-        collect[by_size[np.cumsum(sizes[by_size]) <= COLLECTED]] = True
+        collect = _smallest(np.array([size for _, size in following], dtype=np.int64))
         for (child, _), whole in zip(following, collect.tolist()):
             child.bits = 0 if whole else BITS
         self._probes = [child for child, _ in following]
         self.done = not following
 
     def _collect(self, work: QuantilePass) -> None:
-        """The ranks the pass's collecting probes hold, all at once: their keys sorted by probe, then by key."""
+        """The ranks the pass's collecting probes hold: their keys grouped by probe, then each probe's
+        ranks selected (a few large probes) or every probe's keys sorted at once (many small ones)."""
         wanted = [i for i, p in enumerate(work.probes) if not p.bits and p.ranks]
         if not wanted or not work.collected:
             return
         keys = np.concatenate([k for k, _ in work.collected])
         owners = np.concatenate([o for _, o in work.collected])
-        order = np.lexsort((keys, owners))
-        keys, owners = keys[order], owners[order]
-        firsts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype))
+        work.collected = []  # taken in: the chunks go before the copies below
         probes = [work.probes[i] for i in wanted]
         sizes = [len(p.ranks) for p in probes]
         owner = np.repeat(np.array(wanted), sizes)
         ranks = np.fromiter((r for p in probes for r in p.ranks), dtype=np.int64, count=sum(sizes))
         columns = np.repeat(np.array([p.column for p in probes]), sizes)
         bases = np.repeat(np.array([p.base for p in probes], dtype=np.int64), sizes)
-        self._found.append((columns, bases + ranks, keys[firsts[owner] + ranks]))
+        if len(wanted) <= _FEW:
+            order = np.argsort(owners, kind="stable")  # a radix sort of small integers
+            keys, owners = keys[order], owners[order]
+            del order
+            firsts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype))
+            lasts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype), side="right")
+            found = np.empty(ranks.size, dtype=np.uint64)
+            at = 0
+            for index, probe in zip(wanted, probes):
+                mine = keys[firsts[index] : lasts[index]]
+                mine.partition(probe.ranks)  # in place, in linear time: each wanted rank where sorting would put it
+                found[at : at + len(probe.ranks)] = mine[probe.ranks]
+                at += len(probe.ranks)
+        else:
+            order = np.lexsort((keys, owners))
+            keys = keys[order]
+            owners = owners[order]
+            del order
+            firsts = np.searchsorted(owners, np.arange(len(work.probes), dtype=owners.dtype))
+            found = keys[firsts[owner] + ranks]
+        self._found.append((columns, bases + ranks, found))
 
     def result(self) -> np.ndarray:
         """``(columns, len(q))``: each column's percentiles, NaN for a column without values (and after a shorter list of its own)."""
@@ -332,6 +348,19 @@ class QuantilePlan:
             values[counts == 0] = np.nan
             out[members, : q.size] = values
         return out
+
+
+def _smallest(sizes: np.ndarray) -> np.ndarray:
+    """Which probes of ``sizes`` keys to collect whole: the smallest, as many as :data:`COLLECTED` keys; half
+    as many when they are more than a few, whose sort all at once takes twice the memory of selecting apart."""
+    order = np.argsort(sizes, kind="stable")
+    ends = np.cumsum(sizes[order])
+    chosen = ends <= COLLECTED
+    if chosen.sum() > _FEW:
+        chosen = ends <= COLLECTED // 2
+    out = np.zeros(sizes.size, dtype=bool)
+    out[order[chosen]] = True
+    return out
 
 
 def _percentiles(q) -> np.ndarray:
