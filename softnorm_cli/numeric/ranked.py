@@ -6,8 +6,10 @@ bounded memory. So ``fit`` gathers what one pass can (count, missing count,
 extremes), :meth:`~Robust.percentiles` says which percentiles the rest needs,
 and ``finish`` takes a :class:`Ranked`: the extremes with those percentiles,
 found exactly by the further reads of :mod:`~softnorm_cli.numeric.quantiles`
-(or, for a block in memory, by ``np.nanpercentile`` itself, which they equal
-bit for bit). Pure numpy, no I/O.
+(or, for a block in memory, by ``np.nanpercentile``, or for its rows by
+:func:`~softnorm_cli.numeric.percentile.row_percentiles`; the figures are the
+same to the bit). Values are mapped through the quantile tables by
+:mod:`~softnorm_cli.numeric.interp`. Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class _RankedMethod(Method):
 
 
 def ranked_in_memory(method: _RankedMethod, x: np.ndarray, axis: int | None) -> Ranked:
-    """The fit of a block held whole: its extremes, and its percentiles as ``np.nanpercentile`` gives them."""
+    """The fit of a block held whole: its extremes, and its percentiles as ``np.nanpercentile`` gives them
+    (each row's from one sort of them all: numpy goes row by row where rows hold NaN)."""
     extremes = method.fit(x, axis)
     values = x.size if axis is None else x.shape[axis]
     q = method.percentiles(values)
