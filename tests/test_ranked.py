@@ -421,11 +421,13 @@ def test_kept_values_come_back_as_they_went_in_from_memory_or_the_temporary_file
                 kept.add(values, codes)
             assert kept.complete
             for _ in range(2):  # each pass reads them all again
-                back = list(kept)
+                back = list(kept.blocks())
                 assert len(back) == len(blocks)
                 for (values, codes), (got, got_codes) in zip(blocks, back):
                     assert_array_equal(got, values)
                     assert_array_equal(got_codes, codes)
+            for (values, _), (got, _) in zip(blocks, kept.blocks([2])):  # one column read back
+                assert_array_equal(got[:, 2], values[:, 2])
     with KeptValues(memory=100, spill=5000) as kept:
         for values, codes in blocks:
             kept.add(values, codes)

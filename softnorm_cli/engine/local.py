@@ -166,7 +166,9 @@ def rank_part(
     columns, group_by = fitted.columns, fitted.group_by
     work = order.start()
     if kept_values is not None and kept_values.complete:
-        for values, codes in kept_values:
+        width = 1 if fitted.axis == "all" else len(columns)
+        reads = None if fitted.axis == "all" else work.reads(width)
+        for values, codes in kept_values.blocks(reads):
             ranks.add(work, fitted, values, codes)
             _notify(on_batch, "reading again for the percentiles")
         return work

@@ -164,12 +164,19 @@ class KeptValues:
         np.ascontiguousarray(values.T).tofile(self._file)
         self._chunks.append((np.array(values.shape), codes))
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        """Each block of values, as added, with its codes."""
+    def blocks(self, columns: list[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Each block of values, as added, with its codes; ``columns``: only these are read back from the
+        file (the others are left unset)."""
         if self._file is None:
             yield from self._chunks
             return
         self._file.seek(0)
+        position = 0
         for shape, codes in self._chunks:
             rows, width = (int(n) for n in shape)
-            yield np.fromfile(self._file, dtype=np.float64, count=rows * width).reshape(width, rows).T, codes
+            block = np.empty((width, rows))
+            for c in range(width) if columns is None else columns:
+                self._file.seek(position + c * rows * 8)
+                block[c] = np.fromfile(self._file, dtype=np.float64, count=rows)
+            position += rows * width * 8
+            yield block.T, codes

@@ -108,7 +108,7 @@ class _Tally:
             return
         self.passing = self.quantiles.start()
         if self.kept is not None and self.kept.complete:
-            for values, _ in self.kept:
+            for values, _ in self.kept.blocks(self.passing.reads(len(self.columns))):
                 self.passing.add(values)
                 if on_batch is not None:
                     on_batch("reading again for the quantiles")

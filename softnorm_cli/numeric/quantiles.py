@@ -77,6 +77,7 @@ class QuantilePass:
         # The probes by column, then key: each column's probes are a stretch of ``_order``.
         self._order = np.array(sorted(range(len(probes)), key=lambda i: (probes[i].column, probes[i].low)), dtype=np.intp)
         columns = np.array([p.column for p in probes], dtype=np.intp)[self._order]
+        self._targets = np.unique(columns)  # the plan's columns with probes
         width = int(columns.max()) + 1 if columns.size else 0
         self._first = np.searchsorted(columns, np.arange(width)).astype(np.intp)
         self._number = np.bincount(columns, minlength=width).astype(np.intp)
@@ -96,7 +97,7 @@ class QuantilePass:
         """
         width = values.shape[1]
         firsts = None if codes is None else codes.astype(np.intp) * width
-        for c in range(width):
+        for c in self.reads(width):
             column = values[:, c]
             present = ~np.isnan(column)
             whole = bool(present.all())
@@ -105,6 +106,11 @@ class QuantilePass:
                 self._add_keys(keys, c)
             else:
                 self._add_keys(keys, (firsts if whole else firsts[present]) + c)
+
+    def reads(self, width: int) -> list[int]:
+        """The columns of blocks ``width`` wide this pass reads: those with probes left (a column whose ranks
+        are all found is not read again)."""
+        return np.unique(self._targets % max(width, 1)).tolist()
 
     def _add_keys(self, keys: np.ndarray, targets: int | np.ndarray) -> None:
         """Count or collect ``keys``, of the plan's column ``targets`` (one for all, or one each)."""
