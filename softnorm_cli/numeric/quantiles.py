@@ -36,6 +36,8 @@ COUNTS = 1 << 22
 COLLECTED = 1 << 22
 #: Most bits a count looks at in one pass.
 BITS = 16
+#: Probes of one depth up to this are found by a table of their leading bits (2**20 entries at most).
+_TABLE_BITS = 20
 #: Up to this many collecting probes, each one's ranks are selected apart; more are sorted all at once.
 _FEW = 64
 
@@ -74,6 +76,7 @@ class QuantilePass:
         self._highs = np.array([p.high for p in probes], dtype=np.uint64)
         self._bits = np.array([p.bits for p in probes], dtype=np.intp)
         self._shifts = np.array([64 - p.depth - p.bits for p in probes], dtype=np.uint64)
+        self._depths = np.array([p.depth for p in probes], dtype=np.intp)
         # The probes by column, then key: each column's probes are a stretch of ``_order``.
         self._order = np.array(sorted(range(len(probes)), key=lambda i: (probes[i].column, probes[i].low)), dtype=np.intp)
         columns = np.array([p.column for p in probes], dtype=np.intp)[self._order]
@@ -139,6 +142,13 @@ class QuantilePass:
         if column >= self._first.size or not self._number[column]:
             return np.full(keys.size, -1, dtype=np.intp)
         probes = self._order[self._first[column] : self._first[column] + self._number[column]]
+        depths = self._depths[probes]
+        if depths[0] == depths[-1] and 0 < depths[0] <= _TABLE_BITS and (depths == depths[0]).all():
+            # Probes of one depth are buckets of the same leading bits: found by those bits, in a table.
+            shift = np.uint64(64 - int(depths[0]))
+            table = np.full(1 << int(depths[0]), -1, dtype=np.intp)
+            table[(self._lows[probes] >> shift).astype(np.intp)] = probes
+            return table[(keys >> shift).astype(np.intp)]
         at = probes[np.maximum(np.searchsorted(self._lows[probes], keys, side="right") - 1, 0)]
         return np.where((keys >= self._lows[at]) & (keys <= self._highs[at]), at, -1)
 
