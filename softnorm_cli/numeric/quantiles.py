@@ -367,13 +367,14 @@ class QuantilePlan:
 
 
 def _smallest(sizes: np.ndarray) -> np.ndarray:
-    """Which probes of ``sizes`` keys to collect whole: the smallest, as many as :data:`COLLECTED` keys; half
-    as many when they are more than a few, whose sort all at once takes twice the memory of selecting apart."""
+    """Which probes of ``sizes`` keys to collect whole: the smallest, as many as :data:`COLLECTED` keys; a
+    quarter as many when they are more than a few, as sorting them all at once takes about four times the
+    memory of selecting each one's ranks apart (a thousand percentiles of 1M rows of CSV: 269 MiB, not 301)."""
     order = np.argsort(sizes, kind="stable")
     ends = np.cumsum(sizes[order])
     chosen = ends <= COLLECTED
     if chosen.sum() > _FEW:
-        chosen = ends <= COLLECTED // 2
+        chosen = ends <= COLLECTED // 4
     out = np.zeros(sizes.size, dtype=bool)
     out[order[chosen]] = True
     return out
