@@ -244,7 +244,7 @@ def test_robust_on_adversarial_columns(invoke_ok, workdir):
 
 
 def test_quantile_on_adversarial_columns(invoke_ok, workdir):
-    finite = ["const", "ties", "noise", "single"]
+    finite = ["const", "ties", "noise", "single", "huge"]  # ±1e308: percentiles and ranks without overflow
     ADVERSARIAL[finite].to_csv("a.csv", index=False)
     for distribution in ("uniform", "normal"):
         got = _out(invoke_ok("quantile", "a.csv", "--output-distribution", distribution)).to_numpy()
