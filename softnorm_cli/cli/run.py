@@ -109,7 +109,7 @@ def _parts_output(request: Request, written, directory: bool, dataset):
     from softnorm_cli.io.joined import JoinedOutput
 
     if directory:
-        return PartsOutput(request.output.path, written)
+        return PartsOutput(request.output.path, written, dataset.keys)
     # The workers of a remote cluster write the parts: the working directory is the one they share with us.
     return JoinedOutput(request.output.path, written, dataset.parts, scratch=os.getcwd() if request.scheduler else None)
 

@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from softnorm_cli.errors import SoftnormError, install_hint
-from softnorm_cli.io import atomic, formats, sniff
+from softnorm_cli.io import atomic, formats, hive, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
 from softnorm_cli.io.source import open_source
 
@@ -50,6 +50,12 @@ class Dataset:
     dialect: Dialect = Dialect()
     batch: BatchSize = BatchSize()
     base: str = field(default_factory=os.getcwd)  # the directory relative paths start from
+    #: Each part's keys from its folders' names, for a Hive-style directory (:mod:`~softnorm_cli.io.hive`); else empty.
+    keys: tuple[hive.Keys, ...] = ()
+
+    @property
+    def key_names(self) -> list[str]:
+        return [name for name, _ in self.keys[0]] if self.keys else []
 
     @contextmanager
     def open(self, index: int):
@@ -58,7 +64,7 @@ class Dataset:
         if not _is_url(part):
             # From where softnorm started: a worker of a cluster has a working directory of its own.
             with open_source(os.path.join(self.base, part), self.format, self.dialect, self.batch, part) as reader:
-                yield reader
+                yield hive.WithKeys(reader, self.keys[index]) if self.keys and self.keys[index] else reader
             return
         import fsspec
 
@@ -80,6 +86,12 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
     if _is_url(path):
         parts = _remote_parts(path)
     elif os.path.isdir(path):
+        partitioned = hive.hive_parts(path)
+        if partitioned is not None:
+            parts, keys = partitioned
+            if not parts:
+                raise SoftnormError(f"{path}: no files of a format softnorm reads in its key=value folders")
+            return _checked(path, parts, fmt, dialect, batch, tuple(keys))
         parts = _in_directory(path)
     elif _is_glob(path):
         parts = sorted(p for p in glob.glob(path) if os.path.isfile(p))
@@ -89,10 +101,15 @@ def find(path: str, fmt: str | None = None, dialect: Dialect = Dialect(), batch:
         return None
     if not parts:
         raise SoftnormError(f"{path}: no files of a format softnorm reads in it (CSV, TSV, Parquet, Arrow, JSON Lines, Excel)")
+    return _checked(path, parts, fmt, dialect, batch)
+
+
+def _checked(path: str, parts: list[str], fmt: str | None, dialect: Dialect, batch: BatchSize, keys: tuple = ()) -> Dataset:
+    """The dataset of ``parts``, which must all be of one format."""
     formats = [fmt or sniff.format_from_path(part) for part in parts]
     if len(set(formats)) > 1 or None in formats:
         raise SoftnormError(f"{path}: parts of one dataset must be of one format {_mixed(parts, formats)}")
-    return Dataset(path, tuple(parts), fmt, dialect, batch)
+    return Dataset(path, tuple(parts), fmt, dialect, batch, keys=keys)
 
 
 def _mixed(parts: list[str], formats: list[str | None]) -> str:
@@ -161,18 +178,19 @@ class PartsOutput:
     (an earlier run's output): anything else in it is refused, not deleted.
     """
 
-    def __init__(self, path: str, layout: Layout):
+    def __init__(self, path: str, layout: Layout, keys: tuple[hive.Keys, ...] = ()):
         self.path = path.rstrip("/") or path
         self.name = self.path
         self.layout = layout
         self.extension = formats.PART_EXTENSIONS[layout.format]
         self.tmp: str | None = None
+        self.keys = keys  # a Hive-style input's: each part goes into its folders, without their columns
 
     def __enter__(self) -> PartsOutput:
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise SoftnormError(f"{self.path}: exists and is not a directory; a dataset is written as a directory of parts")
-            others = [n for n in os.listdir(self.path) if not PART_NAME.fullmatch(n)]
+            others = [n for n in _files(self.path) if not PART_NAME.fullmatch(os.path.basename(n))]
             if others:
                 raise SoftnormError(f"{self.path}: holds other files than parts ({others[0]}, ...); choose another -o")
         self.tmp = atomic.temporary_directory(self.path)
@@ -182,13 +200,27 @@ class PartsOutput:
         """Where part ``index`` is written."""
         from softnorm_cli.io.sink import Sink
 
-        return Sink(os.path.join(self.tmp, PART.format(index, self.extension)), self.layout)
+        if not self.keys:
+            return Sink(os.path.join(self.tmp, PART.format(index, self.extension)), self.layout)
+        folder = os.path.join(self.tmp, hive.folder_of(self.keys[index]))
+        os.makedirs(folder, exist_ok=True)
+        dropped = [name for name, _ in self.keys[index]]
+        return Sink(os.path.join(folder, PART.format(index, self.extension)), self.layout, dropped=dropped)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
-        for name in os.listdir(self.tmp):
-            if not PART_NAME.fullmatch(name):  # what a killed attempt at a part left behind
+        for name in _files(self.tmp):
+            if not PART_NAME.fullmatch(os.path.basename(name)):  # what a killed attempt at a part left behind
                 os.unlink(os.path.join(self.tmp, name))
         atomic.replace_directory(self.tmp, self.path)
+
+
+def _files(directory: str) -> list[str]:
+    """The files under ``directory``, in its key=value folders too, relative to it."""
+    found = []
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            found.append(os.path.relpath(os.path.join(folder, name), directory))
+    return found

@@ -17,7 +17,7 @@ import errno
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import polars as pl
@@ -87,9 +87,10 @@ class _Stdout:
 class Sink:
     """The output of a run: ``write`` batches, then leave the ``with`` block to commit."""
 
-    def __init__(self, path: str, layout: Layout = Layout()):
+    def __init__(self, path: str, layout: Layout = Layout(), dropped: Sequence[str] = ()):
         self.path = path
         self.layout = layout
+        self.dropped = list(dropped)  # columns not written (a Hive-style part's keys, which its folders hold)
         self.format = layout.format
         self._file: AtomicFile | None = None
         self._stream: BinaryIO | None = None
@@ -118,6 +119,8 @@ class Sink:
 
     def write(self, df: pl.DataFrame) -> None:
         """Hand ``df`` to the writer, to be written after the batches before it."""
+        if self.dropped:
+            df = df.drop(self.dropped)
         if self._writer is None:
             self._writer = threading.Thread(target=self._run, args=(df.schema,), name="softnorm-writer", daemon=True)
             self._writer.start()
