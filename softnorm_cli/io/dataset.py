@@ -53,10 +53,6 @@ class Dataset:
     #: Each part's keys from its folders' names, for a Hive-style directory (:mod:`~softnorm_cli.io.hive`); else empty.
     keys: tuple[hive.Keys, ...] = ()
 
-    @property
-    def key_names(self) -> list[str]:
-        return [name for name, _ in self.keys[0]] if self.keys else []
-
     @contextmanager
     def open(self, index: int):
         """The reader of part ``index`` (a context manager)."""
