@@ -232,3 +232,25 @@ def test_probes_selected_apart_or_sorted_all_at_once_give_the_same_bits(monkeypa
     for g in (0, 17, 39):
         for c in range(3):
             assert bits(got[g, c]) == bits(numpy_percentiles(values[groups == g, c], q))
+
+
+def test_columns_of_close_values_take_a_pass_less_when_their_extremes_are_known(monkeypatch):
+    monkeypatch.setattr(quantiles_module, "COLLECTED", 1 << 12)  # a bucket of 1e9 + noise is counted again, and again
+    rng = np.random.default_rng(31)
+    values = np.column_stack([1e9 + rng.normal(size=300_000), 1.7e15 + rng.integers(0, 10**6, 300_000), -np.abs(rng.normal(size=300_000)) * 1e-300])
+    q = [1, 25, 50, 75, 99]
+
+    def passes(bounds):
+        plan = QuantilePlan(q, 3, bounds=bounds)
+        while not plan.done:
+            work = plan.start()
+            for block in np.array_split(values, 5):
+                work.add(block)
+            plan.finish(work)
+        return plan.passes, plan.result()
+
+    plain, without = passes(None)
+    cut, within = passes((values.min(axis=0), values.max(axis=0)))
+    assert cut < plain
+    for c in range(3):
+        assert bits(within[c]) == bits(without[c]) == bits(numpy_percentiles(values[:, c], q))

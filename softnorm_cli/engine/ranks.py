@@ -42,12 +42,14 @@ def plan(fitted: Fitted, extremes, first: QuantilePass | None) -> QuantilePlan |
     # Each group's own percentiles: the quantile transform's table is shorter for a group of fewer values.
     cells = (extremes.count + extremes.missing).ravel().tolist()
     wanted = {n: fitted.method.percentiles(n) for n in set(cells)}
+    # The extremes cut the buckets of columns of close values to the span of their values.
+    bounds = (extremes.minimum.ravel(), extremes.maximum.ravel())
     if first is not None:
-        order = QuantilePlan([wanted[n] for n in cells], len(cells))
+        order = QuantilePlan([wanted[n] for n in cells], len(cells), bounds=bounds)
         order.finish(first)
         return order
     # Groups: their values were counted in the first read, so the small ones are collected whole at once.
-    return QuantilePlan([wanted[n] for n in cells], len(cells), counts=extremes.count.ravel())
+    return QuantilePlan([wanted[n] for n in cells], len(cells), counts=extremes.count.ravel(), bounds=bounds)
 
 
 def add(work: QuantilePass, fitted: Fitted, values: np.ndarray, codes: np.ndarray | None) -> None:

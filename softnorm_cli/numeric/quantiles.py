@@ -38,6 +38,8 @@ COLLECTED = 1 << 22
 BITS = 16
 #: Probes of one depth up to this are found by a table of their leading bits (2**20 entries at most).
 _TABLE_BITS = 20
+#: A bucket is cut to its column's extremes when that fixes at least this many more leading bits.
+_NARROWER = 8
 #: Up to this many collecting probes, each one's ranks are selected apart; more are sorted all at once.
 _FEW = 64
 
@@ -54,7 +56,8 @@ class _Probe:
 
     @property
     def high(self) -> int:
-        return self.low + (1 << (64 - self.depth)) - 1
+        # A probe cut to its column's extremes may start anywhere: its end stays a key.
+        return min(self.low + (1 << (64 - self.depth)) - 1, (1 << 64) - 1)
 
 
 @dataclass
@@ -143,9 +146,10 @@ class QuantilePass:
             return np.full(keys.size, -1, dtype=np.intp)
         probes = self._order[self._first[column] : self._first[column] + self._number[column]]
         depths = self._depths[probes]
-        if depths[0] == depths[-1] and 0 < depths[0] <= _TABLE_BITS and (depths == depths[0]).all():
-            # Probes of one depth are buckets of the same leading bits: found by those bits, in a table.
-            shift = np.uint64(64 - int(depths[0]))
+        shift = np.uint64(64 - int(depths[0]))
+        aligned = bool(((self._lows[probes] >> shift) << shift == self._lows[probes]).all()) if depths[0] else False
+        if aligned and depths[0] <= _TABLE_BITS and (depths == depths[0]).all():
+            # Probes of one depth that start on their bits are buckets of the same leading bits: found by those bits, in a table.
             table = np.full(1 << int(depths[0]), -1, dtype=np.intp)
             table[(self._lows[probes] >> shift).astype(np.intp)] = probes
             return table[(keys >> shift).astype(np.intp)]
@@ -205,7 +209,7 @@ class QuantilePlan:
     take one pass.
     """
 
-    def __init__(self, q, columns: int, counts: np.ndarray | None = None):
+    def __init__(self, q, columns: int, counts: np.ndarray | None = None, bounds: tuple[np.ndarray, np.ndarray] | None = None):
         per_column = isinstance(q, list) and any(np.ndim(item) for item in q)
         if per_column:
             made: dict[int, np.ndarray] = {}  # columns sharing a list share its array
@@ -219,6 +223,7 @@ class QuantilePlan:
         self._found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # columns, ranks and keys found
         self._probes = [_Probe(c, 0, 0, []) for c in range(columns)]
         self.done = not columns or not any(item.size for item in self._of_column)
+        self._bounds = None if bounds is None else _key_bounds(*bounds)
         if counts is not None and not self.done:
             self._known(np.asarray(counts, dtype=np.int64))
 
@@ -228,8 +233,25 @@ class QuantilePlan:
         self.counts = counts
         small = _smallest(counts)
         ranks = self._ranks_of(counts)
-        self._probes = [_Probe(c, 0, 0, ranks[c], bits=0 if small[c] else BITS) for c in range(self.columns) if ranks[c]]
+        self._probes = []
+        for c in range(self.columns):
+            if ranks[c]:
+                low, depth = self._narrowed(c, 0, 0)
+                self._probes.append(_Probe(c, low, depth, ranks[c], bits=0 if small[c] else BITS))
         self.done = not self._probes
+
+    def _narrowed(self, column: int, low: int, depth: int) -> tuple[int, int]:
+        """A bucket of ``column`` from ``low`` (``depth`` leading bits fixed), cut to the column's extremes when
+        that fixes many more bits: a column of close values (1e9 + noise, timestamps) shares its leading bits, and
+        counting only the span of its values saves a pass. Such a bucket no longer starts on its bits."""
+        if self._bounds is None or self._bounds[column] is None:
+            return low, depth
+        least, most = self._bounds[column]
+        lo, hi = max(low, least), min(low + (1 << (64 - depth)) - 1, most)
+        if lo > hi:
+            return low, depth
+        narrowed = 64 - (hi - lo).bit_length()
+        return (lo, narrowed) if narrowed - depth >= _NARROWER else (low, depth)
 
     def _ranks_of(self, counts: np.ndarray) -> list[list[int]]:
         """The ranks numpy's linear method reads in each column, given its count of values."""
@@ -284,11 +306,11 @@ class QuantilePlan:
             depth = probe.depth + probe.bits
             for bucket, mine in zip(firsts.tolist(), np.split(ranks, starts[1:])):
                 before = int(ends[bucket] - counts[bucket])
-                low = probe.low + (bucket << (64 - depth))
-                if depth == 64:  # every key in the bucket is this one
+                low, child_depth = self._narrowed(probe.column, probe.low + (bucket << (64 - depth)), depth)
+                if child_depth == 64:  # every key in the bucket is this one
                     self._found.append((np.full(mine.size, probe.column), probe.base + mine, np.full(mine.size, low, np.uint64)))
                     continue
-                child = _Probe(probe.column, low, depth, (mine - before).tolist(), base=probe.base + before)
+                child = _Probe(probe.column, low, child_depth, (mine - before).tolist(), base=probe.base + before)
                 following.append((child, int(counts[bucket])))
         # The smallest buckets are collected whole, as many as a pass holds; the others are counted by their next bits.
         collect = _smallest(np.array([size for _, size in following], dtype=np.int64))
@@ -364,6 +386,16 @@ class QuantilePlan:
             values[counts == 0] = np.nan
             out[members, : q.size] = values
         return out
+
+
+def _key_bounds(minimum: np.ndarray, maximum: np.ndarray) -> list[tuple[int, int] | None]:
+    """Each column's lowest and highest key, from its extremes (None without values); a zero extreme stands
+    for both zeros, as ``min`` and ``max`` may give either sign."""
+    minimum, maximum = np.asarray(minimum, dtype=np.float64), np.asarray(maximum, dtype=np.float64)
+    lows = to_keys(np.where(minimum == 0, -0.0, minimum)).tolist()
+    highs = to_keys(np.where(maximum == 0, 0.0, maximum)).tolist()
+    empty = np.isnan(minimum) | np.isnan(maximum) | (minimum > maximum)
+    return [None if e else (lo, hi) for e, lo, hi in zip(empty.tolist(), lows, highs)]
 
 
 def _smallest(sizes: np.ndarray) -> np.ndarray:
