@@ -44,7 +44,8 @@ from softnorm_cli.io.delimited.types import TypeInference, lossless_types
 from softnorm_cli.io.json.values import numbers_as_raw
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
-from softnorm_cli.numeric.quantiles import QuantilePass, QuantilePlan
+from softnorm_cli.numeric.probes import QuantilePass
+from softnorm_cli.numeric.quantiles import QuantilePlan
 from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows
 from softnorm_cli.version import __version__
 

@@ -26,7 +26,8 @@ from softnorm_cli.engine.summary import Applied, Summary, summarize
 from softnorm_cli.errors import SoftnormError, is_user_error, one_line
 from softnorm_cli.io.dataset import Dataset, PartsOutput
 from softnorm_cli.io.joined import JoinedOutput
-from softnorm_cli.numeric.quantiles import QuantilePass, QuantilePlan
+from softnorm_cli.numeric.probes import QuantilePass
+from softnorm_cli.numeric.quantiles import QuantilePlan
 
 
 class Executor(Protocol):

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from softnorm_cli.engine.fitted import Fitted
-from softnorm_cli.numeric.quantiles import QuantilePass, QuantilePlan
+from softnorm_cli.numeric.probes import QuantilePass
+from softnorm_cli.numeric.quantiles import QuantilePlan
 from softnorm_cli.numeric.ranked import Ranked
 
 
