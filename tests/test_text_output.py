@@ -240,3 +240,17 @@ def test_durations_are_written_to_text_as_iso_8601(invoke_ok, workdir):
     frame = pl.DataFrame({"x": [1.0, 3.0], "d": [datetime.timedelta(hours=1, minutes=30), None]})
     frame.write_parquet(workdir / "d.parquet")
     assert invoke_ok("minmax", "d.parquet", "-c", "x", "--to", "csv").stdout == "x,d\n0.0,PT1H30M\n1.0,\n"
+
+
+def test_results_without_thousands_skip_the_grouping_and_come_out_as_grouping_would_write_them():
+    from softnorm_cli.io.delimited.grouping import grouped, with_groups
+
+    frame = pl.DataFrame({"z": [-0.5, 1.25e-7, 999.5, float("nan"), float("inf")], "big": [1234567.5, -0.5, 1e20, 12.0, -1000.0]})
+    for decimal_comma in (False, True):
+        got = with_groups(frame, ["z", "big"], ".", decimal_comma)
+        text = [pl.col(c).cast(pl.String) for c in ("z", "big")]
+        if decimal_comma:
+            text = [t.str.replace(".", ",", literal=True) for t in text]
+        want = frame.select(grouped(t, ".").alias(c) for t, c in zip(text, ("z", "big")))
+        assert got.equals(want)
+    assert with_groups(frame, ["big"], ",")["big"].to_list()[:2] == ["1,234,567.5", "-0.5"]

@@ -59,5 +59,14 @@ def with_groups(frame: pl.DataFrame, names: list[str], thousands: str, decimal_c
         if frame.schema[name] != pl.String:
             text = column.cast(pl.String)
             column = text.str.replace(".", ",", literal=True) if decimal_comma and frame.schema[name].is_float() else text
+            if not _has_thousands(frame[name]):  # z-scores, probabilities: nothing to group, and no regex to run
+                columns.append(column.alias(name))
+                continue
         columns.append(grouped(column, thousands).alias(name))
     return frame.with_columns(columns)
+
+
+def _has_thousands(numbers: pl.Series) -> bool:
+    """Whether any finite number of ``numbers`` has four integer digits or more."""
+    size = numbers.abs()
+    return bool(((size >= 1000) & size.is_finite()).any()) if numbers.dtype.is_float() else bool((size >= 1000).any())
