@@ -315,3 +315,11 @@ def test_a_fit_reads_only_the_keys_it_needs_and_still_finds_a_line_that_is_not_a
     with open_source(str(workdir / "b.jsonl"), batch=BatchSize(bytes=256 << 10)) as source:
         with pytest.raises(MalformedInputError, match=r"line 30001: not a JSON object \(an array: \[1, 2\]\)"):
             list(source.batches(["x"], needed=["x"]))
+
+
+def test_standard_input_with_blank_lines_before_an_array_is_read_as_json(invoke_ok):
+    text = '\n\n   \n  [\n  {"a": 1, "b": 2},\n  {"a": 3, "b": 5}\n]\n'
+    result = invoke_ok("minmax", "-c", "a,b", input=text)
+    assert result.stdout == '[\n{"a":0.0,"b":0.0},\n{"a":1.0,"b":1.0}\n]\n'
+    lines = invoke_ok("minmax", "-c", "a", input='\n\n\n\n\n\n\n\n\n{"a": 1}\n{"a": 3}\n')  # JSON Lines after blank lines
+    assert lines.stdout == '{"a":0.0}\n{"a":1.0}\n'

@@ -70,6 +70,8 @@ def open_source(
             inner.close()  # a file is opened again for each pass
         else:
             stdin = inner
+    if stdin is not None and head[:1].isspace():
+        head = stdin.peek(JSON_HEAD)  # blank lines or indentation before a JSON array: seen past them
     text_format = fmt or (sniff.format_from_path(path) if stdin is None else None)
     if text_format in _BINARY_CHECKS:
         raise SoftnormError(f"{name}: {_BINARY_CHECKS[text_format]}")
