@@ -29,7 +29,7 @@ from softnorm_cli.numeric import parameters
 from softnorm_cli.numeric.kernels import ExpSums, Extremes, Moments, finite_or_zero, quiet, unit
 from softnorm_cli.numeric.shifted import exp_shifted, shifted
 
-__all__ = ["Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "normalize"]
+__all__ = ["ByExtremes", "Method", "MinMax", "NoInverseError", "PerRow", "Softmax", "Stats", "ZScore", "normalize"]
 
 #: Finished statistics: name -> array, each broadcasting against the block.
 Stats = dict[str, np.ndarray]
@@ -210,8 +210,18 @@ def _undefined(stats: Stats) -> np.ndarray:
     return (stats["count"] > 0) & (stats["posinf"] == 0) & (stats["max"] == -np.inf)
 
 
+class ByExtremes(Method):
+    """A method fitted on each group's count, missing count, minimum and maximum (:class:`Extremes`)."""
+
+    def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
+        return Extremes.of(x, axis)
+
+    def finish(self, extremes: Extremes) -> Stats:
+        return extremes.stats()
+
+
 @dataclass(frozen=True)
-class MinMax(Method):
+class MinMax(ByExtremes):
     r"""Min-max scaling to ``[lo, hi]``.
 
     .. math:: y = lo + \frac{x - \min x}{\max x - \min x} (hi - lo)
@@ -236,12 +246,6 @@ class MinMax(Method):
     def __post_init__(self) -> None:
         super().__post_init__()
         parameters.FEATURE_RANGE.check("feature_range", (self.lo, self.hi))
-
-    def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
-        return Extremes.of(x, axis)
-
-    def finish(self, extremes: Extremes) -> Stats:
-        return extremes.stats()
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)

@@ -22,7 +22,7 @@ import numpy as np
 from softnorm_cli.numeric import normal, parameters
 from softnorm_cli.numeric.interp import interp
 from softnorm_cli.numeric.kernels import Extremes, quiet
-from softnorm_cli.numeric.methods import Method, PerRow, Stats
+from softnorm_cli.numeric.methods import ByExtremes, PerRow, Stats
 from softnorm_cli.numeric.percentile import row_percentiles
 
 __all__ = ["Quantile", "Ranked", "Robust"]
@@ -41,13 +41,10 @@ class Ranked:
     table: np.ndarray
 
 
-class _RankedMethod(Method):
+class _RankedMethod(ByExtremes):
     """What robust and quantile share: a fit of extremes and percentiles."""
 
     needs_percentiles = True
-
-    def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
-        return Extremes.of(x, axis)
 
     def percentiles(self, values: int) -> np.ndarray:
         """The percentiles (0 to 100) to find in a group of ``values`` cells (present or missing)."""

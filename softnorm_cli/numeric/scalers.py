@@ -22,15 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from softnorm_cli.numeric import parameters
-from softnorm_cli.numeric.kernels import Extremes, quiet, unit
-from softnorm_cli.numeric.methods import Method, PerRow, Stats
+from softnorm_cli.numeric.kernels import quiet, unit
+from softnorm_cli.numeric.methods import ByExtremes, Method, PerRow, Stats
 from softnorm_cli.numeric.norms import POWERS, Norms
 
 __all__ = ["MaxAbs", "UnitNorm"]
 
 
 @dataclass(frozen=True)
-class MaxAbs(Method):
+class MaxAbs(ByExtremes):
     r"""Scale each group by its largest magnitude.
 
     .. math:: y = \frac{x}{\max |x|}
@@ -48,12 +48,6 @@ class MaxAbs(Method):
     constraints = parameters.MAXABS
     figures = ("count", "missing", "min", "max")
     invertible = True
-
-    def fit(self, x: np.ndarray, axis: int | None) -> Extremes:
-        return Extremes.of(x, axis)
-
-    def finish(self, extremes: Extremes) -> Stats:
-        return extremes.stats()
 
     def transform(self, x: np.ndarray, stats: Stats, groups: np.ndarray | None = None) -> np.ndarray:
         at = PerRow(groups)
