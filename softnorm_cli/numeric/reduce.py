@@ -4,8 +4,15 @@ Floating-point sums depend on their order, so merging the statistics of
 whatever batches the reader produced would make the results depend on the
 batch size, the format, or how fast a pipe delivered. A :class:`Reduction`
 instead fits fixed chunks of ``CHUNK_ROWS`` rows, counted from the first row,
-and merges them left to right: the same rows give the same statistics, bit
-for bit, whether they came as one batch or as many.
+and merges them in a fixed binary tree over the chunks' numbers: chunks
+``2k`` and ``2k + 1`` make a node, two such nodes the node above, and the
+nodes left over (the binary digits of the number of chunks) are merged left
+to right at the end. The same rows give the same statistics, bit for bit,
+whether they came as one batch or as many; and since every node is a fixed
+set of chunks, a reduction of rows ``a .. b`` and one of the rows after it
+(each started at its first chunk's number) give nodes that :func:`joined`
+makes into those of one reduction of them all: a file read as partitions,
+on any number of processes, gives the figures of one read.
 """
 
 from __future__ import annotations
@@ -38,12 +45,52 @@ def chunk_rows(width: int) -> int:
 Stats = TypeVar("Stats")
 
 
+@dataclass
+class Node(Generic[Stats]):
+    """The statistics of chunks ``start .. start + size - 1``: ``size`` is a power of two that divides ``start``."""
+
+    start: int
+    size: int
+    stats: Stats
+
+
+def joined(left: list[Node], right: list[Node], merge: Callable[[Stats, Stats], Stats]) -> list[Node]:
+    """The nodes of the chunks of both (``left``'s come first), two halves of a node merged into it.
+
+    Which nodes there are depends on the chunks alone, not on where they
+    were split between ``left`` and ``right``: the halves of a node are
+    always next to each other, so merging the last two while they are halves
+    finds every one.
+    """
+    nodes = list(left)
+    for node in right:
+        nodes.append(node)
+        while len(nodes) > 1 and _halves(nodes[-2], nodes[-1]):
+            second, first = nodes.pop(), nodes.pop()
+            nodes.append(Node(first.start, 2 * first.size, merge(first.stats, second.stats)))
+    return nodes
+
+
+def folded(nodes: list[Node], merge: Callable[[Stats, Stats], Stats]) -> Stats:
+    """The statistics of all the nodes' chunks: the nodes merged left to right."""
+    total = nodes[0].stats
+    for node in nodes[1:]:
+        total = merge(total, node.stats)
+    return total
+
+
+def _halves(a: Node, b: Node) -> bool:
+    return a.size == b.size and a.start + a.size == b.start and a.start % (2 * a.size) == 0
+
+
 class Reduction(Generic[Stats]):
     """``fit`` over fixed chunks of rows, merged in order with ``merge`` (by default ``Stats.merge``).
 
     Each call of :meth:`add` takes a 2-D block of values and, optionally,
     arrays aligned with its rows (the group code of each row); ``fit`` gets a
-    chunk of each.
+    chunk of each. ``first_row`` (counted from 0) is where these rows stand
+    in all of them, for a reduction of one partition: a multiple of
+    ``CHUNK_ROWS``, so that its chunks are those of one reduction of all.
     """
 
     def __init__(
@@ -51,14 +98,17 @@ class Reduction(Generic[Stats]):
         fit: Callable[..., Stats],
         merge: Callable[[Stats, Stats], Stats] | None = None,
         rows: int | None = None,
+        first_row: int = 0,
     ):
         self._fit = fit
         self._merge_two = merge or (lambda a, b: a.merge(b))
         self._rows = rows  # by default chosen from the width of the first block
+        self._first_row = first_row
         self._pending: list[tuple[np.ndarray, ...]] = []  # the rows of an unfinished chunk
         self._pending_rows = 0
         self._empty: tuple[np.ndarray, ...] | None = None  # arrays of no rows, shaped as the blocks
-        self._total: Stats | None = None
+        self._nodes: list[Node] = []
+        self._next = 0  # the number of the next chunk
 
     def add(self, values: np.ndarray, *aligned: np.ndarray) -> None:
         """Take the next rows: a 2-D block, and arrays with one entry per row."""
@@ -66,6 +116,7 @@ class Reduction(Generic[Stats]):
         if self._empty is None:
             self._empty = tuple(a[:0] for a in arrays)
             self._rows = self._rows or chunk_rows(values.shape[1])
+            self._next = self._first_row // self._rows
         start = 0
         if self._pending:
             start = min(len(values), self._rows - self._pending_rows)
@@ -84,14 +135,19 @@ class Reduction(Generic[Stats]):
             self._pending_rows += stop - start
 
     def _merge(self, chunk: tuple[np.ndarray, ...]) -> None:
-        stats = self._fit(*chunk)
-        self._total = stats if self._total is None else self._merge_two(self._total, stats)
+        node = Node(self._next, 1, self._fit(*chunk))
+        self._next += 1
+        self._nodes = joined(self._nodes, [node], self._merge_two)
+
+    def nodes(self) -> list[Node]:
+        """The nodes of all rows taken (a chunk of no rows, if none came), to join with another reduction's."""
+        if self._pending or not self._nodes:
+            self._merge(self._stacked())
+        return self._nodes
 
     def result(self) -> Stats:
         """The statistics of all rows taken (of no rows, if none came)."""
-        if self._pending or self._total is None:
-            self._merge(self._stacked())
-        return self._total
+        return folded(self.nodes(), self._merge_two)
 
     def _stacked(self) -> tuple[np.ndarray, ...]:
         pieces, self._pending, self._pending_rows = self._pending, [], 0
