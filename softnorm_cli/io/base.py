@@ -86,6 +86,9 @@ class Reader(Protocol):
       key-value metadata; ``delimiter``: a text table's; ``warnings``: what
       reading found that may surprise (one line each; read after reading);
     * ``position``: ``(done, total or None, "bytes" or "rows")``, for progress;
+    * ``first_row``: the rows of its file before this reader's first, for a
+      partition of a file (0 for a whole one); its batches' rows are
+      numbered in the file;
     * :meth:`sample`, :meth:`batches`, :meth:`size_in_memory`, :meth:`close`.
     """
 
@@ -98,6 +101,7 @@ class Reader(Protocol):
     delimiter: str | None
     warnings: Sequence[str]
     position: tuple[int, int | None, str]
+    first_row: int
 
     def sample(self) -> pl.DataFrame:
         """The first rows, enough to see the columns and choose among them."""
@@ -128,6 +132,8 @@ class Reader(Protocol):
 
 class Closing:
     """A reader as a context manager: leaving the ``with`` block closes it."""
+
+    first_row = 0  # of a whole file
 
     def __enter__(self):
         return self

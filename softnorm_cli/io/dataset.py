@@ -15,6 +15,7 @@ each part is copied to a local temporary file for reading.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import re
@@ -29,7 +30,8 @@ from typing import TYPE_CHECKING
 from softnorm_cli.errors import SoftnormError, install_hint
 from softnorm_cli.io import atomic, formats, hive, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
-from softnorm_cli.io.source import open_source
+from softnorm_cli.io.partitions import Partition, whole_parts
+from softnorm_cli.io.source import open_partition, open_source
 
 if TYPE_CHECKING:  # the sink loads polars, which finding a dataset's parts (and completing a command line) does not need
     from softnorm_cli.io.base import Layout
@@ -52,15 +54,33 @@ class Dataset:
     base: str = field(default_factory=os.getcwd)  # the directory relative paths start from
     #: Each part's keys from its folders' names, for a Hive-style directory (:mod:`~softnorm_cli.io.hive`); else empty.
     keys: tuple[hive.Keys, ...] = ()
+    #: What is read apart, in order (:mod:`~softnorm_cli.io.partitions`): by default each part whole.
+    partitions: tuple[Partition, ...] = ()
+    #: Why a large part is read whole, for the summary.
+    whole_because: tuple[str, ...] = ()
+
+    @property
+    def pieces(self) -> tuple[Partition, ...]:
+        """The partitions, or each part whole."""
+        return self.partitions or whole_parts(len(self.parts))
+
+    def partitioned(self, partitions: list[Partition], reasons: list[str]) -> Dataset:
+        return dataclasses.replace(self, partitions=tuple(partitions), whole_because=tuple(reasons))
 
     @contextmanager
-    def open(self, index: int):
-        """The reader of part ``index`` (a context manager)."""
+    def open(self, index: int, partition: Partition | None = None, keys: bool = True):
+        """The reader of part ``index`` (a context manager), or of one of its partitions;
+        ``keys``: with the columns of its folders' names."""
         part = self.parts[index]
         if not _is_url(part):
             # From where softnorm started: a worker of a cluster has a working directory of its own.
-            with open_source(os.path.join(self.base, part), self.format, self.dialect, self.batch, part) as reader:
-                yield hive.WithKeys(reader, self.keys[index]) if self.keys and self.keys[index] else reader
+            path = os.path.join(self.base, part)
+            if partition is None or partition.whole:
+                opened = open_source(path, self.format, self.dialect, self.batch, part)
+            else:
+                opened = open_partition(path, self.format, self.dialect, self.batch, part, partition)
+            with opened as reader:
+                yield hive.WithKeys(reader, self.keys[index]) if keys and self.keys and self.keys[index] else reader
             return
         import fsspec
 
@@ -192,15 +212,16 @@ class PartsOutput:
         self.tmp = atomic.temporary_directory(self.path)
         return self
 
-    def sink(self, index: int) -> Sink:
-        """Where part ``index`` is written."""
+    def sink(self, index: int, part: int | None = None) -> Sink:
+        """Where output part ``index`` is written: of input part ``part`` (by default the same), or of a partition of it."""
         from softnorm_cli.io.sink import Sink
 
         if not self.keys:
             return Sink(os.path.join(self.tmp, PART.format(index, self.extension)), self.layout)
-        folder = os.path.join(self.tmp, hive.folder_of(self.keys[index]))
+        keys = self.keys[index if part is None else part]
+        folder = os.path.join(self.tmp, hive.folder_of(keys))
         os.makedirs(folder, exist_ok=True)
-        dropped = [name for name, _ in self.keys[index]]
+        dropped = [name for name, _ in keys]
         return Sink(os.path.join(folder, PART.format(index, self.extension)), self.layout, dropped=dropped)
 
     def __exit__(self, exc_type, exc, tb) -> None:

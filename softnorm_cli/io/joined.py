@@ -67,8 +67,8 @@ class JoinedOutput:
             self.tmp = atomic.temporary_directory(self.path)
         return self
 
-    def sink(self, index: int) -> Sink:
-        """Where part ``index`` is written."""
+    def sink(self, index: int, part: int | None = None) -> Sink:
+        """Where output part ``index`` is written (of input part ``part``, or of a partition of it)."""
         return Sink(os.path.join(self.tmp, PART.format(index, formats.PART_EXTENSIONS[self.layout.format])), self.layout)
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -21,13 +21,19 @@ class ParquetReader(Closing):
     typed = True  # columns come with their types
     warnings: tuple[str, ...] = ()
 
-    def __init__(self, path: str, name: str, batch: BatchSize, temporary: bool = False):
+    def __init__(self, path: str, name: str, batch: BatchSize, temporary: bool = False, rows: tuple[int, int] | None = None):
+        # ``rows``: a partition of the file, its rows ``start .. stop``.
         self.name = name
         self.batch = batch
+        self.path = path
         self._path = path
         self._temporary = temporary
+        self._rows = rows
+        self.first_row = 0 if rows is None else rows[0]
         try:
             self._scan = pl.scan_parquet(path, low_memory=True, glob=False)  # a name with [ ] * ? is a file, not a pattern
+            if rows is not None:
+                self._scan = self._scan.slice(rows[0], rows[1] - rows[0])  # polars reads only the row groups it needs
             self.schema = self._scan.collect_schema()
             self.metadata = pl.read_parquet_metadata(path)
         except pl.exceptions.PolarsError as e:
@@ -83,7 +89,7 @@ class ParquetReader(Closing):
             # pyarrow decodes pages without the GIL: the next batch is decoded while this one is used.
             frames = prefetched(self._paged(needed, rows)) if self._large_row_groups() else scan.collect_batches(chunk_size=rows)
             for frame in frames:
-                yield Batch(frame, done + 1)
+                yield Batch(frame, self.first_row + done + 1)
                 done += frame.height
                 self.position = (done, total, "rows")
             if total == 0:
@@ -107,8 +113,29 @@ class ParquetReader(Closing):
         import pyarrow.parquet as pq
 
         reader = pq.ParquetFile(self._path, pre_buffer=False, buffer_size=1 << 20)
-        for batch in reader.iter_batches(batch_size=rows, columns=None if needed is None else list(needed), use_threads=False):
-            yield pl.from_arrow(batch)
+        columns = None if needed is None else list(needed)
+        if self._rows is None:
+            for batch in reader.iter_batches(batch_size=rows, columns=columns, use_threads=False):
+                yield pl.from_arrow(batch)
+            return
+        # A partition: the row groups that hold its rows, less what lies outside it.
+        start, stop = self._rows
+        meta, at, groups = reader.metadata, 0, []
+        for i in range(meta.num_row_groups):
+            n = meta.row_group(i).num_rows
+            if at < stop and at + n > start:
+                if not groups:
+                    first = at
+                groups.append(i)
+            at += n
+        if not groups:
+            return
+        at = first
+        for batch in reader.iter_batches(batch_size=rows, row_groups=groups, columns=columns, use_threads=False):
+            lo, hi = max(start - at, 0), min(stop - at, batch.num_rows)
+            at += batch.num_rows
+            if hi > lo:
+                yield pl.from_arrow(batch.slice(lo, hi - lo))
 
 
 #: A row group larger than this, decoded, is read page by page.

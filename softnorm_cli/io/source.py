@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -84,6 +85,24 @@ def open_source(
         return JsonReader(TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name, lines), batch)
     text = TextInput(path, codec, dialect.encoding, dialect.skip_rows, stdin, name)
     return CsvReader(text, text_format or "csv", dialect, batch)
+
+
+def open_partition(path: str, fmt: str | None, dialect: Dialect, batch: BatchSize, name: str, partition):
+    """The reader of one partition of a file (:mod:`~softnorm_cli.io.partitions`), called ``name``."""
+    from softnorm_cli.io.delimited.reader import CsvReader
+    from softnorm_cli.io.parquet import ParquetReader
+
+    if partition.whole:
+        return open_source(path, fmt, dialect, batch, name)
+    if sniff.is_parquet(_read_head(path)):
+        return ParquetReader(path, name, batch, rows=(partition.start, partition.stop))
+    text_format = fmt or sniff.format_from_path(path) or "csv"
+    if partition.start is None:  # the first: from the file's start, its header and all
+        text = TextInput(path, None, dialect.encoding, dialect.skip_rows, None, name, stop=partition.stop)
+        return CsvReader(text, text_format, dialect, batch)
+    text = TextInput(path, None, "utf-8", 0, None, name, start=partition.start, stop=partition.stop, first_line=partition.first_line)
+    dialect = dataclasses.replace(dialect, delimiter=partition.delimiter)
+    return CsvReader(text, text_format, dialect, batch, names=partition.names, first_row=partition.first_row)
 
 
 #: What a binary format's input lacks when it is not of that format.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import select
 import sys
 from collections.abc import Callable
@@ -23,6 +24,41 @@ def more_within(stream, seconds: float) -> bool:
         return bool(select.select([stream], [], [], seconds)[0])
     except (OSError, ValueError, io.UnsupportedOperation, TypeError):
         return True  # not a selectable stream (a test double, a file): just keep reading
+
+
+class Bounded(io.RawIOBase):
+    """A file read from ``start`` up to ``stop`` (a partition of it): positions are the file's, and the end is ``stop``."""
+
+    def __init__(self, raw: BinaryIO, start: int, stop: int | None):
+        self._raw = raw
+        self.end = stop if stop is not None else os.fstat(raw.fileno()).st_size
+        raw.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, view) -> int:
+        left = self.end - self._raw.tell()
+        if left <= 0:
+            return 0
+        with memoryview(view) as v:
+            return self._raw.readinto(v[: min(len(v), left)])
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class Peekable(io.RawIOBase):

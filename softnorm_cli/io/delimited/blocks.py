@@ -58,8 +58,13 @@ def _file_blocks(stream, fd: int, size: int) -> Iterator[bytes]:
     # the process new pages (and a thread's allocator new mappings) per block.
     buf = bytearray(size)
     start = stream.tell()
+    limit = getattr(stream, "end", None)  # a partition of the file ends there, after a record
     while True:
-        filled = os.preadv(fd, [buf], start)
+        if limit is None:
+            filled = os.preadv(fd, [buf], start)
+        else:
+            with memoryview(buf) as view:
+                filled = os.preadv(fd, [view[: min(len(buf), limit - start)]], start) if limit > start else 0
         if not filled:
             return
         end = filled if filled < len(buf) else _fast_record_end(buf)

@@ -21,7 +21,7 @@ from typing import BinaryIO
 from softnorm_cli.errors import SoftnormError
 from softnorm_cli.io import sniff
 from softnorm_cli.io.base import STDIO
-from softnorm_cli.io.streams import Peekable, Transcoded, decompressed
+from softnorm_cli.io.streams import Bounded, Peekable, Transcoded, decompressed
 
 #: How much of the text is looked at to choose the delimiter and the numeric columns:
 #: at least SAMPLE_BYTES, and more when that holds fewer than SAMPLE_LINES lines
@@ -54,14 +54,20 @@ class TextInput:
         stream: Peekable | None = None,
         name: str | None = None,
         sample_lines: int = SAMPLE_LINES,
+        start: int | None = None,
+        stop: int | None = None,
+        first_line: int | None = None,
     ):
         # ``stream``: standard input, already decompressed if ``codec`` says so;
-        # ``sample_lines``: 0 for text whose lines are not rows (a JSON array may be one line).
+        # ``sample_lines``: 0 for text whose lines are not rows (a JSON array may be one line);
+        # ``start``, ``stop``: the bytes of a partition of a plain file (start None: from the file's start),
+        # ``first_line`` the line it starts on.
         self.path = path
+        self._start, self._stop = start, stop
         self.name = name or ("standard input" if path == STDIO else path)
         self.codec = codec
         self.skip_rows = skip_rows
-        self.first_line = skip_rows + 1
+        self.first_line = first_line or skip_rows + 1
         self._encoding = encoding
         self._live = stream  # standard input, not yet read
         self._spool: str | None = None  # a complete copy of the text, for later passes
@@ -81,6 +87,16 @@ class TextInput:
             self._live = first
 
     @property
+    def splittable(self) -> bool:
+        """Whether this is a file of UTF-8 text, which can be read from any record on."""
+        return self._plain and self._start is None and self._stop is None
+
+    @property
+    def data_start(self) -> int:
+        """Where the header starts in a plain file: after a byte-order mark and the lines skipped."""
+        return self._offset
+
+    @property
     def plain(self) -> bool:
         """Whether this is a file of UTF-8 text from its first byte on, the header on its first line."""
         return self._plain and self._offset == 0
@@ -92,10 +108,15 @@ class TextInput:
     # -- opening --------------------------------------------------------------
 
     def _raw(self) -> BinaryIO:
-        return open(self.path, "rb")
+        if self._stop is None and self._start is None:
+            return open(self.path, "rb")
+        return Bounded(open(self.path, "rb"), self._start or 0, self._stop)
 
     def _open_layers(self, stream: Peekable | None) -> Peekable:
         """The text from the header on, through every layer the input needs; decides ``_plain``."""
+        if stream is None and self._start is not None:  # a partition from a record on: no mark, no lines to skip
+            self._plain, self._offset = True, self._start
+            return Peekable(self._raw())
         if stream is None:
             stream = Peekable(self._raw())
             if self.codec:
@@ -151,6 +172,8 @@ class TextInput:
         """Bytes of the file being read, for progress (None for a pipe)."""
         if self._spool is not None:
             return os.path.getsize(self._spool)
+        if self._stop is not None:
+            return self._stop - (self._start or 0)
         return None if self.path == STDIO else os.path.getsize(self.path)
 
     @property

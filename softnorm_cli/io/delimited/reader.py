@@ -42,14 +42,20 @@ class CsvReader(Closing):
     metadata: dict[str, str] = {}
     typed = False  # every field is text; numbers are parsed
 
-    def __init__(self, text: TextInput, fmt: str, dialect: Dialect, batch: BatchSize):
+    def __init__(
+        self, text: TextInput, fmt: str, dialect: Dialect, batch: BatchSize,
+        names: Sequence[str] | None = None, first_row: int = 0,
+    ):
+        # ``names``: the text is a partition of a file after its first, with that header; ``first_row``: the rows before it.
         self.name = text.name
         self.format = fmt
         self.dialect = dialect
         self.batch = batch
+        self.first_row = first_row
         self._text = text
+        self._header = dialect.header and names is None  # whether the text starts with the header
         self.delimiter = dialect.delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(text.head, dialect.header, dialect.decimal_comma))
-        self._names: list[str] | None = None
+        self._names: list[str] | None = None if names is None else list(names)
         self._as_text: set[str] = set()  # numeric columns found to need text parsing
         self.position: tuple[int, int | None, str] = (0, text.size, "bytes" if text.size else "rows")
         self._sample = self._read_sample()
@@ -57,6 +63,11 @@ class CsvReader(Closing):
         self.columns = list(self._names)
         # pandas writes its row labels as a first column without a name.
         self.labels = {""} if dialect.header and self.columns[:1] == [""] else set()
+
+    @property
+    def text(self) -> TextInput:
+        """Where the text comes from (what a partitioning needs to know of it)."""
+        return self._text
 
     def close(self) -> None:
         self._text.close()
@@ -111,7 +122,7 @@ class CsvReader(Closing):
             frames = iter([self._sample])
         else:
             frames = prefetched(self._frames(set(numeric), replay))
-        row = 1
+        row = 1 + self.first_row
         for frame in frames:
             yield from _sliced(Batch(frame, row), self.batch.rows)
             row += frame.height
@@ -126,7 +137,7 @@ class CsvReader(Closing):
                     copy.write(block)
                 frame, blank = self._parse(block, first, numeric, line)
                 # Without quotes every record is one line: no need to count them.
-                lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self.dialect.header)
+                lines = block.count(b"\n") if b'"' in block else frame.height + blank + (first and self._header)
                 first, line, rows = False, line + lines, rows + frame.height
                 self.position = (rows, None, "rows") if total is None else (_tell(stream), total, "bytes")
                 yield frame
@@ -138,7 +149,7 @@ class CsvReader(Closing):
 
         ``line`` is the file line the block starts on.
         """
-        header = first and self.dialect.header
+        header = first and self._header
         if b"\x00" in block:  # polars would read it as text
             check_encoding(block, self.name, line)
         names = self._names
