@@ -10,7 +10,8 @@ its own group, fitted and transformed where it stands, so it streams in one
 pass. The in-memory case is the streaming case with one batch.
 
 A fit is :func:`plan` (the columns), :func:`fit_part` (the partial
-statistics of one source), :func:`merge` and :func:`finish`; an apply is
+statistics of one source), :func:`joined` (of the partitions of one file)
+and :func:`settled`, :func:`merge` (of files) and :func:`finish`; an apply is
 :func:`apply_part` (what it found, mergeable) and a summary of it. A dataset
 of parts (:mod:`~softnorm_cli.engine.parts`) makes the same calls per part,
 here or on a cluster.
@@ -18,6 +19,7 @@ here or on a cluster.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +44,12 @@ from softnorm_cli.io.base import Batch, Reader
 from softnorm_cli.io.delimited.grouping import with_groups
 from softnorm_cli.io.delimited.types import TypeInference, lossless_types
 from softnorm_cli.io.json.values import numbers_as_raw
+from softnorm_cli.numeric import reduce
 from softnorm_cli.numeric.methods import Method
 from softnorm_cli.numeric.parameters import numpy_axis
 from softnorm_cli.numeric.probes import QuantilePass
 from softnorm_cli.numeric.quantiles import QuantilePlan
-from softnorm_cli.numeric.reduce import ByGroup, PerGroup, Reduction, take_rows
+from softnorm_cli.numeric.reduce import ByGroup, Node, PerGroup, Reduction, take_rows
 from softnorm_cli.version import __version__
 
 
@@ -77,7 +80,7 @@ def _fitted(job: Job, fitted: Fitted, source: Reader, on_batch, kept: Kept | Non
     # A text table is parsed once for all the percentiles' reads: its values are kept (Parquet reads faster again).
     with KeptValues() as kept_values:
         keeping = kept_values if ranks.needs_ranks(fitted) and not source.typed else None
-        part = fit_part(job, fitted, source, on_batch, kept, keeping)
+        part = settled(fitted, fit_part(job, fitted, source, on_batch, kept, keeping))
         order = ranks.plan(fitted, part.statistics, part.ranks)
         while order is not None and not order.done:
             order.finish(rank_part(job, fitted, order, part.keys, source, on_batch, kept, keeping))
@@ -99,7 +102,9 @@ class Partial:
     """The statistics of some rows, not yet finished: those of one source, or of several merged.
 
     ``statistics`` is the method's partial statistics, with one row per key
-    of ``keys`` when rows are grouped.
+    of ``keys`` when rows are grouped; until :func:`settled`, they are
+    ``nodes`` of the chunks' tree (:mod:`~softnorm_cli.numeric.reduce`), to be
+    joined with those of the file's next partition.
     """
 
     statistics: Any
@@ -109,6 +114,7 @@ class Partial:
     integers: np.ndarray | None = None
     #: The first pass of the percentiles, for the methods that need them (:mod:`~softnorm_cli.engine.ranks`).
     ranks: QuantilePass | None = None
+    nodes: list[Node] | None = None
 
 
 def fit_part(
@@ -124,10 +130,10 @@ def fit_part(
     require_columns(source, [*columns, *group_by], "is not in")  # chosen from this source's first rows, or another part's
     keys = KeyIndex(group_by, job.numbers.na_values) if group_by else None
     if keys is None:
-        reduction = Reduction(lambda values: method.fit(values, axis), method.merge)
+        reduction = Reduction(lambda values: method.fit(values, axis), method.merge, first_row=source.first_row)
     else:
         per_group = PerGroup(method, whole_block=axis is None)
-        reduction = Reduction(per_group.fit, per_group.merge)
+        reduction = Reduction(per_group.fit, per_group.merge, first_row=source.first_row)
     # Batches kept for the apply need every column; otherwise the fit needs only these.
     needed = None if kept is not None and kept.holds_batches else [*columns, *group_by]
     first = ranks.first_pass(fitted)
@@ -135,7 +141,8 @@ def fit_part(
     # Read again for the apply, or for the percentiles.
     batches = source.batches(columns, needed=needed, replay=kept is not None or ranks.needs_ranks(fitted))
     rows = 0
-    integers = written_as_integers(source.sample(), columns, job.numbers, source.typed)
+    # How numbers are written is seen in the file's first rows, as for the file read whole.
+    integers = written_as_integers(source.sample(), columns, job.numbers, source.typed or source.first_row > 0)
     for batch, values in _values(job, columns, batches if kept is None else kept.recording(batches)):
         if integers.any():
             integers &= whole(values)
@@ -153,9 +160,42 @@ def fit_part(
             kept_values.add(values, codes)
         rows += batch.frame.height
         _notify(on_batch, stage)
-    if keys is None:
-        return Partial(reduction.result(), rows, integers=integers, ranks=first)
-    return Partial(per_group.table(reduction.result(), len(keys)), rows, keys.keys(), integers)
+    return Partial(None, rows, None if keys is None else keys.keys(), integers, first, reduction.nodes())
+
+
+def joined(fitted: Fitted, a: Partial, b: Partial) -> Partial:
+    """The unsettled statistics of two partitions of a file, ``b``'s rows right after ``a``'s."""
+    merge = _node_merge(fitted)
+    integers = a.integers & b.integers
+    first = None if a.ranks is None else a.ranks.merge(b.ranks)
+    if a.keys is None:
+        return Partial(None, a.rows + b.rows, None, integers, first, reduce.joined(a.nodes, b.nodes, merge))
+    keys, codes = union(fitted.group_by, a.keys, b.keys)
+    renumbered = [dataclasses.replace(node, stats=_renumbered(node.stats, codes)) for node in b.nodes]
+    return Partial(None, a.rows + b.rows, keys, integers, first, reduce.joined(a.nodes, renumbered, merge))
+
+
+def settled(fitted: Fitted, part: Partial) -> Partial:
+    """``part`` with the statistics of its nodes, merged: the file it is of is complete."""
+    if part.nodes is None:
+        return part
+    total = reduce.folded(part.nodes, _node_merge(fitted))
+    if part.keys is not None:
+        total = PerGroup(fitted.method, whole_block=fitted.axis == "all").table(total, len(part.keys))
+    return dataclasses.replace(part, statistics=total, nodes=None)
+
+
+def _node_merge(fitted: Fitted):
+    if not fitted.group_by:
+        return fitted.method.merge
+    return PerGroup(fitted.method, whole_block=fitted.axis == "all").merge
+
+
+def _renumbered(stats: ByGroup, codes: np.ndarray) -> ByGroup:
+    """Groups numbered in one partition as numbered in it and those before it (``codes``: the new number of each)."""
+    new = codes[stats.codes]
+    order = np.argsort(new, kind="stable")
+    return ByGroup(new[order], take_rows(stats.stats, order))
 
 
 def rank_part(

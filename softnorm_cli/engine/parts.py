@@ -84,29 +84,46 @@ class LocalExecutor:
 
 
 def fit(job: Job, fitted: Fitted, dataset: Dataset, executor: Executor) -> Fitted:
-    """``fitted``, as :func:`~softnorm_cli.engine.local.plan` made it from the first part, with the statistics of every part, merged."""
+    """``fitted``, as :func:`~softnorm_cli.engine.local.plan` made it from the first part, with the statistics of every part, merged.
+
+    The partitions of a file are joined in the tree of its chunks
+    (:mod:`~softnorm_cli.numeric.reduce`), so a file gives the same figures
+    however it was partitioned; files are merged in a binary tree over them.
+    """
     if fitted.axis == "row" or not fitted.columns:
         return fitted
     shipped = _shipped(fitted)
-    parts = range(len(dataset.parts))
-    partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), parts, "statistics")
-    total = _merged(executor, partials, functools.partial(local.merge, shipped), "statistics")
+    pieces = range(len(dataset.pieces))
+    partials = executor.map(functools.partial(_fit_part, job, shipped, dataset), pieces, "statistics")
+    files = [
+        executor.submit(local.settled, shipped, _tree(executor, [partials[i] for i in of_file], functools.partial(local.joined, shipped)))
+        for of_file in _by_file(dataset)
+    ]
+    (total,) = executor.gather([_tree(executor, files, functools.partial(local.merge, shipped))], "statistics")
     # The percentiles, for the methods that need them: a pass over every part at a time, merged the same way.
     order = ranks.plan(shipped, total.statistics, total.ranks)
     while order is not None and not order.done:
         task = functools.partial(_rank_part, job, shipped, dataset, total.keys)
-        passes = executor.map(task, parts, "percentiles", executor.share(order))
-        order.finish(_merged(executor, passes, QuantilePass.merge, "percentiles"))
+        passes = executor.map(task, pieces, "percentiles", executor.share(order))
+        (found,) = executor.gather([_tree(executor, passes, QuantilePass.merge)], "percentiles")
+        order.finish(found)
     return local.finish(fitted, total, order)
 
 
-def _merged(executor: Executor, handles: list, merge: Callable, stage: str):
-    """The parts' partial results merged in a binary tree over the parts, in order."""
+def _by_file(dataset: Dataset) -> list[list[int]]:
+    """The numbers of each file's partitions, file by file."""
+    files: dict[int, list[int]] = {}
+    for i, piece in enumerate(dataset.pieces):
+        files.setdefault(piece.part, []).append(i)
+    return list(files.values())
+
+
+def _tree(executor: Executor, handles: list, merge: Callable):
+    """The handles' results merged in a binary tree over them, in order: a handle of the total."""
     while len(handles) > 1:
         pairs = [executor.submit(merge, a, b) for a, b in zip(handles[0::2], handles[1::2])]
         handles = pairs + handles[len(pairs) * 2 :]
-    (total,) = executor.gather(handles, stage)
-    return total
+    return handles[0]
 
 
 def apply(
@@ -120,10 +137,18 @@ def apply(
     # The statistics (a row per group) go to the workers once, not with every part.
     shipped = executor.share(_shipped(fitted))
     task = functools.partial(_apply_part, job, dataset, output, local.bin_edges(job, fitted, own_fit))
-    applied = executor.gather(executor.map(task, range(len(dataset.parts)), "writing", shipped), "writing")
+    applied = executor.gather(executor.map(task, range(len(dataset.pieces)), "writing", shipped), "writing")
     summary = summarize(fitted, functools.reduce(Applied.merge, applied))
-    summary.engine = executor.describe(len(dataset.parts))
+    summary.engine = describe(executor, dataset)
     return summary
+
+
+def describe(executor: Executor, dataset: Dataset) -> dict:
+    """The engine's part of the summary: where it ran, on how many partitions, and why a large file was read whole."""
+    info = executor.describe(len(dataset.pieces))
+    if dataset.whole_because:
+        info["read whole"] = "; ".join(dataset.whole_because)
+    return info
 
 
 def _shipped(fitted: Fitted) -> Fitted:
@@ -132,23 +157,29 @@ def _shipped(fitted: Fitted) -> Fitted:
 
 
 def _fit_part(job: Job, fitted: Fitted, dataset: Dataset, index: int) -> local.Partial:
-    with naming_part(dataset, index), dataset.open(index) as source:
+    with naming_part(dataset, index), _opened(dataset, index) as source:
         return local.fit_part(job, fitted, source)
 
 
 def _rank_part(
     job: Job, fitted: Fitted, dataset: Dataset, keys: list[tuple] | None, order: QuantilePlan, index: int
 ) -> QuantilePass:
-    with naming_part(dataset, index), dataset.open(index) as source:
+    with naming_part(dataset, index), _opened(dataset, index) as source:
         return local.rank_part(job, fitted, order, keys, source)
 
 
 def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, edges, fitted: Fitted, index: int) -> Applied:
-    with naming_part(dataset, index), dataset.open(index) as source, output.sink(index) as sink:
+    piece = dataset.pieces[index]
+    with naming_part(dataset, index), _opened(dataset, index) as source, output.sink(index, piece.part) as sink:
         applied = local.apply_part(job, fitted, source, sink, edges=edges)
     # Row numbers in these lines count from the part's first row.
-    applied.row_problems = [f"{dataset.parts[index]}: {line}" for line in applied.row_problems]
+    applied.row_problems = [f"{dataset.parts[piece.part]}: {line}" for line in applied.row_problems]
     return applied
+
+
+def _opened(dataset: Dataset, index: int):
+    piece = dataset.pieces[index]
+    return dataset.open(piece.part, piece)
 
 
 class naming_part:
@@ -156,7 +187,7 @@ class naming_part:
     travel back from a worker process, and the same line on every engine."""
 
     def __init__(self, dataset: Dataset, index: int):
-        self.part = dataset.parts[index]
+        self.part = dataset.parts[dataset.pieces[index].part]
 
     def __enter__(self):
         return self
