@@ -124,7 +124,7 @@ def test_help_lists_own_options_first_then_each_group_under_its_heading(command)
         assert {"--output", "--to", "--suffix", "--in-place"} <= set(found["Output"])
         assert found["Groups"] == ["--axis", "--group-by"]
         assert found["Saved parameters"] == ["--save-params", "--params", "--fit-only", "--inverse", "--unseen"]
-        assert found["Engine"] == ["--engine", "--scheduler"]
+        assert found["Engine"] == ["--engine", "--scheduler", "--jobs", "--partition-size"]
 
 
 def test_stats_help_lists_only_what_stats_uses_worded_for_reading():

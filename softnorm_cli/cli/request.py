@@ -20,6 +20,7 @@ from softnorm_cli.cli.exits import user_errors
 from softnorm_cli.cli.params import check_command_line
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.job import Job
+from softnorm_cli.engine.processes import available_cores
 from softnorm_cli.engine.values import Numbers
 from softnorm_cli.io import atomic
 from softnorm_cli.io.base import NA_VALUES, STDIO, BatchSize, Dialect
@@ -81,6 +82,8 @@ class Request:
     engine: str  # "local" or "dask"
     scheduler: str | None
     parts: bool  # a dataset of parts, or any input on Dask: run part by part
+    jobs: int = 1  # worker processes of the local engine
+    partition_size: int = 128 << 20  # bytes per partition of a large file
 
 
 def build(ctx: click.Context, method_type: type[Method]) -> Request:
@@ -140,7 +143,16 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
         engine=engine,
         scheduler=p["scheduler"],
         parts=parts,
+        jobs=p["jobs"] or available_cores(),
+        partition_size=_partition_size(p["partition_size"]),
     )
+
+
+def _partition_size(size: tuple[int | None, int | None]) -> int:
+    rows, size_bytes = size
+    if size_bytes is None:
+        raise click.BadParameter(f"{rows} is a number of rows; give a size such as 128MB", param_hint="--partition-size")
+    return size_bytes
 
 
 def input_of(p: dict) -> Input:

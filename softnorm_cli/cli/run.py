@@ -17,7 +17,7 @@ from softnorm_cli.cli.request import Output, Request
 def run(request: Request) -> None:
     """Fit and apply, or apply saved parameters, or only fit, as ``request`` asks; then report."""
     with user_errors():
-        fitted, summary = (_run_parts if request.parts else _run_one)(request)
+        fitted, summary = (_run_parts if request.parts or _worth_splitting(request) else _run_one)(request)
         if request.save_params:
             fitted.save(request.save_params)
             summary.parameters["saved to"] = request.save_params
@@ -89,12 +89,13 @@ def _run_parts(request: Request):
         written = None
         if output.path is not None:  # a directory of parts is of the input's format unless --to says
             written = layout(first, output, output.format or (None if directory else format_from_path(output.path)))
-    with _executor(request) as executor:
+    with _executor(request, _local_bytes(dataset)) as executor:
+        dataset = _partitioned(dataset, request.partition_size, executor)
         if fitted is None:
             fitted = parts.fit(job, planned, dataset, executor)
         if output.path is None:  # --fit-only
             summary = summarize_fit(fitted)
-            summary.engine = executor.describe(len(dataset.parts))
+            summary.engine = parts.describe(executor, dataset)
         else:
             with _parts_output(request, written, directory, dataset) as out:
                 summary = parts.apply(job, fitted, dataset, out, executor, own_fit=request.fitted is None)
@@ -111,22 +112,79 @@ def _parts_output(request: Request, written, directory: bool, dataset):
     if directory:
         return PartsOutput(request.output.path, written, dataset.keys)
     # The workers of a remote cluster write the parts: the working directory is the one they share with us.
-    return JoinedOutput(request.output.path, written, dataset.parts, scratch=os.getcwd() if request.scheduler else None)
+    sources = [dataset.parts[piece.part] for piece in dataset.pieces]
+    return JoinedOutput(request.output.path, written, sources, scratch=os.getcwd() if request.scheduler else None)
 
 
-def _executor(request: Request):
+def _worth_splitting(request: Request) -> bool:
+    """Whether one local file is large enough to be read as partitions by several workers (``--jobs``);
+    stdin, and any input with ``--jobs 1``, streams through this process."""
+    path = request.input.path
+    if request.jobs < 2 or path == "-" or not os.path.isfile(path):
+        return False
+    from softnorm_cli.io import sniff
+
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not sniff.is_parquet(head):
+        return os.path.getsize(path) > request.partition_size
+    from softnorm_cli.io.row_groups import row_group_sizes
+
+    try:
+        sizes = row_group_sizes(path)
+    except (OSError, ValueError):
+        return False  # the reader says what is wrong with it
+    return len(sizes) > 1 and sum(sizes) > request.partition_size
+
+
+def _partitioned(dataset, size: int, executor):
+    """``dataset`` with its large files as partitions, their text's ranges looked at by the executor's workers."""
+    from softnorm_cli.io.partitions import split
+
+    if not _splittable(dataset):
+        return dataset
+    paths = [os.path.join(dataset.base, part) for part in dataset.parts]
+    opened = lambda part: dataset.open(part, keys=False)  # noqa: E731
+    found, reasons = split(paths, opened, size, lambda fn, items: executor.map(fn, items, "finding partitions"))
+    if len(found) == len(dataset.parts) and not reasons:
+        return dataset
+    return dataset.partitioned(found, reasons)
+
+
+def _splittable(dataset) -> bool:
+    # Files of URLs are copied whole to be read; Excel, JSON and Arrow are read whole.
+    return not any("://" in part for part in dataset.parts) and (dataset.format or "") not in ("excel", "json", "jsonl", "arrow")
+
+
+#: Below this much input, worker processes cost more to start (about half a second) than they save.
+PARALLEL_BYTES = 32 << 20
+
+
+def _local_bytes(dataset) -> int | None:
+    """The bytes of a dataset's files (None for URLs: not known without asking)."""
+    if any("://" in part for part in dataset.parts):
+        return None
+    return sum(os.path.getsize(os.path.join(dataset.base, part)) for part in dataset.parts)
+
+
+def _executor(request: Request, input_bytes: int | None = None):
     show = not request.report.quiet and sys.stderr.isatty()
     if request.engine == "dask":
         from softnorm_cli.engine.dask import DaskExecutor
 
         return DaskExecutor(request.scheduler, progress=show)
-    from softnorm_cli.engine.parts import LocalExecutor
-
     on_part = None
     if show:
         from softnorm_cli.cli.progress import PartProgress
 
         on_part = PartProgress(console(sys.stderr))
+    # URLs are read here: a worker process does not see an in-memory filesystem, nor this process's credentials' cache.
+    if request.jobs > 1 and input_bytes is not None and input_bytes > PARALLEL_BYTES:
+        from softnorm_cli.engine.processes import ProcessExecutor
+
+        return ProcessExecutor(request.jobs, on_part)
+    from softnorm_cli.engine.parts import LocalExecutor
+
     return LocalExecutor(on_part)
 
 

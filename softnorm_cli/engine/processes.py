@@ -1,0 +1,124 @@
+"""The local engine on many cores: the partitions' work (:mod:`~softnorm_cli.engine.parts`) in worker processes.
+
+``--jobs N`` processes of this machine each take a partition at a time: a
+partition's fit or its writing, read and written by the worker alone, with
+the memory bound of one run. Merges are small and run here, in the order
+the fixed trees give, so the figures do not depend on which worker was
+fastest. Workers are started only when there are two partitions or more,
+with polars' threads shared out among them, and never see Ctrl-C: softnorm
+gets it and stops them.
+
+A worker that dies (killed, out of memory) breaks the pool: its
+partitions, and those not yet done, are given once more to a new pool, as
+Dask retries a task whose worker died; the parts are written under
+temporary names and renamed, so a partition written twice is written
+whole. A second death ends the run with one line.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from softnorm_cli.errors import SoftnormError
+
+#: How often a partition is tried in a new pool after its worker died.
+RETRIES = 1
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, which a container or ``taskset`` narrows)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ProcessExecutor:
+    """Runs each partition's task in one of ``jobs`` worker processes; a context manager that stops them."""
+
+    def __init__(self, jobs: int, on_part=None):
+        self.jobs = jobs
+        self.on_part = on_part
+        self._pool: ProcessPoolExecutor | None = None
+        self.workers = 1
+
+    def __enter__(self) -> ProcessExecutor:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.on_part is not None:
+                self.on_part.close()
+        finally:
+            self._stop(now=exc_type is not None)
+
+    def share(self, value: Any) -> Any:
+        return value
+
+    def map(self, fn: Callable, items: Sequence, stage: str, *args) -> list:
+        if len(items) < 2 or self.jobs < 2:
+            return [self._done(stage, i + 1, len(items), fn(*args, item)) for i, item in enumerate(items)]
+        results: dict[int, Any] = {}
+        for attempt in range(RETRIES + 1):
+            pool = self._started(len(items))
+            futures = {i: pool.submit(fn, *args, item) for i, item in enumerate(items) if i not in results}
+            try:
+                for i, future in futures.items():
+                    results[i] = future.result()
+                    self._done(stage, len(results), len(items), None)
+                break
+            except BrokenProcessPool:
+                self._stop(now=True)
+                for i, future in futures.items():  # what finished before the pool broke is kept
+                    if i not in results and future.done() and not future.cancelled() and future.exception() is None:
+                        results[i] = future.result()
+                if attempt == RETRIES:
+                    raise SoftnormError(
+                        f"a worker process died while {stage} ({len(items) - len(results)} of {len(items)} "
+                        f"partitions not done, after {RETRIES + 1} tries): killed, or out of memory? Try fewer --jobs"
+                    ) from None
+        return [results[i] for i in range(len(items))]
+
+    def submit(self, fn: Callable, *args) -> Any:
+        return fn(*args)
+
+    def gather(self, handles: list, stage: str) -> list:
+        return handles
+
+    def describe(self, parts: int) -> dict:
+        return {"name": "local", "workers": self.workers, "partitions": parts}
+
+    def _done(self, stage: str, done: int, total: int, result):
+        if self.on_part is not None:
+            self.on_part(stage, done, total)
+        return result
+
+    def _started(self, partitions: int) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self.workers = max(self.workers, min(self.jobs, partitions))
+            threads = max(1, available_cores() // self.workers)
+            # Spawned, not forked: polars' and numpy's threads do not survive a fork.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start, initargs=(threads,))
+        return self._pool
+
+    def _stop(self, now: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if now:  # an error or Ctrl-C: the partitions in hand are not waited for
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(threads: int) -> None:
+    """In each worker, before it imports polars: its share of the threads; Ctrl-C is for softnorm."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("POLARS_MAX_THREADS", str(threads))
