@@ -80,6 +80,10 @@ class WithKeys(Closing):
         return [*self._reader.columns, *self.names]
 
     @property
+    def first_row(self) -> int:  # Closing's 0 would hide a partition's
+        return self._reader.first_row
+
+    @property
     def labels(self) -> set[str]:
         # Keys label rows, as an index does: never chosen to be normalized (year=2024 looks like a number).
         return {*self._reader.labels, *self.names}
