@@ -145,7 +145,8 @@ def _partitioned(dataset, size: int, executor):
         return dataset
     paths = [os.path.join(dataset.base, part) for part in dataset.parts]
     opened = lambda part: dataset.open(part, keys=False)  # noqa: E731
-    found, reasons = split(paths, opened, size, lambda fn, items: executor.map(fn, items, "finding partitions"))
+    stage = "finding partitions"
+    found, reasons = split(paths, opened, size, lambda fn, items: executor.gather(executor.map(fn, items, stage), stage))
     if len(found) == len(dataset.parts) and not reasons:
         return dataset
     return dataset.partitioned(found, reasons)

@@ -172,8 +172,9 @@ def _apply_part(job: Job, dataset: Dataset, output: PartsOutput | JoinedOutput, 
     piece = dataset.pieces[index]
     with naming_part(dataset, index), _opened(dataset, index) as source, output.sink(index, piece.part) as sink:
         applied = local.apply_part(job, fitted, source, sink, edges=edges)
-    # Row numbers in these lines count from the part's first row.
-    applied.row_problems = [f"{dataset.parts[piece.part]}: {line}" for line in applied.row_problems]
+    name = _named(dataset, piece.part)
+    if name is not None:  # row numbers in these lines count from the part's first row
+        applied.row_problems = [f"{name}: {line}" for line in applied.row_problems]
     return applied
 
 
@@ -182,12 +183,17 @@ def _opened(dataset: Dataset, index: int):
     return dataset.open(piece.part, piece)
 
 
+def _named(dataset: Dataset, part: int) -> str | None:
+    """How lines about a part name it: not at all when the input is that one file, as when it is read whole."""
+    return None if dataset.parts == (dataset.name,) else dataset.parts[part]
+
+
 class naming_part:
     """An error in a part's work as one SoftnormError naming the part: plain enough to
     travel back from a worker process, and the same line on every engine."""
 
     def __init__(self, dataset: Dataset, index: int):
-        self.part = dataset.parts[dataset.pieces[index].part]
+        self.part = _named(dataset, dataset.pieces[index].part)
 
     def __enter__(self):
         return self
@@ -196,6 +202,6 @@ class naming_part:
         if exc is None or not is_user_error(exc):
             return False
         message = one_line(exc)
-        if self.part not in message:
+        if self.part is not None and self.part not in message:
             message = f"{self.part}: {message}"
         raise SoftnormError(message) from None
