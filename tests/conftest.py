@@ -148,6 +148,24 @@ def mixed_csv(write_file) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def large_files(tmp_path_factory) -> Path:
+    """One table as single files that read as several partitions, written once per test process:
+
+    * ``large.csv``: 620,000 rows, about 40 MB, more than a run starts worker processes for;
+    * ``medium.csv``, ``medium.parquet``: 210,000 rows (14 MB; the Parquet in 20 row groups),
+      four partitions at ``--partition-size 1MB``: they start at rows 65,536, 131,072 and 196,608.
+    """
+    from helpers import parts_table
+
+    folder = tmp_path_factory.mktemp("large")
+    parts_table(rows=620_000, seed=11).write_csv(folder / "large.csv")
+    medium = parts_table(rows=210_000, seed=12)
+    medium.write_csv(folder / "medium.csv")
+    medium.write_parquet(folder / "medium.parquet", row_group_size=10_500)
+    return folder
+
+
 PASSTHROUGH_TEXT = (
     "id,big,empty,text,uni,a,b,c\n"
     '007,9007199254740993,,"x, y",héllo 日本,1,2,0.5\n'

@@ -77,6 +77,21 @@ def test_one_file_in_on_dask_is_one_file_out_and_stdout_works(invoke_ok, workdir
     assert not [n for n in os.listdir(".") if n.startswith(".")]  # the remote cluster's scratch parts are gone
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_one_large_file_is_a_task_per_partition_with_the_bytes_of_one_read(invoke_ok, workdir, scheduler, large_files, fmt):
+    # The 40 MB CSV in 8 MB ranges; the Parquet file of 20 row groups grouped to 1 MB decoded.
+    source, size, partitions = (large_files / "large.csv", "8MB", 5) if fmt == "csv" else (large_files / "medium.parquet", "1MB", 4)
+    dask = ["--engine", "dask", "--scheduler", scheduler, "--partition-size", size, "--summary-json", "s.json"]
+    for args in (["zscore", "-c", "x,y,z", "-g", "grp"], ["robust", "-c", "x,y"]):
+        invoke_ok(*args, source, "-o", f"whole.{fmt}", "--jobs", "1")
+        invoke_ok(*args, source, "-o", f"dask.{fmt}", *dask)
+        assert json.loads(open("s.json").read())["engine"] == {"name": "dask", "workers": 2, "partitions": partitions, "scheduler": scheduler}
+        if fmt == "csv":
+            assert open("dask.csv", "rb").read() == open("whole.csv", "rb").read()
+        else:
+            assert pl.read_parquet("dask.parquet").equals(pl.read_parquet("whole.parquet"))
+
+
 def test_saved_parameters_and_inverse_on_dask(invoke_ok, workdir, scheduler):
     write_parts("train", parts_table(seed=4), "parquet")
     write_parts("test", parts_table(seed=5), "parquet", parts=3)
