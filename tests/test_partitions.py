@@ -51,9 +51,12 @@ def engine(path: str = "s.json") -> dict:
     return json.loads(open(path).read())["engine"]
 
 
-@pytest.mark.parametrize("args", EVERY_COMMAND, ids=lambda a: "-".join(a[:1] + a[3:]))
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_every_command_and_axis_gives_the_bytes_of_one_read_however_the_file_is_split(invoke_ok, workdir, large_files, args, fmt):
+# Parquet partitions differ from the text's only in how they are read: a fit of each kind covers them.
+CASES = [("csv", args) for args in EVERY_COMMAND] + [("parquet", EVERY_COMMAND[i]) for i in (1, 2, 6, 11, 13)]
+
+
+@pytest.mark.parametrize("fmt, args", CASES, ids=lambda a: "-".join(a[:1] + a[3:]) if isinstance(a, list) else a)
+def test_every_command_and_axis_gives_the_bytes_of_one_read_however_the_file_is_split(invoke_ok, workdir, large_files, fmt, args):
     source = large_files / f"medium.{fmt}"
     invoke_ok(*args, source, "-o", f"whole.{fmt}", "--jobs", "1")
     invoke_ok(*args, source, "-o", f"split.{fmt}", *SPLIT, "--summary-json", "s.json")
@@ -353,3 +356,50 @@ def test_reductions_joined_at_any_chunk_are_one_reduction_to_the_bit(seed):
     for a, b in zip(bounds[:-1], bounds[1:]):
         nodes = reduce.joined(nodes, nodes_of(values[a:b], a), lambda x, y: (x[0] + y[0],))
     assert reduce.folded(nodes, lambda a, b: (a[0] + b[0],))[0].tobytes() == whole[0].tobytes()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers in /proc")
+def test_ctrl_c_stops_the_workers_with_one_line_and_leaves_nothing(tmp_path, large_files):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "softnorm_cli", "zscore", str(large_files / "large.csv"), "-c", "x,y,z", "-g", "grp",
+         "-o", "out.csv", "--jobs", "2", "--partition-size", "8MB"],
+        cwd=tmp_path, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        children: list[int] = []
+        while not children and time.monotonic() < deadline and proc.poll() is None:
+            children = _children(proc.pid)
+            time.sleep(0.01)
+        assert children, "no worker process started"
+        time.sleep(1.0)  # into the partitions' work
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 130
+        assert proc.stderr.read() == b"softnorm: stopped by SIGINT\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.5)
+    assert not [pid for pid in children if os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid)]
+    assert os.listdir(tmp_path) == []
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

@@ -117,8 +117,9 @@ def _parts_output(request: Request, written, directory: bool, dataset):
 
 
 def _worth_splitting(request: Request) -> bool:
-    """Whether one local file is large enough to be read as partitions by several workers (``--jobs``);
-    stdin, and any input with ``--jobs 1``, streams through this process."""
+    """Whether one local file holds two partitions or more, to be read by several workers (``--jobs``);
+    stdin, a smaller file, and any input with ``--jobs 1`` stream through this process (a file of one
+    partition and a bit would pay for the workers' start and gain little)."""
     path = request.input.path
     if request.jobs < 2 or path == "-" or not os.path.isfile(path):
         return False
@@ -127,14 +128,14 @@ def _worth_splitting(request: Request) -> bool:
     with open(path, "rb") as f:
         head = f.read(4)
     if not sniff.is_parquet(head):
-        return os.path.getsize(path) > request.partition_size
+        return os.path.getsize(path) >= 2 * request.partition_size
     from softnorm_cli.io.row_groups import row_group_sizes
 
     try:
         sizes = row_group_sizes(path)
     except (OSError, ValueError):
         return False  # the reader says what is wrong with it
-    return len(sizes) > 1 and sum(sizes) > request.partition_size
+    return len(sizes) > 1 and sum(sizes) >= 2 * request.partition_size
 
 
 def _partitioned(dataset, size: int, executor):
