@@ -89,8 +89,9 @@ def _run_parts(request: Request):
         written = None
         if output.path is not None:  # a directory of parts is of the input's format unless --to says
             written = layout(first, output, output.format or (None if directory else format_from_path(output.path)))
-    with _executor(request, _local_bytes(dataset)) as executor:
-        dataset = _partitioned(dataset, request.partition_size, executor)
+    with _executor(request, dataset.local_bytes) as executor:
+        stage = "finding partitions"  # the text's ranges are looked at by the workers
+        dataset = dataset.partitioned(request.partition_size, lambda fn, items: executor.gather(executor.map(fn, items, stage), stage))
         if fitted is None:
             fitted = parts.fit(job, planned, dataset, executor)
         if output.path is None:  # --fit-only
@@ -117,56 +118,18 @@ def _parts_output(request: Request, written, directory: bool, dataset):
 
 
 def _worth_splitting(request: Request) -> bool:
-    """Whether one local file holds two partitions or more, to be read by several workers (``--jobs``);
-    stdin, a smaller file, and any input with ``--jobs 1`` stream through this process (a file of one
-    partition and a bit would pay for the workers' start and gain little)."""
+    """Whether one local file is to be read as partitions by several workers (``--jobs``); stdin, a file
+    of less than two partitions, and any input with ``--jobs 1`` stream through this process."""
     path = request.input.path
     if request.jobs < 2 or path == "-" or not os.path.isfile(path):
         return False
-    from softnorm_cli.io import sniff
+    from softnorm_cli.io.partitions import holds_partitions
 
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if not sniff.is_parquet(head):
-        return os.path.getsize(path) >= 2 * request.partition_size
-    from softnorm_cli.io.row_groups import row_group_sizes
-
-    try:
-        sizes = row_group_sizes(path)
-    except (OSError, ValueError):
-        return False  # the reader says what is wrong with it
-    return len(sizes) > 1 and sum(sizes) >= 2 * request.partition_size
-
-
-def _partitioned(dataset, size: int, executor):
-    """``dataset`` with its large files as partitions, their text's ranges looked at by the executor's workers."""
-    from softnorm_cli.io.partitions import split
-
-    if not _splittable(dataset):
-        return dataset
-    paths = [os.path.join(dataset.base, part) for part in dataset.parts]
-    opened = lambda part: dataset.open(part, keys=False)  # noqa: E731
-    stage = "finding partitions"
-    found, reasons = split(paths, opened, size, lambda fn, items: executor.gather(executor.map(fn, items, stage), stage))
-    if len(found) == len(dataset.parts) and not reasons:
-        return dataset
-    return dataset.partitioned(found, reasons)
-
-
-def _splittable(dataset) -> bool:
-    # Files of URLs are copied whole to be read; Excel, JSON and Arrow are read whole.
-    return not any("://" in part for part in dataset.parts) and (dataset.format or "") not in ("excel", "json", "jsonl", "arrow")
+    return holds_partitions(path, request.partition_size)
 
 
 #: Below this much input, worker processes cost more to start (about half a second) than they save.
 PARALLEL_BYTES = 32 << 20
-
-
-def _local_bytes(dataset) -> int | None:
-    """The bytes of a dataset's files (None for URLs: not known without asking)."""
-    if any("://" in part for part in dataset.parts):
-        return None
-    return sum(os.path.getsize(os.path.join(dataset.base, part)) for part in dataset.parts)
 
 
 def _executor(request: Request, input_bytes: int | None = None):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from softnorm_cli.errors import SoftnormError, install_hint
 from softnorm_cli.io import atomic, formats, hive, sniff
 from softnorm_cli.io.base import BatchSize, Dialect
-from softnorm_cli.io.partitions import Partition, whole_parts
+from softnorm_cli.io.partitions import Partition, split, whole_parts
 from softnorm_cli.io.source import open_partition, open_source
 
 if TYPE_CHECKING:  # the sink loads polars, which finding a dataset's parts (and completing a command line) does not need
@@ -64,8 +64,24 @@ class Dataset:
         """The partitions, or each part whole."""
         return self.partitions or whole_parts(len(self.parts))
 
-    def partitioned(self, partitions: list[Partition], reasons: list[str]) -> Dataset:
-        return dataclasses.replace(self, partitions=tuple(partitions), whole_because=tuple(reasons))
+    @property
+    def local_bytes(self) -> int | None:
+        """The bytes of its files (None for URLs: not known without asking)."""
+        if any(_is_url(part) for part in self.parts):
+            return None
+        return sum(os.path.getsize(os.path.join(self.base, part)) for part in self.parts)
+
+    def partitioned(self, size: int, run) -> Dataset:
+        """This dataset with its large files as partitions of about ``size`` (:func:`~softnorm_cli.io.partitions.split`;
+        ``run(fn, items)``: ``[fn(item) for item in items]``, perhaps by workers)."""
+        # Files of URLs are copied whole to be read; Excel, JSON and Arrow are read whole.
+        if any(_is_url(part) for part in self.parts) or (self.format or "") in ("excel", "json", "jsonl", "arrow"):
+            return self
+        paths = [os.path.join(self.base, part) for part in self.parts]
+        found, reasons = split(paths, lambda part: self.open(part, keys=False), size, run)
+        if len(found) == len(self.parts) and not reasons:
+            return self
+        return dataclasses.replace(self, partitions=tuple(found), whole_because=tuple(reasons))
 
     @contextmanager
     def open(self, index: int, partition: Partition | None = None, keys: bool = True):

@@ -52,6 +52,20 @@ class Partition:
         return self.start is None and self.stop is None
 
 
+def holds_partitions(path: str, size: int) -> bool:
+    """Whether one local file holds two partitions of ``size`` or more: worth the start of workers for
+    (a file of one partition and a bit would gain little)."""
+    with open(path, "rb") as f:
+        parquet = sniff.is_parquet(f.read(4))
+    if not parquet:
+        return os.path.getsize(path) >= 2 * size
+    try:
+        sizes = row_group_sizes(path)
+    except (OSError, ValueError):
+        return False  # its reader says what is wrong with it
+    return len(sizes) > 1 and sum(sizes) >= 2 * size
+
+
 def whole_parts(count: int) -> tuple[Partition, ...]:
     return tuple(Partition(i) for i in range(count))
 
