@@ -1,128 +1,677 @@
 #!/usr/bin/env python
-"""Local engine against the Dask engine on a dataset of Parquet parts.
+"""Scaling: the local engine's worker processes and the Dask engine, from one file to a 100M-row table.
 
-    python benchmarks/scaling.py [--rows 5000000] [--parts 8] [--more-parts 32 128] [--runs 3]
+    python benchmarks/scaling.py [--mode engines]       # the local engine against Dask on 8 Parquet parts (5M rows)
+    python benchmarks/scaling.py --mode scale           # the 100M-row table: one CSV, one Parquet file, 64 parts
+    python benchmarks/scaling.py --mode overhead        # the 1M and 5M tables, one file, small partitions too
+    python benchmarks/scaling.py --fit A.json B.json    # fit the model to the runs of earlier results, run nothing
 
-The data is the benchmark's standard table (id, group, f0..f5; see bench/tables.py), cut into
-``--parts`` Parquet files. Each job runs as the whole ``softnorm`` process:
+The data is the benchmark's standard table (id, group, f0..f5; see bench/tables.py), written once
+by ``bench.data`` (chunk by chunk: the CSV 500,000 rows at a time, its Parquet file by polars'
+streaming sink) and cut, in one streaming pass, into Parquet parts. Each run is the whole
+``softnorm`` process, its output written to a temporary directory deleted after the run. Engines:
 
-* ``local``: the local engine, one process reading the parts in turn;
-* ``dask``: ``--engine dask`` starting its own LocalCluster (one worker process
-  per core), so the wall time includes starting and stopping the cluster;
-* ``dask, running cluster``: ``--scheduler`` pointed at a LocalCluster this
-  script started before (two workers), restarted before each run so that
-  each worker's peak memory is that run's.
+* ``local``: the local engine, ``--jobs N`` for each N of ``--jobs-list`` (``default``: no
+  ``--jobs``, softnorm's default, the cores available);
+* ``dask``: ``--scheduler`` pointed at a LocalCluster this script started (``--dask-workers``
+  worker processes, one thread each), restarted before each run so that each worker's peak
+  memory is that run's;
+* ``dask-own``: ``--engine dask`` starting its own local cluster, so the wall time includes
+  starting and stopping it.
 
-Peak memory is the softnorm process's (GNU time, ``%M``) and, for the running
-cluster, each worker process's (its ``ru_maxrss``, read on the worker). The
-partition sweep repeats the grouped z-score with the same rows in
-``--more-parts`` parts: the statistics come back as one small record per
-part, so the cost grows with the parts only by per-task overhead.
+Each run reports its wall time, its throughput (MB/s of input, rows/s), its partitions and
+workers (from softnorm's ``--summary-json``) and two peaks of resident memory: that of the
+largest single process (GNU time's %M, which is the largest of the process and the children it
+waited for, not their sum; and each process's VmHWM, sampled) and the largest sum over the
+process tree (softnorm, its worker processes, and for ``dask`` the cluster's workers), sampled
+every ``--sample-interval`` seconds. The runs are then fitted, for each job and input format, to
+
+    wall = startup[engine] + (bytes * per_byte + partitions * per_partition[engine]) / workers
+           + partitions * merge
+
+and the constants printed with a Markdown table of every run; ``--out`` gets it all as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
+import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import data, harness, tables  # noqa: E402  (the benchmark's data and the softnorm command)
+from bench import harness, machine, tables  # noqa: E402  (the benchmark's data, the softnorm command, the machine)
 
+BENCH_DIR = Path(__file__).resolve().parent
+FLOATS = "f0,f1,f2,f3,f4,f5"
+# name: (label, softnorm arguments)
 JOBS = {
-    "zscore, column": ["zscore", "-c", "f0,f1,f2,f3,f4,f5"],
-    "zscore, -g group": ["zscore", "-c", "f0,f1,f2,f3,f4,f5", "-g", "group"],
-    "softmax, row": ["softmax", "-c", "f0,f1,f2"],
+    "zscore": ("zscore, column", ["zscore", "-c", FLOATS]),
+    "zscore-group": ("zscore, -g group", ["zscore", "-c", FLOATS, "-g", "group"]),
+    "softmax": ("softmax, row", ["softmax", "-c", "f0,f1,f2"]),
+    "robust": ("robust, column", ["robust", "-c", FLOATS]),
 }
+INPUTS = ["csv", "parquet", "parts"]
+ENGINES = ["local", "dask", "dask-own"]
+MODES = {
+    # The comparison this script made first: the parts of the 5M table, each engine, and the grouped
+    # z-score on more parts. Its local runs use softnorm's default --jobs unless --jobs-list says.
+    "engines": dict(rows=[5_000_000], inputs=["parts"], only=["zscore", "zscore-group", "softmax"], parts=8,
+                    more_parts=[32, 128], partition_sizes=["default"], engines=["local", "dask-own", "dask"],
+                    jobs_list=["default"]),
+    "scale": dict(rows=[100_000_000], inputs=INPUTS, only=list(JOBS), parts=64, more_parts=[],
+                  partition_sizes=["default"], engines=["local", "dask"], jobs_list=["1", "2"]),
+    "overhead": dict(rows=[1_000_000, 5_000_000], inputs=["csv", "parquet"], only=list(JOBS), parts=64, more_parts=[],
+                     partition_sizes=["default", "4MB"], engines=["local", "dask"], jobs_list=["1", "2"]),
+}
+MANY_ROWS = 20_000_000  # from this size on, --runs defaults to 1 (else 3)
+CSV_BYTES_PER_ROW, PARQUET_BYTES_PER_ROW = 131, 44  # the standard table's files, measured: for the disk check
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+
+def table_files(rows: int, data_dir: Path, formats: list[str]) -> dict[str, Path]:
+    """The standard table's files, written once by ``bench.data`` in a process of its own."""
+    out = harness.run_helper("data", "standard", "--rows", str(rows), "--formats", ",".join(formats),
+                             "--data-dir", str(data_dir))
+    return {fmt: Path(p) for fmt, p in json.loads(out).items()}
 
 
 def split(source: Path, parts: int, folder: Path) -> Path:
-    """``source`` cut into ``parts`` Parquet files of about equal rows, once."""
+    """``source`` cut into ``parts`` Parquet files of about equal rows (polars' ``write_parquet``), once.
+
+    One pass over the source's record batches: only one part is held in memory at a time, so a
+    100M-row table is cut as a 1M-row one."""
     import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     done = folder / ".complete"
     if done.exists():
         return folder
+    t0 = time.perf_counter()
+    log(f"cutting {source.name} into {parts} parts in {folder} ...")
     folder.mkdir(parents=True, exist_ok=True)
-    frame = pl.read_parquet(source)
-    size = -(-frame.height // parts)
-    for i in range(parts):
-        frame.slice(i * size, size).write_parquet(folder / f"part-{i:05d}.parquet")
+    f = pq.ParquetFile(source)
+    size = -(-f.metadata.num_rows // parts)
+    held: list = []
+    count = written = 0
+
+    def flush() -> None:
+        nonlocal written
+        table = pa.Table.from_batches(held, schema=f.schema_arrow)
+        pl.from_arrow(table).rechunk().write_parquet(folder / f"part-{written:05d}.parquet")
+        written += 1
+
+    for batch in f.iter_batches(batch_size=65_536):
+        while batch.num_rows:
+            take = min(size - count, batch.num_rows)
+            held.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == size:
+                flush()
+                held, count = [], 0
+    if held:
+        flush()
     done.touch()
+    log(f"cut in {time.perf_counter() - t0:.1f} s: {written} parts, {folder_bytes(folder) / 2**20:.0f} MiB")
     return folder
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak MiB of one run of ``cmd``."""
-    with tempfile.NamedTemporaryFile() as peak:
-        start = time.perf_counter()
-        subprocess.run([harness.GNU_TIME, "-f", "%M", "-o", peak.name, *cmd], check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - start
-        return wall, int(Path(peak.name).read_text().split()[-1]) / 1024
+def folder_bytes(path: Path) -> int:
+    """The bytes of a file, or of the files under a directory."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _worker_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def row_groups(path: Path) -> int | None:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_row_groups
+    except Exception:  # noqa: BLE001 - only for the record
+        return None
 
 
-def measure(name: str, cmd: list[str], runs: int, client=None) -> dict:
-    walls, peaks, workers = [], [], []
-    for _ in range(runs):
+def check_disk(rows_list: list[int], inputs: list[str], data_dir: Path, tmp_dir: Path) -> None:
+    """Warn when the data and the largest output may not fit on the disk (the output of a run, and
+    the parts it is joined from, can be about twice its input)."""
+    need_data = need_out = 0
+    for rows in rows_list:
+        csv, pq = rows * CSV_BYTES_PER_ROW, rows * PARQUET_BYTES_PER_ROW
+        files = [csv] + ([pq] if {"parquet", "parts"} & set(inputs) else []) + ([pq] if "parts" in inputs else [])
+        need_data += sum(files)
+        need_out = max(need_out, 2 * max([csv] if "csv" in inputs else [pq]))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(data_dir).free
+    same_disk = os.stat(data_dir).st_dev == os.stat(tmp_dir).st_dev
+    free_tmp = shutil.disk_usage(tmp_dir).free
+    if need_data + need_out > 1 << 30:
+        elsewhere = "" if same_disk else f", {free_tmp / 1e9:.1f} GB in the tmp dir"
+        log(f"disk: up to {need_data / 1e9:.1f} GB of data (less what is there already) and {need_out / 1e9:.1f} GB "
+            f"for one run's output; free: {free / 1e9:.1f} GB{elsewhere}")
+    if (same_disk and need_data + need_out > free) or (not same_disk and (need_data > free or need_out > free_tmp)):
+        log("disk: WARNING, this may not fit (data already written counts as free here)")
+
+
+# ---- measuring one run: wall time, the process tree's memory ------------------------------------
+
+
+def _status_kib(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) of ``pid`` in KiB, from /proc (Linux), else None."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", text, re.M))
+    if "VmRSS" not in found:
+        return None  # a zombie has no memory left
+    return int(found["VmRSS"]), int(found.get("VmHWM", found["VmRSS"]))
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process under ``root`` (psutil, else the parent pids of /proc)."""
+    try:
+        import psutil
+
+        return [p.pid for p in psutil.Process(root).children(recursive=True)]
+    except ImportError:
+        pass
+    except Exception:  # noqa: BLE001 - the process is gone
+        return []
+    parent = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                parent[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        kids = [c for c, p in parent.items() if p == pid]
+        found += kids
+        todo += kids
+    return found
+
+
+def _memory_kib(pid: int) -> tuple[int, int] | None:
+    """(RSS, peak RSS) of ``pid`` in KiB: /proc's VmRSS and VmHWM, else psutil's RSS for both."""
+    found = _status_kib(pid)
+    if found is not None:
+        return found
+    try:
+        import psutil
+
+        rss = psutil.Process(pid).memory_info().rss // 1024
+        return rss, rss
+    except Exception:  # noqa: BLE001 - gone, or no psutil
+        return None
+
+
+class TreeSampler(threading.Thread):
+    """Samples the memory of the processes under ``root`` (and of ``extra`` pids) every ``interval`` s.
+
+    ``peaks``: each process's largest VmHWM seen (its peak RSS up to its last sample); ``max_sum``:
+    the largest sum of the RSS of all of them at one sample. The root itself (GNU time) is left out.
+    """
+
+    def __init__(self, root: int, extra: list[int], interval: float, include_root: bool):
+        super().__init__(daemon=True)
+        self.root, self.extra, self.interval, self.include_root = root, extra, interval, include_root
+        self.peaks: dict[int, int] = {}
+        self.max_sum = 0
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def sample(self) -> None:
+        pids = ([self.root] if self.include_root else []) + _descendants(self.root) + self.extra
+        total = 0
+        for pid in dict.fromkeys(pids):
+            mem = _memory_kib(pid)
+            if mem is None:
+                continue
+            total += mem[0]
+            self.peaks[pid] = max(self.peaks.get(pid, 0), mem[1])
+        self.max_sum = max(self.max_sum, total)
+        self.samples += 1
+
+    def run(self) -> None:
+        while True:
+            self.sample()
+            if self._halt.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+        for pid in self.extra:  # processes that outlive the run (the cluster's workers): their peak now
+            mem = _memory_kib(pid)
+            if mem is not None:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), mem[1])
+
+
+def _kill_tree(root: int) -> None:
+    for pid in [*_descendants(root), root]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+_GNU_TIME: list[bool] = []
+
+
+def run_once(cmd: list[str], work: Path, timeout: float, interval: float, extra: list[int]) -> dict:
+    """One run of ``cmd`` under GNU time (if there is one), its process tree sampled."""
+    if not _GNU_TIME:
+        _GNU_TIME.append(harness.gnu_time_check(work) is None)
+    gnu = _GNU_TIME[0]
+    time_file = work / "time.txt"
+    full = [harness.GNU_TIME, "-f", "%M", "-o", str(time_file), *cmd] if gnu else cmd
+    err_path = work / "stderr.txt"
+    with open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        sampler = TreeSampler(proc.pid, extra, interval, include_root=not gnu)
+        sampler.start()
+        timer = threading.Timer(timeout, _kill_tree, (proc.pid,))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            _kill_tree(proc.pid)
+            raise
+        finally:
+            timer.cancel()
+            wall = time.perf_counter() - t0
+            sampler.stop()
+    code = os.waitstatus_to_exitcode(status)
+    if gnu:
+        time_code, time_peak = harness._time_report(time_file)
+        code = time_code if time_code is not None else code
+    else:
+        time_peak = usage.ru_maxrss / 1024  # the largest of the process and its waited-for children
+    result = {"wall_s": wall, "exit": code, "time_peak_mib": time_peak,
+              "sampled_peak_mib": max(sampler.peaks.values(), default=0) / 1024,
+              "sum_peak_mib": sampler.max_sum / 1024, "processes": len(sampler.peaks), "samples": sampler.samples,
+              "peak_method": "gnu-time" if gnu else "rusage"}
+    if code != 0:
+        tail = err_path.read_text(errors="replace").strip().splitlines()[-4:]
+        result["error"] = ("timed out; " if wall >= timeout else "") + f"exit {code}: " + " | ".join(tail)
+    return result
+
+
+# ---- the cases ----------------------------------------------------------------------------------
+
+
+def command(softnorm: list[str], job: str, inp: Path, out: Path, summary: Path, config: dict, psize: str) -> list[str]:
+    cmd = [*softnorm, *JOBS[job][1], str(inp), "-o", str(out) + ("/" if out.suffix == "" else ""), "-q",
+           "--summary-json", str(summary)]
+    if config["engine"] == "local" and config["jobs"] != "default":
+        cmd += ["--jobs", config["jobs"]]
+    if config["engine"] != "local":
+        cmd += ["--engine", "dask"]
+    if config.get("scheduler"):
+        cmd += ["--scheduler", config["scheduler"]]
+    if psize != "default":
+        cmd += ["--partition-size", psize]
+    return cmd
+
+
+def output_path(work: Path, inp_kind: str, mode: str) -> Path:
+    """The input's format: one file for one file; for parts a directory of parts (engines mode: one file)."""
+    if inp_kind == "csv":
+        return work / "out.csv"
+    return work / ("out" if inp_kind == "parts" and mode != "engines" else "out.parquet")
+
+
+def measure_case(case: dict, cmd: list[str], out: Path, summary: Path, work: Path, runs: int, args, client) -> dict:
+    """``runs`` runs of one case: median wall, largest peaks, the partitions and workers of softnorm's summary."""
+    rec = {**case, "command": cmd, "walls_s": [], "runs": []}
+    for i in range(runs):
+        extra = []
         if client is not None:
-            client.restart()  # fresh worker processes: their peak is this run's
-        wall, peak = timed(cmd)
-        walls.append(wall)
-        peaks.append(peak)
-        if client is not None:
-            workers.append(max(client.run(_worker_peak_mib).values()))
-    row = {"name": name, "wall": statistics.median(walls), "peak": max(peaks), "worker_peak": max(workers) if workers else None}
-    shown = f", workers {row['worker_peak']:.0f} MiB" if workers else ""
-    print(f"  {name}: {row['wall']:.2f} s, softnorm {row['peak']:.0f} MiB{shown}", file=sys.stderr)
-    return row
+            try:
+                client.restart(timeout=args.restart_timeout)  # fresh worker processes: their peak is this run's
+                extra = list(client.run(os.getpid).values())
+            except Exception as exc:  # noqa: BLE001 - a busy machine: this case fails, the next tries again
+                rec["runs"].append({"error": f"the cluster did not restart: {type(exc).__name__}: {str(exc)[:200]}"})
+                log(f"    {case_label(case)} run {i + 1}/{runs}: FAILED {rec['runs'][-1]['error']}")
+                break
+        summary.unlink(missing_ok=True)
+        m = run_once(cmd, work, args.timeout, args.sample_interval, extra)
+        m["output_bytes"] = folder_bytes(out) if out.exists() else None
+        if out.is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            out.unlink(missing_ok=True)
+        for left in work.iterdir():  # scratch a failed run left beside the output
+            if left.name.startswith(".") or left.name.startswith("out"):
+                shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
+        if "error" not in m:
+            try:
+                engine = json.loads(summary.read_text()).get("engine")
+            except (OSError, ValueError) as exc:
+                engine, m["error"] = None, f"no summary: {exc}"
+            # No engine in the summary: one file streamed through the one process (--jobs 1).
+            m["partitions"] = engine["partitions"] if engine else 1
+            m["workers"] = engine["workers"] if engine else 1
+            m["summary_engine"] = engine
+        rec["runs"].append(m)
+        shown = (f"FAILED {m['error']}" if "error" in m else
+                 f"{m['wall_s']:.2f} s, {_n(m['partitions'], 'partition')}, {_n(m['workers'], 'worker')}, "
+                 f"largest process {max(m['time_peak_mib'] or 0, m['sampled_peak_mib']):.0f} MiB, "
+                 f"tree {m['sum_peak_mib']:.0f} MiB")
+        log(f"    {case_label(case)} run {i + 1}/{runs}: {shown}")
+        if "error" in m:
+            break
+    ok = [m for m in rec["runs"] if "error" not in m]
+    rec["error"] = next((m["error"] for m in rec["runs"] if "error" in m), None)
+    if ok and rec["error"] is None:
+        rec["walls_s"] = [m["wall_s"] for m in ok]
+        rec["wall_s"] = statistics.median(rec["walls_s"])
+        rec["partitions"] = ok[-1]["partitions"]
+        rec["workers"] = ok[-1]["workers"]
+        rec["peak_mib"] = max(max(m["time_peak_mib"] or 0, m["sampled_peak_mib"]) for m in ok)
+        rec["sum_peak_mib"] = max(m["sum_peak_mib"] for m in ok)
+        rec["mb_per_s"] = rec["bytes"] / rec["wall_s"] / 1e6
+        rec["mrows_per_s"] = rec["rows"] / rec["wall_s"] / 1e6
+        rec["output_bytes"] = ok[-1]["output_bytes"]
+    return rec
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=5_000_000)
-    p.add_argument("--parts", type=int, default=8)
-    p.add_argument("--more-parts", type=int, nargs="*", default=[32, 128])
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent / "data")
-    args = p.parse_args()
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
-    import distributed
 
-    source = data.generate("standard", args.data_dir, args.rows, formats=["csv", "parquet"])["parquet"]
+def case_label(c: dict) -> str:
+    engine = c["engine"] + (f" --jobs {c['jobs']}" if c["engine"] == "local" and c["jobs"] != "default" else "")
+    psize = "" if c["partition_size"] == "default" else f", --partition-size {c['partition_size']}"
+    return f"{c['job']}, {c['input']}, {c['rows']:,} rows, {engine}{psize}"
+
+
+def plan(args) -> list[tuple[dict, Path]]:
+    """Every case of the run, in order (each input's runs together: its file stays in the page cache),
+    with its input; writes the data it needs."""
+    cases = []
+    for rows in args.rows:
+        formats = ["csv"] + (["parquet"] if {"parquet", "parts"} & set(args.inputs) else [])
+        files = table_files(rows, args.data_dir, formats)
+        for kind in args.inputs:
+            counts = [None] if kind != "parts" else [args.parts, *args.more_parts]
+            for parts in counts:
+                if kind == "parts":
+                    folder = args.data_dir / f"softnorm-bench-{tables.DATA_VERSION}-{rows}-parts-{parts}"
+                    inp = split(files["parquet"], parts, folder)
+                else:
+                    inp = files[kind]
+                more = parts not in (None, args.parts)
+                info = {"rows": rows, "input": kind, "parts": parts, "bytes": folder_bytes(inp),
+                        "row_groups": row_groups(inp) if kind == "parquet" else None}
+                for psize in args.partition_sizes:
+                    for job in args.only:
+                        if more and job != "zscore-group":
+                            continue  # more parts: the grouped z-score alone, as the sweep of parts
+                        for engine in args.engines:
+                            if more and engine == "dask-own":
+                                continue
+                            for jobs in (args.jobs_list if engine == "local" else [None]):
+                                cases.append(({**info, "job": job, "partition_size": psize, "engine": engine,
+                                               "jobs": jobs}, inp))
+    return cases
+
+
+def run_cases(args) -> list[dict]:
+    check_disk(args.rows, args.inputs, args.data_dir, args.tmp_dir)
+    cases = plan(args)
     softnorm = harness.softnorm_command()
-    out = Path(tempfile.mkdtemp(prefix="softnorm-scaling-"))
-    rows = []
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address="127.0.0.1:0", silence_logs=50) as cluster, distributed.Client(cluster) as client:
-        for parts in [args.parts, *args.more_parts]:
-            folder = split(source, parts, args.data_dir / f"softnorm-bench-{tables.DATA_VERSION}-{args.rows}-parts-{parts}")
-            jobs = JOBS if parts == args.parts else {k: v for k, v in JOBS.items() if "-g" in v}
-            for job, job_args in jobs.items():
-                print(f"{job}, {args.rows:,} rows in {parts} parts:", file=sys.stderr)
-                base = [*softnorm, *job_args, str(folder), "-o", str(out / "o"), "-q"]
-                engines = [("local", base, None),
-                           ("dask, running cluster", [*base, "--engine", "dask", "--scheduler", cluster.scheduler_address], client)]
-                if parts == args.parts:
-                    engines.insert(1, ("dask", [*base, "--engine", "dask"], None))
-                for engine, cmd, attached in engines:
-                    rows.append({"job": job, "parts": parts, **measure(engine, cmd, args.runs, attached)})
-    print(f"\n{args.rows:,} rows; median wall of {args.runs} runs; peak RSS of the softnorm process (GNU time) and of "
-          f"the largest worker; {os.cpu_count()} CPUs\n")
-    print("| job | parts | engine | wall s | softnorm peak MiB | worker peak MiB |")
-    print("| --- | ---: | --- | ---: | ---: | ---: |")
-    for r in rows:
-        worker = f"{r['worker_peak']:.0f}" if r["worker_peak"] else ""
-        print(f"| {r['job']} | {r['parts']} | {r['name']} | {r['wall']:.2f} | {r['peak']:.0f} | {worker} |")
+    cluster = client = None
+    if "dask" in args.engines:
+        import dask
+        import distributed
+
+        # The cluster closes a worker's nanny when no worker of its name has come back lost-worker-timeout
+        # (15 s) after one left: a restart about 15 s after the one before would lose every worker for good.
+        dask.config.set({"distributed.deploy.lost-worker-timeout": "1000000s"})
+        cluster = distributed.LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50)
+        client = distributed.Client(cluster)
+    work = Path(tempfile.mkdtemp(prefix="softnorm-scaling-", dir=args.tmp_dir))
+    records = []
+    try:
+        log(f"{len(cases)} cases, {args.runs or 'default'} run(s) each; outputs in {work}, deleted after each run")
+        for case, inp in cases:
+            runs = args.runs or (1 if case["rows"] >= MANY_ROWS else 3)
+            config = {"engine": case["engine"], "jobs": case["jobs"],
+                      "scheduler": cluster.scheduler_address if case["engine"] == "dask" else None}
+            out, summary = output_path(work, case["input"], args.mode), work / "summary.json"
+            cmd = command(softnorm, case["job"], inp, out, summary, config, case["partition_size"])
+            records.append(measure_case(case, cmd, out, summary, work, runs, args,
+                                        client if case["engine"] == "dask" else None))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if client is not None:
+            client.close()
+            cluster.close()
+    return records
+
+
+# ---- the model ----------------------------------------------------------------------------------
+
+MODEL = ("wall = startup[engine] + (bytes x per_byte + partitions x per_partition[engine]) / workers"
+         " + partitions x merge")
+
+
+def engine_class(r: dict) -> str:
+    if r["engine"] == "dask":
+        return "dask, running cluster"
+    if r["engine"] == "dask-own":
+        return "dask, own cluster"
+    return "local, worker processes" if r["workers"] > 1 else "local, one process"
+
+
+def fit_group(recs: list[dict]) -> dict:
+    """Least squares with every constant >= 0 (a negative one is set to 0 and the others fitted again);
+    a constant these runs cannot tell apart from the others is left undetermined (None)."""
+    import numpy as np
+
+    classes = sorted({engine_class(r) for r in recs})
+    kind = {id(r): "dask" if r["engine"] != "local" else "local" for r in recs}
+    kinds = sorted(set(kind.values()))
+    columns: list[tuple[str, list[float]]] = [(f"startup [{c}]", [float(engine_class(r) == c) for r in recs])
+                                              for c in classes]
+    columns.append(("per_byte", [r["bytes"] / r["workers"] for r in recs]))
+    for k in kinds:
+        columns.append((f"per_partition [{k}]", [r["partitions"] / r["workers"] * (kind[id(r)] == k) for r in recs]))
+    columns.append(("merge", [float(r["partitions"]) for r in recs]))
+    y = np.array([r["wall_s"] for r in recs])
+    x = np.array([c[1] for c in columns]).T
+    scale = np.linalg.norm(x, axis=0)
+    scale[scale == 0] = 1
+    xs = x / scale
+    kept: list[int] = []  # the columns the runs determine, in order: each must add to the rank
+    for j in range(len(columns)):
+        if np.linalg.matrix_rank(xs[:, [*kept, j]], tol=1e-9) > len(kept):
+            kept.append(j)
+    free = list(kept)
+    coef = np.zeros(len(columns))
+    while free:
+        sol, *_ = np.linalg.lstsq(xs[:, free], y, rcond=None)
+        if (sol >= 0).all():
+            coef[free] = sol / scale[free]
+            break
+        free.pop(int(np.argmin(sol)))  # the most negative is set to 0
+    resid = y - x @ coef
+    return {"runs": len(recs), "sizes": len({r["rows"] for r in recs}),
+            "constants": {name: (float(coef[j]) if j in kept else None) for j, (name, _) in enumerate(columns)},
+            "clipped": [name for j, (name, _) in enumerate(columns) if j in kept and j not in free],
+            "rms_residual_s": float(np.sqrt(np.mean(resid**2))),
+            "max_relative_residual": float(np.max(np.abs(resid) / y)) if len(y) else None,
+            "fitted_walls_s": [float(v) for v in x @ coef]}
+
+
+def fit(records: list[dict]) -> list[dict]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        if r.get("wall_s") is not None:
+            groups.setdefault((r["job"], "csv" if r["input"] == "csv" else "parquet"), []).append(r)
+    return [{"job": job, "format": fmt, **fit_group(recs)} for (job, fmt), recs in sorted(groups.items())]
+
+
+def _fmt_constant(name: str, v: float | None, clipped: bool) -> str:
+    if v is None:
+        return "-"
+    if clipped:
+        return "0 (clipped)"
+    if name == "per_byte":
+        return f"{v * 1e9:.2f} s/GB" + (f" ({1 / (v * 1e6):.0f} MB/s a worker)" if v > 0 else "")
+    if name.startswith("startup"):
+        return f"{v:.2f} s"
+    return f"{v * 1e3:.1f} ms"
+
+
+def print_fit(fits: list[dict]) -> None:
+    print(f"\nModel, fitted for each job and input format (Parquet file and parts together): {MODEL}\n")
+    order = ("startup", "per_byte", "per_partition", "merge")
+    names = sorted(dict.fromkeys(n for f in fits for n in f["constants"]),
+                   key=lambda n: (order.index(n.split(" ")[0]), n))
+    print("| job | format | runs | sizes | " + " | ".join(names) + " | rms residual s | max relative residual |")
+    print("| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in names) + " | ---: | ---: |")
+    for f in fits:
+        cells = [_fmt_constant(n, f["constants"][n], n in f["clipped"]) if n in f["constants"] else "" for n in names]
+        print(f"| {f['job']} | {f['format']} | {f['runs']} | {f['sizes']} | " + " | ".join(cells)
+              + f" | {f['rms_residual_s']:.2f} | {f['max_relative_residual']:.0%} |")
+    print("\n`-`: not determined by these runs, which cannot tell it from the constants before it (per_partition: "
+          "no run of more than one partition; merge: no engine ran partitions with different numbers of workers, "
+          "so the driver's cost per partition is in per_partition); a blank: no run of that engine; "
+          "`0 (clipped)`: the least-squares value was negative.")
+    if any(f["sizes"] < 2 for f in fits):
+        print("With one table size, the cost per byte is hardly told from the start-up: fit the runs of several "
+              "sizes together (`--fit A.json B.json`).")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e9:,.2f} GB" if n >= 1e9 else f"{n / 1e6:,.1f} MB"
+
+
+def print_table(records: list[dict]) -> None:
+    print("\n| job | input | rows | bytes | partition size | partitions | engine | jobs | wall s | MB/s | Mrows/s "
+          "| peak MiB, largest process | peak MiB, tree sum |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    failed = []
+    for r in records:
+        inp = r["input"] + (f" ({r['parts']})" if r["input"] == "parts" else "")
+        engine = {"local": "local", "dask": "dask, running cluster", "dask-own": "dask, own cluster"}[r["engine"]]
+        jobs = r["jobs"] if r["engine"] == "local" else "-"
+        head = f"| {JOBS[r['job']][0]} | {inp} | {r['rows']:,} | {_mb(r['bytes'])} | {r['partition_size']} |"
+        if r.get("wall_s") is None:
+            failed.append(r)
+            print(f"{head} | {engine} | {jobs} | FAILED | | | | |")
+            continue
+        if r["engine"] == "local":
+            engine += ", 1 process" if r["workers"] == 1 else f", {r['workers']} worker processes"
+        else:
+            engine += f" ({r['workers']} workers)"
+        print(f"{head} {r['partitions']} | {engine} | {jobs} | {r['wall_s']:.2f} | {r['mb_per_s']:.0f} | "
+              f"{r['mrows_per_s']:.2f} | {r['peak_mib']:.0f} | {r['sum_peak_mib']:.0f} |")
+    for r in failed:
+        print(f"\nFAILED: {case_label(r)}: {r['error']}")
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+def _count(text: str) -> int:
+    """200000, 200_000, 200k, 5M, 100M."""
+    t = text.strip().lower().replace("_", "").replace(",", "")
+    mult = {"k": 10**3, "m": 10**6, "g": 10**9}.get(t[-1:], 1)
+    return int(float(t[:-1] if mult > 1 else t) * mult)
+
+
+def _list(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--mode", choices=list(MODES), default="engines", help="which measurement (default: engines)")
+    p.add_argument("--rows", nargs="+", help="table sizes (comma lists too; 200k, 5M, 100M)")
+    p.add_argument("--inputs", type=_list, help="csv, parquet (one file each), parts (a directory of --parts)")
+    p.add_argument("--only", type=_list, help="jobs: " + ", ".join(JOBS))
+    p.add_argument("--jobs-list", type=_list, help="--jobs of the local engine (default: softnorm's default)")
+    p.add_argument("--engines", type=_list, help="local, dask (a running cluster), dask-own (softnorm starts one)")
+    p.add_argument("--partition-size", type=_list, dest="partition_sizes",
+                   help="softnorm's --partition-size, a comma list (default: softnorm's default)")
+    p.add_argument("--parts", type=int, help="Parquet parts of the parts input")
+    p.add_argument("--more-parts", type=int, nargs="*", help="the grouped z-score on these many parts too")
+    p.add_argument("--runs", type=int, help=f"runs per case (default: 1 from {MANY_ROWS:,} rows, else 3)")
+    p.add_argument("--dask-workers", type=int, default=2, help="worker processes of the running cluster")
+    p.add_argument("--restart-timeout", type=float, default=300, help="seconds the cluster may take to restart")
+    p.add_argument("--sample-interval", type=float, default=0.1, help="seconds between memory samples")
+    p.add_argument("--timeout", type=float, default=7200, help="seconds; a run that takes longer is killed")
+    p.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
+    p.add_argument("--tmp-dir", type=Path, default=Path(tempfile.gettempdir()))
+    p.add_argument("--out", type=Path, help="JSON results (default: DATA_DIR/scaling-MODE.json)")
+    p.add_argument("--fit", type=Path, nargs="+", metavar="JSON", help="run nothing: fit the runs of these results")
+    p.add_argument("--no-compile", action="store_true", help="do not byte-compile softnorm before the runs")
+    args = p.parse_args(argv)
+    for key, value in MODES[args.mode].items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    args.rows = [_count(v) for text in args.rows for v in (_list(text) if isinstance(text, str) else [str(text)])]
+    for name, values, known in (("--only", args.only, JOBS), ("--inputs", args.inputs, INPUTS),
+                                ("--engines", args.engines, ENGINES)):
+        if bad := [v for v in values if v not in known]:
+            p.error(f"{name}: unknown {', '.join(bad)} (known: {', '.join(known)})")
+    if bad := [j for j in args.jobs_list if j != "default" and not j.isdigit()]:
+        p.error(f"--jobs-list: {', '.join(bad)} (numbers, or default)")
+    args.out = args.out or args.data_dir / f"scaling-{args.mode}.json"
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.fit:
+        records = [r for path in args.fit for r in json.loads(path.read_text())["runs"]]
+        print_table(records)
+        print_fit(fit(records))
+        return 0
+    notes = [] if args.no_compile else machine.compile_bytecode()
+    load_start = machine.loadavg()
+    t0 = time.perf_counter()
+    records = run_cases(args)
+    fits = fit(records)
+    print(f"\n{args.mode}: {', '.join(f'{r:,}' for r in args.rows)} rows; median wall of each case's runs, "
+          f"the whole softnorm process; peak RSS of the largest process and largest sum over the process tree; "
+          f"{os.cpu_count()} CPUs; load {load_start} at the start, {machine.loadavg()} at the end; "
+          f"{time.perf_counter() - t0:.0f} s in all")
+    print_table(records)
+    print_fit(fits)
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("fit", "out")}
+    result = {"mode": args.mode, "model": MODEL, "config": {**config, "bytecode_notes": notes},
+              "machine": {**machine.machine_info(), "loadavg_start": load_start, "loadavg_end": machine.loadavg()},
+              "runs": records, "fit": fits}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    log(f"results in {args.out}")
     return 0
 
 
