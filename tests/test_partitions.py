@@ -59,12 +59,21 @@ CASES = [("csv", args) for args in EVERY_COMMAND] + [("parquet", EVERY_COMMAND[i
 def test_every_command_and_axis_gives_the_bytes_of_one_read_however_the_file_is_split(invoke_ok, workdir, large_files, fmt, args):
     source = large_files / f"medium.{fmt}"
     invoke_ok(*args, source, "-o", f"whole.{fmt}", "--jobs", "1")
-    invoke_ok(*args, source, "-o", f"split.{fmt}", *SPLIT, "--summary-json", "s.json")
+    # One Parquet file is not joined from partitions (see below): a part per partition is.
+    invoke_ok(*args, source, "-o", "split.csv" if fmt == "csv" else "split/", *SPLIT, "--summary-json", "s.json")
     assert engine() == {"name": "local", "workers": 1, "partitions": 4}  # 14 MB: not worth starting processes for
     if fmt == "csv":
         assert open("split.csv", "rb").read() == open("whole.csv", "rb").read()
-    else:  # the same columns and values, to the bit; the row groups are the partitions'
-        assert pl.read_parquet("split.parquet").equals(pl.read_parquet("whole.parquet"))
+    else:  # the same columns and values, to the bit
+        assert pl.concat([pl.read_parquet(f"split/part-{i:05d}.parquet") for i in range(4)]).equals(pl.read_parquet("whole.parquet"))
+
+
+def test_a_parquet_file_to_one_parquet_file_stays_in_one_process_unless_dask_is_asked_for(invoke_ok, workdir, large_files):
+    # Its partitions' row groups would be decoded and encoded again to be joined: more than two workers save.
+    invoke_ok("zscore", large_files / "medium.parquet", "-c", "x", "-o", "one.parquet", *SPLIT, "--summary-json", "s.json")
+    assert engine() is None  # streamed here, as with --jobs 1
+    invoke_ok("zscore", large_files / "medium.parquet", "-c", "x", "-o", "one.csv", *SPLIT, "--summary-json", "s.json")
+    assert engine()["partitions"] == 4
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

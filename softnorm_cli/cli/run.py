@@ -119,12 +119,24 @@ def _parts_output(request: Request, written, directory: bool, dataset):
 
 def _worth_splitting(request: Request) -> bool:
     """Whether one local file is to be read as partitions by several workers (``--jobs``); stdin, a file
-    of less than two partitions, and any input with ``--jobs 1`` stream through this process."""
-    path = request.input.path
+    of less than two partitions, and any input with ``--jobs 1`` stream through this process.
+
+    So does a Parquet file written to one Parquet file: its partitions' row groups would be joined by
+    decoding and encoding them again, on one core, which costs more than the workers save
+    (``-o DIR/`` writes a part per partition, and Dask is asked for by name).
+    """
+    path, output = request.input.path, request.output
     if request.jobs < 2 or path == "-" or not os.path.isfile(path):
         return False
+    from softnorm_cli.io.dataset import writes_parts
     from softnorm_cli.io.partitions import holds_partitions
+    from softnorm_cli.io.sniff import format_from_path, is_parquet
 
+    with open(path, "rb") as f:
+        parquet_in = is_parquet(f.read(4))
+    written = output.format or (format_from_path(output.path) if output.path not in (None, "-") else None)
+    if output.path is not None and not writes_parts(output.path) and (written == "parquet" or (written is None and parquet_in)):
+        return False
     return holds_partitions(path, request.partition_size)
 
 
