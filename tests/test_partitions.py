@@ -412,3 +412,11 @@ def _state(pid: int) -> str:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+@pytest.mark.parametrize("cores, jobs", [(1, 1), (2, 1), (3, 1), (4, 4), (16, 16)])
+def test_the_default_jobs_are_the_cores_from_four_on(monkeypatch, cores, jobs):
+    from softnorm_cli.engine import processes
+
+    monkeypatch.setattr(processes, "available_cores", lambda: cores)
+    assert processes.default_jobs() == jobs

@@ -20,7 +20,7 @@ from softnorm_cli.cli.exits import user_errors
 from softnorm_cli.cli.params import check_command_line
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.job import Job
-from softnorm_cli.engine.processes import available_cores
+from softnorm_cli.engine.processes import default_jobs
 from softnorm_cli.engine.values import Numbers
 from softnorm_cli.io import atomic
 from softnorm_cli.io.base import NA_VALUES, STDIO, BatchSize, Dialect
@@ -143,7 +143,7 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
         engine=engine,
         scheduler=p["scheduler"],
         parts=parts,
-        jobs=p["jobs"] or available_cores(),
+        jobs=p["jobs"] or default_jobs(),
         partition_size=_partition_size(p["partition_size"]),
     )
 

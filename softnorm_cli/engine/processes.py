@@ -39,6 +39,17 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: Fewer cores than this are used by polars' own threads as well as by workers: on 2 cores, 100M rows
+#: of CSV took 255 s with two workers against 220 s in one process (benchmarks/scaling.py).
+MIN_DEFAULT_CORES = 4
+
+
+def default_jobs() -> int:
+    """``--jobs`` when not given: the cores available, from MIN_DEFAULT_CORES on; else 1."""
+    cores = available_cores()
+    return cores if cores >= MIN_DEFAULT_CORES else 1
+
+
 class ProcessExecutor:
     """Runs each partition's task in one of ``jobs`` worker processes; a context manager that stops them."""
 
