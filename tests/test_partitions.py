@@ -414,9 +414,20 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-@pytest.mark.parametrize("cores, jobs", [(1, 1), (2, 1), (3, 1), (4, 4), (16, 16)])
-def test_the_default_jobs_are_the_cores_from_four_on(monkeypatch, cores, jobs):
+@pytest.mark.parametrize("cores, given, splits", [(2, False, False), (3, False, False), (4, False, True), (2, True, True)])
+def test_one_file_to_one_file_is_split_without_jobs_from_four_cores_on(monkeypatch, cores, given, splits):
     from softnorm_cli.engine import processes
 
     monkeypatch.setattr(processes, "available_cores", lambda: cores)
-    assert processes.default_jobs() == jobs
+    assert processes.splits_one_file(given) is splits
+
+
+def test_without_jobs_on_two_cores_one_file_streams_here_but_a_directory_out_is_split(invoke_ok, workdir, large_files, monkeypatch):
+    from softnorm_cli.engine import processes
+
+    monkeypatch.setattr(processes, "available_cores", lambda: 2)
+    source = large_files / "medium.csv"
+    invoke_ok("zscore", source, "-c", "x", "-o", "one.csv", "--partition-size", "1MB", "--summary-json", "s.json")
+    assert engine() is None
+    invoke_ok("zscore", source, "-c", "x", "-o", "parts/", "--partition-size", "1MB", "--summary-json", "s.json")
+    assert engine()["partitions"] == 4

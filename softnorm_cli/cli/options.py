@@ -308,7 +308,7 @@ engine_options = _options(
     _engine("--scheduler", metavar="ADDRESS", envvar="SOFTNORM_SCHEDULER", show_envvar=True,
             help="With --engine dask: the scheduler to run on (tcp://host:8786). Default: a local cluster on this machine."),
     _engine("--jobs", "-j", type=click.IntRange(min=1), metavar="N", envvar="SOFTNORM_JOBS", show_envvar=True,
-            help="Local engine: worker processes for the partitions of large inputs. Default: the cores available from 4 on, else 1 (this process alone)."),
+            help="Local engine: worker processes for the partitions of large inputs. Default: the cores available; 1: this process alone."),
     _engine("--partition-size", type=BatchSizeType(), metavar="SIZE", default="128MB", show_default=True,
             help="A large file is read as partitions of about SIZE (Parquet: decoded; CSV: text), by several workers at once."),
 )

@@ -20,7 +20,7 @@ from softnorm_cli.cli.exits import user_errors
 from softnorm_cli.cli.params import check_command_line
 from softnorm_cli.engine.fitted import Fitted
 from softnorm_cli.engine.job import Job
-from softnorm_cli.engine.processes import default_jobs
+from softnorm_cli.engine.processes import available_cores, splits_one_file
 from softnorm_cli.engine.values import Numbers
 from softnorm_cli.io import atomic
 from softnorm_cli.io.base import NA_VALUES, STDIO, BatchSize, Dialect
@@ -83,6 +83,7 @@ class Request:
     scheduler: str | None
     parts: bool  # a dataset of parts, or any input on Dask: run part by part
     jobs: int = 1  # worker processes of the local engine
+    split_one_file: bool = True  # a large file written to one file is read as partitions by the workers
     partition_size: int = 128 << 20  # bytes per partition of a large file
 
 
@@ -143,7 +144,8 @@ def build(ctx: click.Context, method_type: type[Method]) -> Request:
         engine=engine,
         scheduler=p["scheduler"],
         parts=parts,
-        jobs=p["jobs"] or default_jobs(),
+        jobs=p["jobs"] or available_cores(),
+        split_one_file=splits_one_file(p["jobs"] is not None),
         partition_size=_partition_size(p["partition_size"]),
     )
 

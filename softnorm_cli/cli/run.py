@@ -12,6 +12,7 @@ import sys
 
 from softnorm_cli.cli.exits import seconds_running, user_errors, warn
 from softnorm_cli.cli.request import Output, Request
+from softnorm_cli.io.dataset import writes_parts
 
 
 def run(request: Request) -> None:
@@ -128,7 +129,8 @@ def _worth_splitting(request: Request) -> bool:
     path, output = request.input.path, request.output
     if request.jobs < 2 or path == "-" or not os.path.isfile(path):
         return False
-    from softnorm_cli.io.dataset import writes_parts
+    if not request.split_one_file and not (output.path and writes_parts(output.path)):
+        return False
     from softnorm_cli.io.partitions import holds_partitions
     from softnorm_cli.io.sniff import format_from_path, is_parquet
 

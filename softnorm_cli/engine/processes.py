@@ -39,15 +39,16 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-#: Fewer cores than this are used by polars' own threads as well as by workers: on 2 cores, 100M rows
-#: of CSV took 255 s with two workers against 220 s in one process (benchmarks/scaling.py).
-MIN_DEFAULT_CORES = 4
+#: Without --jobs, one file written to one file is split only on this many cores or more: its parts
+#: are joined by copying them once more, and fewer cores are used by polars' own threads as well as by
+#: workers (on 2 cores, 100M rows of CSV took 255 s with two workers, 220 s in one process; 64 Parquet
+#: parts to a directory, with no join, 49 s against 68 s).
+SPLIT_ONE_FILE_CORES = 4
 
 
-def default_jobs() -> int:
-    """``--jobs`` when not given: the cores available, from MIN_DEFAULT_CORES on; else 1."""
-    cores = available_cores()
-    return cores if cores >= MIN_DEFAULT_CORES else 1
+def splits_one_file(jobs_given: bool) -> bool:
+    """Whether one large file written to one file is read as partitions by workers."""
+    return jobs_given or available_cores() >= SPLIT_ONE_FILE_CORES
 
 
 class ProcessExecutor:
