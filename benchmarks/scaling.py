@@ -37,19 +37,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import harness, machine, tables  # noqa: E402  (the benchmark's data, the softnorm command, the machine)
+from bench.process_tree import run_once  # noqa: E402
+from bench.scaling_model import MODEL, fit, print_fit  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 FLOATS = "f0,f1,f2,f3,f4,f5"
@@ -168,155 +166,6 @@ def check_disk(rows_list: list[int], inputs: list[str], data_dir: Path, tmp_dir:
             f"for one run's output; free: {free / 1e9:.1f} GB{elsewhere}")
     if (same_disk and need_data + need_out > free) or (not same_disk and (need_data > free or need_out > free_tmp)):
         log("disk: WARNING, this may not fit (data already written counts as free here)")
-
-
-# ---- measuring one run: wall time, the process tree's memory ------------------------------------
-
-
-def _status_kib(pid: int) -> tuple[int, int] | None:
-    """(VmRSS, VmHWM) of ``pid`` in KiB, from /proc (Linux), else None."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", text, re.M))
-    if "VmRSS" not in found:
-        return None  # a zombie has no memory left
-    return int(found["VmRSS"]), int(found.get("VmHWM", found["VmRSS"]))
-
-
-def _descendants(root: int) -> list[int]:
-    """Every process under ``root`` (psutil, else the parent pids of /proc)."""
-    try:
-        import psutil
-
-        return [p.pid for p in psutil.Process(root).children(recursive=True)]
-    except ImportError:
-        pass
-    except Exception:  # noqa: BLE001 - the process is gone
-        return []
-    parent = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-                parent[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        kids = [c for c, p in parent.items() if p == pid]
-        found += kids
-        todo += kids
-    return found
-
-
-def _memory_kib(pid: int) -> tuple[int, int] | None:
-    """(RSS, peak RSS) of ``pid`` in KiB: /proc's VmRSS and VmHWM, else psutil's RSS for both."""
-    found = _status_kib(pid)
-    if found is not None:
-        return found
-    try:
-        import psutil
-
-        rss = psutil.Process(pid).memory_info().rss // 1024
-        return rss, rss
-    except Exception:  # noqa: BLE001 - gone, or no psutil
-        return None
-
-
-class TreeSampler(threading.Thread):
-    """Samples the memory of the processes under ``root`` (and of ``extra`` pids) every ``interval`` s.
-
-    ``peaks``: each process's largest VmHWM seen (its peak RSS up to its last sample); ``max_sum``:
-    the largest sum of the RSS of all of them at one sample. The root itself (GNU time) is left out.
-    """
-
-    def __init__(self, root: int, extra: list[int], interval: float, include_root: bool):
-        super().__init__(daemon=True)
-        self.root, self.extra, self.interval, self.include_root = root, extra, interval, include_root
-        self.peaks: dict[int, int] = {}
-        self.max_sum = 0
-        self.samples = 0
-        self._halt = threading.Event()
-
-    def sample(self) -> None:
-        pids = ([self.root] if self.include_root else []) + _descendants(self.root) + self.extra
-        total = 0
-        for pid in dict.fromkeys(pids):
-            mem = _memory_kib(pid)
-            if mem is None:
-                continue
-            total += mem[0]
-            self.peaks[pid] = max(self.peaks.get(pid, 0), mem[1])
-        self.max_sum = max(self.max_sum, total)
-        self.samples += 1
-
-    def run(self) -> None:
-        while True:
-            self.sample()
-            if self._halt.wait(self.interval):
-                return
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
-        for pid in self.extra:  # processes that outlive the run (the cluster's workers): their peak now
-            mem = _memory_kib(pid)
-            if mem is not None:
-                self.peaks[pid] = max(self.peaks.get(pid, 0), mem[1])
-
-
-def _kill_tree(root: int) -> None:
-    for pid in [*_descendants(root), root]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-_GNU_TIME: list[bool] = []
-
-
-def run_once(cmd: list[str], work: Path, timeout: float, interval: float, extra: list[int]) -> dict:
-    """One run of ``cmd`` under GNU time (if there is one), its process tree sampled."""
-    if not _GNU_TIME:
-        _GNU_TIME.append(harness.gnu_time_check(work) is None)
-    gnu = _GNU_TIME[0]
-    time_file = work / "time.txt"
-    full = [harness.GNU_TIME, "-f", "%M", "-o", str(time_file), *cmd] if gnu else cmd
-    err_path = work / "stderr.txt"
-    with open(err_path, "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        sampler = TreeSampler(proc.pid, extra, interval, include_root=not gnu)
-        sampler.start()
-        timer = threading.Timer(timeout, _kill_tree, (proc.pid,))
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            _kill_tree(proc.pid)
-            raise
-        finally:
-            timer.cancel()
-            wall = time.perf_counter() - t0
-            sampler.stop()
-    code = os.waitstatus_to_exitcode(status)
-    if gnu:
-        time_code, time_peak = harness._time_report(time_file)
-        code = time_code if time_code is not None else code
-    else:
-        time_peak = usage.ru_maxrss / 1024  # the largest of the process and its waited-for children
-    result = {"wall_s": wall, "exit": code, "time_peak_mib": time_peak,
-              "sampled_peak_mib": max(sampler.peaks.values(), default=0) / 1024,
-              "sum_peak_mib": sampler.max_sum / 1024, "processes": len(sampler.peaks), "samples": sampler.samples,
-              "peak_method": "gnu-time" if gnu else "rusage"}
-    if code != 0:
-        tail = err_path.read_text(errors="replace").strip().splitlines()[-4:]
-        result["error"] = ("timed out; " if wall >= timeout else "") + f"exit {code}: " + " | ".join(tail)
-    return result
 
 
 # ---- the cases ----------------------------------------------------------------------------------
@@ -472,100 +321,6 @@ def run_cases(args) -> list[dict]:
             client.close()
             cluster.close()
     return records
-
-
-# ---- the model ----------------------------------------------------------------------------------
-
-MODEL = ("wall = startup[engine] + (bytes x per_byte + partitions x per_partition[engine]) / workers"
-         " + partitions x merge")
-
-
-def engine_class(r: dict) -> str:
-    if r["engine"] == "dask":
-        return "dask, running cluster"
-    if r["engine"] == "dask-own":
-        return "dask, own cluster"
-    return "local, worker processes" if r["workers"] > 1 else "local, one process"
-
-
-def fit_group(recs: list[dict]) -> dict:
-    """Least squares with every constant >= 0 (a negative one is set to 0 and the others fitted again);
-    a constant these runs cannot tell apart from the others is left undetermined (None)."""
-    import numpy as np
-
-    classes = sorted({engine_class(r) for r in recs})
-    kind = {id(r): "dask" if r["engine"] != "local" else "local" for r in recs}
-    kinds = sorted(set(kind.values()))
-    columns: list[tuple[str, list[float]]] = [(f"startup [{c}]", [float(engine_class(r) == c) for r in recs])
-                                              for c in classes]
-    columns.append(("per_byte", [r["bytes"] / r["workers"] for r in recs]))
-    for k in kinds:
-        columns.append((f"per_partition [{k}]", [r["partitions"] / r["workers"] * (kind[id(r)] == k) for r in recs]))
-    columns.append(("merge", [float(r["partitions"]) for r in recs]))
-    y = np.array([r["wall_s"] for r in recs])
-    x = np.array([c[1] for c in columns]).T
-    scale = np.linalg.norm(x, axis=0)
-    scale[scale == 0] = 1
-    xs = x / scale
-    kept: list[int] = []  # the columns the runs determine, in order: each must add to the rank
-    for j in range(len(columns)):
-        if np.linalg.matrix_rank(xs[:, [*kept, j]], tol=1e-9) > len(kept):
-            kept.append(j)
-    free = list(kept)
-    coef = np.zeros(len(columns))
-    while free:
-        sol, *_ = np.linalg.lstsq(xs[:, free], y, rcond=None)
-        if (sol >= 0).all():
-            coef[free] = sol / scale[free]
-            break
-        free.pop(int(np.argmin(sol)))  # the most negative is set to 0
-    resid = y - x @ coef
-    return {"runs": len(recs), "sizes": len({r["rows"] for r in recs}),
-            "constants": {name: (float(coef[j]) if j in kept else None) for j, (name, _) in enumerate(columns)},
-            "clipped": [name for j, (name, _) in enumerate(columns) if j in kept and j not in free],
-            "rms_residual_s": float(np.sqrt(np.mean(resid**2))),
-            "max_relative_residual": float(np.max(np.abs(resid) / y)) if len(y) else None,
-            "fitted_walls_s": [float(v) for v in x @ coef]}
-
-
-def fit(records: list[dict]) -> list[dict]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in records:
-        if r.get("wall_s") is not None:
-            groups.setdefault((r["job"], "csv" if r["input"] == "csv" else "parquet"), []).append(r)
-    return [{"job": job, "format": fmt, **fit_group(recs)} for (job, fmt), recs in sorted(groups.items())]
-
-
-def _fmt_constant(name: str, v: float | None, clipped: bool) -> str:
-    if v is None:
-        return "-"
-    if clipped:
-        return "0 (clipped)"
-    if name == "per_byte":
-        return f"{v * 1e9:.2f} s/GB" + (f" ({1 / (v * 1e6):.0f} MB/s a worker)" if v > 0 else "")
-    if name.startswith("startup"):
-        return f"{v:.2f} s"
-    return f"{v * 1e3:.1f} ms"
-
-
-def print_fit(fits: list[dict]) -> None:
-    print(f"\nModel, fitted for each job and input format (Parquet file and parts together): {MODEL}\n")
-    order = ("startup", "per_byte", "per_partition", "merge")
-    names = sorted(dict.fromkeys(n for f in fits for n in f["constants"]),
-                   key=lambda n: (order.index(n.split(" ")[0]), n))
-    print("| job | format | runs | sizes | " + " | ".join(names) + " | rms residual s | max relative residual |")
-    print("| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in names) + " | ---: | ---: |")
-    for f in fits:
-        cells = [_fmt_constant(n, f["constants"][n], n in f["clipped"]) if n in f["constants"] else "" for n in names]
-        print(f"| {f['job']} | {f['format']} | {f['runs']} | {f['sizes']} | " + " | ".join(cells)
-              + f" | {f['rms_residual_s']:.2f} | {f['max_relative_residual']:.0%} |")
-    print("\n`-`: not determined by these runs, which cannot tell it from the constants before it (per_partition: "
-          "no run of more than one partition; merge: no engine ran partitions with different numbers of workers, "
-          "so the driver's cost per partition is in per_partition); a blank: no run of that engine; "
-          "`0 (clipped)`: the least-squares value was negative.")
-    if any(f["sizes"] < 2 for f in fits):
-        print("With one table size, the cost per byte is hardly told from the start-up: fit the runs of several "
-              "sizes together (`--fit A.json B.json`).")
 
 
 def _mb(n: int) -> str:
