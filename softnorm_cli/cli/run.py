@@ -120,26 +120,20 @@ def _parts_output(request: Request, written, directory: bool, dataset):
 
 def _worth_splitting(request: Request) -> bool:
     """Whether one local file is to be read as partitions by several workers (``--jobs``); stdin, a file
-    of less than two partitions, and any input with ``--jobs 1`` stream through this process.
-
-    So does a Parquet file written to one Parquet file: its partitions' row groups would be joined by
-    decoding and encoding them again, on one core, which costs more than the workers save
-    (``-o DIR/`` writes a part per partition, and Dask is asked for by name).
-    """
+    of less than two partitions, and any input with ``--jobs 1`` stream through this process, as does
+    a Parquet file written to one Parquet file (:func:`~softnorm_cli.io.partitions.holds_partitions`;
+    ``-o DIR/`` writes a part per partition, and Dask is asked for by name)."""
     path, output = request.input.path, request.output
     if request.jobs < 2 or path == "-" or not os.path.isfile(path):
         return False
     if not request.split_one_file and not (output.path and writes_parts(output.path)):
         return False
+    joined = output.path is not None and not writes_parts(output.path)
     from softnorm_cli.io.partitions import holds_partitions
-    from softnorm_cli.io.sniff import format_from_path, is_parquet
+    from softnorm_cli.io.sniff import format_from_path
 
-    with open(path, "rb") as f:
-        parquet_in = is_parquet(f.read(4))
-    written = output.format or (format_from_path(output.path) if output.path not in (None, "-") else None)
-    if output.path is not None and not writes_parts(output.path) and (written == "parquet" or (written is None and parquet_in)):
-        return False
-    return holds_partitions(path, request.partition_size)
+    joined_as = (output.format or (format_from_path(output.path) if output.path != "-" else None) or "") if joined else None
+    return holds_partitions(path, request.partition_size, joined_as)
 
 
 #: Below this much input, worker processes cost more to start (about half a second) than they save.

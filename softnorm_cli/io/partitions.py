@@ -26,8 +26,6 @@ from softnorm_cli.io.row_groups import row_group_sizes
 
 #: Partitions start at multiples of this row: a multiple of the reduction's chunk rows.
 ALIGN_ROWS = 1 << 16
-#: Bytes of decoded data (Parquet) or text (CSV) per partition, by default.
-DEFAULT_PARTITION_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
@@ -52,13 +50,20 @@ class Partition:
         return self.start is None and self.stop is None
 
 
-def holds_partitions(path: str, size: int) -> bool:
+def holds_partitions(path: str, size: int, joined_as: str | None) -> bool:
     """Whether one local file holds two partitions of ``size`` or more: worth the start of workers for
-    (a file of one partition and a bit would gain little)."""
+    (a file of one partition and a bit would gain little).
+
+    ``joined_as``: the format of the one file the partitions' output is joined into ("" for the input's;
+    None when they are not joined). A Parquet file joined into one Parquet file is not worth it: its
+    row groups would be decoded and encoded again, on one core, which costs more than the workers save.
+    """
     with open(path, "rb") as f:
         parquet = sniff.is_parquet(f.read(4))
     if not parquet:
         return os.path.getsize(path) >= 2 * size
+    if joined_as in ("", "parquet"):
+        return False
     try:
         sizes = row_group_sizes(path)
     except (OSError, ValueError):
