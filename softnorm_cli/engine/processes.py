@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from softnorm_cli.engine.parts import LocalExecutor
 from softnorm_cli.errors import SoftnormError
 
 #: How often a partition is tried in a new pool after its worker died.
@@ -51,31 +52,25 @@ def splits_one_file(jobs_given: bool) -> bool:
     return jobs_given or available_cores() >= SPLIT_ONE_FILE_CORES
 
 
-class ProcessExecutor:
-    """Runs each partition's task in one of ``jobs`` worker processes; a context manager that stops them."""
+class ProcessExecutor(LocalExecutor):
+    """Runs each partition's task in one of ``jobs`` worker processes; a context manager that stops them.
+    Merges, and a stage of one task, run here, as on the local executor."""
 
     def __init__(self, jobs: int, on_part=None):
+        super().__init__(on_part)
         self.jobs = jobs
-        self.on_part = on_part
         self._pool: ProcessPoolExecutor | None = None
         self.workers = 1
 
-    def __enter__(self) -> ProcessExecutor:
-        return self
-
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if self.on_part is not None:
-                self.on_part.close()
+            super().__exit__(exc_type, exc, tb)
         finally:
             self._stop(now=exc_type is not None)
 
-    def share(self, value: Any) -> Any:
-        return value
-
     def map(self, fn: Callable, items: Sequence, stage: str, *args) -> list:
         if len(items) < 2 or self.jobs < 2:
-            return [self._done(stage, i + 1, len(items), fn(*args, item)) for i, item in enumerate(items)]
+            return super().map(fn, items, stage, *args)
         results: dict[int, Any] = {}
         for attempt in range(RETRIES + 1):
             pool = self._started(len(items))
@@ -83,7 +78,8 @@ class ProcessExecutor:
             try:
                 for i, future in futures.items():
                     results[i] = future.result()
-                    self._done(stage, len(results), len(items), None)
+                    if self.on_part is not None:
+                        self.on_part(stage, len(results), len(items))
                 break
             except BrokenProcessPool:
                 self._stop(now=True)
@@ -97,19 +93,8 @@ class ProcessExecutor:
                     ) from None
         return [results[i] for i in range(len(items))]
 
-    def submit(self, fn: Callable, *args) -> Any:
-        return fn(*args)
-
-    def gather(self, handles: list, stage: str) -> list:
-        return handles
-
     def describe(self, parts: int) -> dict:
-        return {"name": "local", "workers": self.workers, "partitions": parts}
-
-    def _done(self, stage: str, done: int, total: int, result):
-        if self.on_part is not None:
-            self.on_part(stage, done, total)
-        return result
+        return {**super().describe(parts), "workers": self.workers}
 
     def _started(self, partitions: int) -> ProcessPoolExecutor:
         if self._pool is None:

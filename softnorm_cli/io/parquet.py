@@ -25,7 +25,6 @@ class ParquetReader(Closing):
         # ``rows``: a partition of the file, its rows ``start .. stop``.
         self.name = name
         self.batch = batch
-        self.path = path
         self._path = path
         self._temporary = temporary
         self._rows = rows
