@@ -431,3 +431,14 @@ def test_without_jobs_on_two_cores_one_file_streams_here_but_a_directory_out_is_
     assert engine() is None
     invoke_ok("zscore", source, "-c", "x", "-o", "parts/", "--partition-size", "1MB", "--summary-json", "s.json")
     assert engine()["partitions"] == 4
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers in /proc")
+def test_a_worker_that_died_between_stages_has_the_next_stage_run_in_a_new_pool(tmp_path):
+    from softnorm_cli.engine.processes import ProcessExecutor
+
+    with ProcessExecutor(2) as executor:
+        assert executor.map(abs, [-1, -2, -3], "first") == [1, 2, 3]
+        os.kill(_workers()[0], signal.SIGKILL)  # while the pool waits for the next stage
+        time.sleep(0.5)
+        assert executor.map(abs, [-4, -5], "second") == [4, 5]

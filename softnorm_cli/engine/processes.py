@@ -74,8 +74,11 @@ class ProcessExecutor(LocalExecutor):
         results: dict[int, Any] = {}
         for attempt in range(RETRIES + 1):
             pool = self._started(len(items))
-            futures = {i: pool.submit(fn, *args, item) for i, item in enumerate(items) if i not in results}
-            try:
+            futures = {}
+            try:  # a worker that died while the pool was idle breaks it too: submitting says so
+                for i, item in enumerate(items):
+                    if i not in results:
+                        futures[i] = pool.submit(fn, *args, item)
                 for i, future in futures.items():
                     results[i] = future.result()
                     if self.on_part is not None:
