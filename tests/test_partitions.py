@@ -202,20 +202,29 @@ def test_a_worker_killed_mid_partition_has_its_partitions_run_again(invoke_ok, w
     assert sorted(os.listdir(".")) == ["split.csv", "whole.csv"]
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers in /proc")
-def test_a_worker_that_dies_once_too_often_ends_the_run_with_one_line(invoke, workdir, large_files, monkeypatch):
-    from softnorm_cli.engine import processes
+def _dies_once(marker: str, value: int) -> int:
+    """In a worker: its process dies the first time any task is given (``marker`` records it), then ``-value``."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return -value
 
+
+def test_a_worker_that_dies_has_its_tasks_run_again_once_then_the_stage_ends_with_one_line(tmp_path, monkeypatch):
+    import functools
+
+    from softnorm_cli.engine import processes
+    from softnorm_cli.errors import SoftnormError
+
+    task = functools.partial(_dies_once, str(tmp_path / "died"))
+    with processes.ProcessExecutor(2) as executor:
+        assert executor.map(task, [1, 2, 3], "testing") == [-1, -2, -3]
     monkeypatch.setattr(processes, "RETRIES", 0)
-    killed: list[int] = []
-    killer = _kill_a_worker_once_busy(killed)
-    result = invoke("zscore", large_files / "large.csv", "-c", "x", "-o", "out.csv", "--jobs", "2", "--partition-size", "8MB")
-    killer.join()
-    assert killed
-    assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.startswith("softnorm: error: a worker process died while ") and result.stderr.count("\n") == 1
-    assert "Try fewer --jobs" in result.stderr
-    assert os.listdir(".") == []
+    with processes.ProcessExecutor(2) as executor:
+        with pytest.raises(SoftnormError) as error:
+            executor.map(functools.partial(_dies_once, str(tmp_path / "died again")), [1, 2, 3], "testing")
+    assert str(error.value).startswith("a worker process died while testing (")
+    assert str(error.value).endswith("partitions not done, after 1 tries): killed, or out of memory? Try fewer --jobs")
 
 
 # --------------------------------------------------------------------------
